@@ -1,0 +1,18 @@
+# Per-target warnings and sanitizers: nothing here touches global flags.
+function(shine_set_warnings target)
+  target_compile_options(${target} PRIVATE
+    $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion>)
+endfunction()
+
+function(shine_set_sanitizers target)
+  if(SHINE_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                             -fno-sanitize-recover=undefined)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+function(shine_configure_target target)
+  shine_set_warnings(${target})
+  shine_set_sanitizers(${target})
+endfunction()

@@ -1,0 +1,62 @@
+#pragma once
+/// @file
+/// A labelled sparse dataset: X in CSR, an explicit CSR copy of Xᵀ, labels in {−1, +1}.
+
+#include <string>
+
+#include "shine/core/types.hpp"
+
+namespace shine::data {
+
+/// How the two distinct label values of a source map onto {−1, +1}.
+///
+/// Files use many conventions (`+1/-1`, `1/0`, `1/2`, …). shine maps the smaller value to −1 and
+/// the larger to +1, except that the conventional pairs {−1, +1} and {0, 1} map as expected
+/// (which the rule also gives). A file with a single class keeps its one value on the side its sign
+/// says (> 0 → +1, otherwise −1).
+struct LabelMap {
+  double negative = -1.0;  ///< Original label value mapped to −1.
+  double positive = +1.0;  ///< Original label value mapped to +1.
+
+  /// True when the original labels already were −1 and +1.
+  [[nodiscard]] bool is_identity() const noexcept { return negative == -1.0 && positive == 1.0; }
+
+  /// Human-readable form, e.g. `"0 -> -1, 1 -> +1"`.
+  [[nodiscard]] std::string to_string() const;
+};
+
+/// A labelled sparse dataset, the unit every other module consumes.
+///
+/// Invariants (checked by `validate()` and established by `make_dataset`):
+/// - `X` is `rows() × features()`, compressed CSR, column indices sorted within each row, finite
+///   values;
+/// - `Xt` is the transpose of `X`, also compressed CSR (`features() × rows()`), so both X·v and
+///   Xᵀ·v are race-free loops over rows;
+/// - `y` has `rows()` entries, each exactly −1 or +1.
+///
+/// Copying a Dataset copies the matrices; move it where possible.
+struct Dataset {
+  std::string name;  ///< Where the data came from (file name, registry name or caller's label).
+  SparseMatrix X;    ///< Samples × features, CSR.
+  SparseMatrix Xt;   ///< Features × samples, CSR: the stored transpose of X.
+  Vector y;          ///< Labels in {−1, +1}.
+  LabelMap labels;   ///< How the source's labels were mapped onto {−1, +1}.
+
+  [[nodiscard]] Index rows() const noexcept { return X.rows(); }
+  [[nodiscard]] Index features() const noexcept { return X.cols(); }
+  [[nodiscard]] Index nnz() const noexcept { return X.nonZeros(); }
+  /// Number of samples labelled +1.
+  [[nodiscard]] Index positives() const noexcept;
+  /// Bytes held by X, Xt and y (the CSR arrays), for memory reports.
+  [[nodiscard]] std::size_t memory_bytes() const noexcept;
+
+  /// Checks the invariants above; throws `std::invalid_argument` naming the first one broken.
+  void validate() const;
+};
+
+/// Builds a Dataset from a sparse matrix and ±1 labels: compresses and sorts `X`, stores its
+/// transpose, and validates. Throws `std::invalid_argument` when the shapes disagree, a label is
+/// not ±1 or a value is not finite.
+Dataset make_dataset(SparseMatrix X, Vector y, std::string name, LabelMap labels = {});
+
+}  // namespace shine::data

@@ -1,0 +1,1 @@
+#include "shine/data/libsvm_io.hpp"
