@@ -1,0 +1,57 @@
+#pragma once
+/// @file
+/// Seeded train / validation / test splits of a Dataset.
+///
+/// The SHINE paper's protocol: 90 % of the rows train the model (inner problem), the rest is
+/// halved into the validation set that tuning minimizes (outer problem) and a held-out test set
+/// that is only reported. Each part keeps the feature count and label mapping of the source.
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "shine/data/dataset.hpp"
+
+namespace shine::data {
+
+/// Proportions and seed of a split. Defaults: 90 / 5 / 5, seed 0, not stratified.
+struct SplitOptions {
+  /// Fraction of rows for training. Range (0, 1]. Default 0.9.
+  double train = 0.9;
+  /// Fraction of rows for validation (the outer objective). Range [0, 1). Default 0.05.
+  double validation = 0.05;
+  /// Fraction of rows for the held-out test set. Range [0, 1). Default 0.05. Set 0 when the test
+  /// set comes from its own file.
+  double test = 0.05;
+  /// Seed of the permutation: the same seed gives the same split on every platform. Default 0.
+  std::uint64_t seed = 0;
+  /// Keep the +1/−1 proportion of the source in every part (each class split separately).
+  /// Default false.
+  bool stratify = false;
+
+  /// Throws `std::invalid_argument` unless every fraction is in range and they sum to 1
+  /// (within 1e-9).
+  void validate() const;
+};
+
+/// The three parts of a split. A part whose fraction is 0 has 0 rows.
+struct Split {
+  Dataset train;
+  Dataset validation;
+  Dataset test;
+};
+
+/// Splits `data` by a seeded permutation of its rows.
+///
+/// Sizes: n_val = round(n·validation), n_test = round(n·test), n_train = n − n_val − n_test (per
+/// class when stratified). Within each part rows keep their original order. Parts are named
+/// `"<name>[train]"`, `"<name>[validation]"`, `"<name>[test]"`. Throws `std::invalid_argument`
+/// when a part with a positive fraction would be empty (too few rows).
+Split split_dataset(const Dataset& data, const SplitOptions& options = {});
+
+/// The dataset made of the given rows of `data`, in the given order (indices may repeat). The
+/// feature count and label mapping are kept. Throws `std::out_of_range` for an index outside
+/// [0, rows).
+Dataset select_rows(const Dataset& data, std::span<const Index> rows, std::string name);
+
+}  // namespace shine::data
