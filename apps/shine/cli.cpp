@@ -1,9 +1,15 @@
 #include "cli.hpp"
 
 #include <exception>
+#include <new>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "commands/commands.hpp"
+#include "common.hpp"
+#include "shine/data/libsvm_io.hpp"
 
 namespace shine::cli {
 namespace {
@@ -11,15 +17,22 @@ namespace {
 constexpr std::string_view kVersion = "0.1.0";
 
 void print_usage(std::ostream& out) {
-  out << "usage: shine COMMAND [OPTIONS]\n"
+  out << "shine " << kVersion
+      << ": tune the L2 regularization of logistic regression by bi-level optimization\n"
+         "\n"
+         "usage: shine COMMAND [OPTIONS]\n"
          "\n"
          "Commands:\n"
          "  data info|convert|split   inspect, convert and split LIBSVM datasets\n"
          "\n"
-         "Run 'shine COMMAND --help' for the options of a command.\n"
+         "Run 'shine COMMAND --help' for the options and examples of a command.\n"
          "\n"
-         "Exit codes: 0 success, 2 usage or option error, 3 input or data error,\n"
-         "            4 no usable result, 130 interrupted.\n";
+         "Exit codes:\n"
+         "  0    success\n"
+         "  2    usage error: unknown command or option, or an option value out of range\n"
+         "  3    input error: a file cannot be read or is malformed\n"
+         "  4    no usable result\n"
+         "  130  interrupted\n";
 }
 
 }  // namespace
@@ -31,6 +44,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       return kUsageError;
     }
     const std::string_view command = argv[1];
+    const Arguments rest(argv + 2, argv + argc);
     if (command == "--help" || command == "-h" || command == "help") {
       print_usage(out);
       return kSuccess;
@@ -39,8 +53,23 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       out << "shine " << kVersion << '\n';
       return kSuccess;
     }
+    if (command == "data") return data_command(rest, out, err);
     err << "shine: unknown command '" << command << "' (run 'shine --help')\n";
     return kUsageError;
+  } catch (const UsageError& e) {
+    err << "shine: " << e.what() << '\n';
+    return kUsageError;
+  } catch (const std::invalid_argument& e) {
+    // Option structs report out-of-range values this way.
+    err << "shine: " << e.what() << '\n';
+    return kUsageError;
+  } catch (const data::ParseError& e) {
+    err << "shine: " << e.what() << '\n';
+    return kInputError;
+  } catch (const std::bad_alloc&) {
+    err << "shine: out of memory: the data does not fit; use a machine with more memory or a "
+           "smaller file\n";
+    return kInputError;
   } catch (const std::exception& e) {
     err << "shine: " << e.what() << '\n';
     return kInputError;
