@@ -1,7 +1,10 @@
 # Per-target warnings and sanitizers: nothing here touches global flags.
+# -Wno-missing-field-initializers: options structs are meant to be filled with designated
+# initializers naming only the fields that differ from their in-class defaults.
 function(shine_set_warnings target)
   target_compile_options(${target} PRIVATE
-    $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion>)
+    $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+                                         -Wno-missing-field-initializers>)
 endfunction()
 
 function(shine_set_sanitizers target)
