@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SHINE := $(BUILD_DIR)/bin/shine
 DEMO_DATA := datasets/spamassassin/spamassassin.uni.svm.xz
 
-.PHONY: all deps configure build demo test bench format clean
+.PHONY: all deps configure build demo test test-sanitize bench format clean
 
 all: build
 
@@ -25,6 +25,15 @@ demo: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --parallel $(JOBS)
+
+# The test suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own build folder.
+SANITIZE_DIR ?= build-sanitize
+test-sanitize: deps
+	cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHINE_SANITIZE=ON \
+	  -DSHINE_BUILD_BENCH=OFF
+	cmake --build $(SANITIZE_DIR) --parallel $(JOBS)
+	cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure --parallel $(JOBS)
 
 bench: build
 	scripts/bench.sh $(BUILD_DIR)
