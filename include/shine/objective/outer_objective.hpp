@@ -1,0 +1,47 @@
+#pragma once
+/// @file
+/// The outer (held-out) objective of the bi-level problem: the unregularized logistic loss
+///
+///     f(w) = Σ_i log(1 + exp(−y'_i (x'_iᵀw + b))),     ∇f(w) = X'ᵀr',  r'_i = −y'_i σ(−z'_i)
+///
+/// summed over the held-out samples (X', y'), with the same weight layout as the inner objective
+/// (the intercept, when fitted, is the last entry of w and gets ∂f/∂b = Σ r'_i).
+
+#include "shine/core/types.hpp"
+#include "shine/data/dataset.hpp"
+#include "shine/linalg/sparse_kernels.hpp"
+#include "shine/objective/objective_options.hpp"
+
+namespace shine::objective {
+
+/// f(w) on a held-out dataset, held by reference (it must outlive the objective). Const methods,
+/// safe to call concurrently.
+class OuterObjective {
+ public:
+  /// Binds `heldout`. Its feature count must equal that of the training data the weights come
+  /// from (read it with `ReadOptions::n_features` set to the training count). Throws
+  /// `std::invalid_argument` for invalid options.
+  explicit OuterObjective(const data::Dataset& heldout, ObjectiveOptions options = {});
+
+  /// Dimension of w: d, or d + 1 with an intercept (stored last).
+  [[nodiscard]] Index dim() const noexcept { return features_ + (options_.fit_intercept ? 1 : 0); }
+  [[nodiscard]] Index features() const noexcept { return features_; }
+  [[nodiscard]] Index samples() const noexcept { return data_->rows(); }
+  [[nodiscard]] const data::Dataset& data() const noexcept { return *data_; }
+  [[nodiscard]] const ObjectiveOptions& options() const noexcept { return options_; }
+
+  /// f(w), one pass over X'. Throws `std::invalid_argument` when `w` has the wrong size.
+  [[nodiscard]] double value(const Vector& w) const;
+
+  /// f(w) and ∇f(w) (resized to `dim()`), two passes (X'·w then X'ᵀ·r'). Throws
+  /// `std::invalid_argument` when `w` has the wrong size.
+  double value_and_gradient(const Vector& w, Vector& gradient) const;
+
+ private:
+  const data::Dataset* data_;
+  ObjectiveOptions options_;
+  Index features_;
+  linalg::RowChunks row_chunks_;
+};
+
+}  // namespace shine::objective

@@ -1,0 +1,244 @@
+#include "shine/objective/inner_objective.hpp"
+
+#include <string>
+#include <utility>
+
+#include "shine/core/check.hpp"
+#include "shine/objective/logistic_loss.hpp"
+
+namespace shine::objective {
+namespace {
+
+// Rows per chunk of the O(d) penalty sweeps.
+constexpr Index kFeatureChunk = 8192;
+
+}  // namespace
+
+InnerObjective::InnerObjective(const data::Dataset& train, L2Regularizer regularizer,
+                               ObjectiveOptions options)
+    : data_(&train),
+      regularizer_(std::move(regularizer)),
+      options_(options),
+      features_(train.features()) {
+  options_.validate();
+  require(regularizer_.features() == features_, "InnerObjective: regularizer features",
+          regularizer_.features(),
+          "must equal the dataset's feature count " + std::to_string(features_));
+  require(train.Xt.rows() == features_ && train.Xt.cols() == train.rows(),
+          "InnerObjective: Xt rows", train.Xt.rows(), "Xt must be the stored transpose of X");
+  row_chunks_ = linalg::RowChunks::balanced(train.X);
+  feature_chunks_ = linalg::RowChunks::uniform(features_, kFeatureChunk);
+}
+
+InnerObjective::InnerObjective(const data::Dataset& train, double theta, ObjectiveOptions options)
+    : InnerObjective(train, L2Regularizer::uniform(train.features(), theta), options) {}
+
+void InnerObjective::check_point(const Vector& v, const char* what) const {
+  require(v.size() == dim(), std::string("InnerObjective: size of ") + what, v.size(),
+          "must equal dim() = " + std::to_string(dim()));
+}
+
+void InnerObjective::evaluate(const Vector& w, LogisticState& state) const {
+  check_point(w, "w");
+  const Index n = samples();
+  state.w = w;
+  state.margins.resize(n);
+  state.sigma_neg.resize(n);
+  state.curvature.resize(n);
+  state.residual.resize(n);
+  const SparseMatrix& X = data_->X;
+  const double* y = data_->y.data();
+  const double* wp = state.w.data();
+  const double bias = options_.fit_intercept ? w[features_] : 0.0;
+  double* z = state.margins.data();
+  double* p = state.sigma_neg.data();
+  double* D = state.curvature.data();
+  double* r = state.residual.data();
+  // Pass 1 over X: margins and every per-sample term, fused; partial sums per fixed chunk.
+  const auto sums = linalg::sum_over_chunks<2>(
+      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
+        for (Index i = begin; i < end; ++i) {
+          z[i] = y[i] * (linalg::row_dot(X, i, wp) + bias);
+          const LogisticTerms t = logistic_terms(z[i]);
+          p[i] = t.sigma_neg;
+          D[i] = t.curvature;
+          r[i] = -y[i] * t.sigma_neg;
+          acc[0] += t.loss;
+          acc[1] += r[i];
+        }
+      });
+  state.loss = sums[0];
+  const auto head = state.w.head(features_);
+  const double* weights = regularizer_.weights().data();
+  const auto pen =
+      linalg::sum_over_chunks<1>(feature_chunks_, options_.num_threads,
+                                 [&](Index begin, Index end, std::array<double, 1>& acc) {
+                                   for (Index j = begin; j < end; ++j)
+                                     acc[0] += weights[j] * head[j] * head[j];
+                                 });
+  state.penalty = 0.5 * pen[0];
+  state.value = state.loss + state.penalty;
+  finish_gradient(state, sums[1]);
+}
+
+LogisticState InnerObjective::evaluate(const Vector& w) const {
+  LogisticState state;
+  evaluate(w, state);
+  return state;
+}
+
+double InnerObjective::value(const Vector& w) const {
+  check_point(w, "w");
+  const SparseMatrix& X = data_->X;
+  const double* y = data_->y.data();
+  const double* wp = w.data();
+  const double bias = options_.fit_intercept ? w[features_] : 0.0;
+  const auto sums = linalg::sum_over_chunks<1>(
+      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
+        for (Index i = begin; i < end; ++i) {
+          acc[0] += softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
+        }
+      });
+  return sums[0] + regularizer_.value(w);
+}
+
+void InnerObjective::finish_gradient(LogisticState& state, double residual_sum) const {
+  state.gradient.resize(dim());
+  const auto w_head = state.w.head(features_);
+  auto g_head = state.gradient.head(features_);
+  if (regularizer_.is_uniform()) {
+    linalg::multiply_add_scaled(data_->Xt, state.residual, regularizer_.lambda()[0], w_head, g_head,
+                                options_.num_threads);
+  } else {
+    linalg::multiply_add_diagonal(data_->Xt, state.residual, regularizer_.weights(), w_head, g_head,
+                                  options_.num_threads);
+  }
+  if (options_.fit_intercept) state.gradient[features_] = residual_sum;
+  state.gradient_norm = state.gradient.norm();
+}
+
+void InnerObjective::prepare_line(const LogisticState& state, const Vector& d,
+                                  LineProbe& probe) const {
+  check_point(d, "d");
+  check_point(state.w, "state.w (evaluate the state first)");
+  const Index n = samples();
+  probe.margin_slope.resize(n);
+  const SparseMatrix& X = data_->X;
+  const double* y = data_->y.data();
+  const double* dp = d.data();
+  const double d_bias = options_.fit_intercept ? d[features_] : 0.0;
+  const double* p = state.sigma_neg.data();
+  double* u = probe.margin_slope.data();
+  // Pass over X: u = y∘(Xd + d_b), fused with the loss part of φ'(0) = −Σ u_i σ(−z_i).
+  const auto sums = linalg::sum_over_chunks<1>(
+      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
+        for (Index i = begin; i < end; ++i) {
+          u[i] = y[i] * (linalg::row_dot(X, i, dp) + d_bias);
+          acc[0] -= u[i] * p[i];
+        }
+      });
+  const double* weights = regularizer_.weights().data();
+  const double* wp = state.w.data();
+  const auto forms =
+      linalg::sum_over_chunks<3>(feature_chunks_, options_.num_threads,
+                                 [&](Index begin, Index end, std::array<double, 3>& acc) {
+                                   for (Index j = begin; j < end; ++j) {
+                                     const double lw = weights[j] * wp[j];
+                                     acc[0] += lw * wp[j];
+                                     acc[1] += lw * dp[j];
+                                     acc[2] += weights[j] * dp[j] * dp[j];
+                                   }
+                                 });
+  probe.penalty_ww = forms[0];
+  probe.penalty_wd = forms[1];
+  probe.penalty_dd = forms[2];
+  probe.value0 = state.loss + 0.5 * probe.penalty_ww;
+  probe.slope0 = sums[0] + probe.penalty_wd;
+}
+
+LineValue InnerObjective::line_value(const LogisticState& state, const LineProbe& probe,
+                                     double alpha) const {
+  const double* z = state.margins.data();
+  const double* u = probe.margin_slope.data();
+  const auto sums = linalg::sum_over_chunks<2>(
+      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
+        for (Index i = begin; i < end; ++i) {
+          const LogisticTerms t = logistic_terms(z[i] + alpha * u[i]);
+          acc[0] += t.loss;
+          acc[1] -= u[i] * t.sigma_neg;
+        }
+      });
+  const double penalty =
+      0.5 * (probe.penalty_ww + alpha * (2.0 * probe.penalty_wd + alpha * probe.penalty_dd));
+  const double slope_penalty = probe.penalty_wd + alpha * probe.penalty_dd;
+  if (alpha == 0.0) return {probe.value0, sums[1] + slope_penalty};
+  return {sums[0] + penalty, sums[1] + slope_penalty};
+}
+
+void InnerObjective::move(LogisticState& state, const Vector& d, const LineProbe& probe,
+                          double alpha) const {
+  check_point(d, "d");
+  const Index n = samples();
+  require(probe.margin_slope.size() == n, "InnerObjective::move: probe size",
+          probe.margin_slope.size(), "prepare_line must be called first");
+  state.w += alpha * d;
+  const double* y = data_->y.data();
+  const double* u = probe.margin_slope.data();
+  double* z = state.margins.data();
+  double* p = state.sigma_neg.data();
+  double* D = state.curvature.data();
+  double* r = state.residual.data();
+  const auto sums = linalg::sum_over_chunks<2>(
+      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
+        for (Index i = begin; i < end; ++i) {
+          z[i] += alpha * u[i];
+          const LogisticTerms t = logistic_terms(z[i]);
+          p[i] = t.sigma_neg;
+          D[i] = t.curvature;
+          r[i] = -y[i] * t.sigma_neg;
+          acc[0] += t.loss;
+          acc[1] += r[i];
+        }
+      });
+  state.loss = sums[0];
+  state.penalty =
+      0.5 * (probe.penalty_ww + alpha * (2.0 * probe.penalty_wd + alpha * probe.penalty_dd));
+  state.value = state.loss + state.penalty;
+  finish_gradient(state, sums[1]);
+}
+
+void InnerObjective::hessian_vector(const LogisticState& state, const Vector& v, Vector& out,
+                                    Vector* work) const {
+  check_point(v, "v");
+  require(state.curvature.size() == samples(), "InnerObjective::hessian_vector: state size",
+          state.curvature.size(), "evaluate the state first");
+  Vector local;
+  Vector& q = (work != nullptr) ? *work : local;
+  q.resize(samples());
+  out.resize(dim());
+  const SparseMatrix& X = data_->X;
+  const double* vp = v.data();
+  const double v_bias = options_.fit_intercept ? v[features_] : 0.0;
+  const double* D = state.curvature.data();
+  double* qp = q.data();
+  // First pass: q = D∘(Xv + v_b) (y_i² = 1), fused with Σq for the intercept row.
+  const auto sums = linalg::sum_over_chunks<1>(
+      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
+        for (Index i = begin; i < end; ++i) {
+          qp[i] = D[i] * (linalg::row_dot(X, i, vp) + v_bias);
+          acc[0] += qp[i];
+        }
+      });
+  const auto v_head = v.head(features_);
+  auto out_head = out.head(features_);
+  if (regularizer_.is_uniform()) {
+    linalg::multiply_add_scaled(data_->Xt, q, regularizer_.lambda()[0], v_head, out_head,
+                                options_.num_threads);
+  } else {
+    linalg::multiply_add_diagonal(data_->Xt, q, regularizer_.weights(), v_head, out_head,
+                                  options_.num_threads);
+  }
+  if (options_.fit_intercept) out[features_] = sums[0];
+}
+
+}  // namespace shine::objective

@@ -1,0 +1,56 @@
+#include "shine/objective/outer_objective.hpp"
+
+#include <string>
+
+#include "shine/core/check.hpp"
+#include "shine/objective/logistic_loss.hpp"
+
+namespace shine::objective {
+
+OuterObjective::OuterObjective(const data::Dataset& heldout, ObjectiveOptions options)
+    : data_(&heldout), options_(options), features_(heldout.features()) {
+  options_.validate();
+  row_chunks_ = linalg::RowChunks::balanced(heldout.X);
+}
+
+double OuterObjective::value(const Vector& w) const {
+  require(w.size() == dim(), "OuterObjective: size of w", w.size(),
+          "must equal dim() = " + std::to_string(dim()));
+  const SparseMatrix& X = data_->X;
+  const double* y = data_->y.data();
+  const double* wp = w.data();
+  const double bias = options_.fit_intercept ? w[features_] : 0.0;
+  const auto sums = linalg::sum_over_chunks<1>(
+      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
+        for (Index i = begin; i < end; ++i) {
+          acc[0] += softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
+        }
+      });
+  return sums[0];
+}
+
+double OuterObjective::value_and_gradient(const Vector& w, Vector& gradient) const {
+  require(w.size() == dim(), "OuterObjective: size of w", w.size(),
+          "must equal dim() = " + std::to_string(dim()));
+  const SparseMatrix& X = data_->X;
+  const double* y = data_->y.data();
+  const double* wp = w.data();
+  const double bias = options_.fit_intercept ? w[features_] : 0.0;
+  Vector residual(samples());
+  double* r = residual.data();
+  const auto sums = linalg::sum_over_chunks<2>(
+      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
+        for (Index i = begin; i < end; ++i) {
+          const LogisticTerms t = logistic_terms(y[i] * (linalg::row_dot(X, i, wp) + bias));
+          r[i] = -y[i] * t.sigma_neg;
+          acc[0] += t.loss;
+          acc[1] += r[i];
+        }
+      });
+  gradient.resize(dim());
+  linalg::multiply(data_->Xt, residual, gradient.head(features_), options_.num_threads);
+  if (options_.fit_intercept) gradient[features_] = sums[1];
+  return sums[0];
+}
+
+}  // namespace shine::objective
