@@ -1,0 +1,170 @@
+#pragma once
+/// @file
+/// The L-BFGS memory: the last m secant pairs (s, y) and the quasi-Newton matrices they define.
+///
+/// With pairs (s_i, y_i), i = 0 (oldest) … k−1 (newest), ρ_i = 1/(s_iᵀy_i) and H₀ = γI, the
+/// L-BFGS inverse-Hessian estimate is H_k = B_k⁻¹ with
+///
+///     H ← (I − ρ s yᵀ) H (I − ρ y sᵀ) + ρ s sᵀ      (applied for i = 0 … k−1)
+///
+/// γ = s_{k−1}ᵀy_{k−1} / y_{k−1}ᵀy_{k−1} (`InitialHessian::ScaledIdentity`, default) or 1
+/// (`InitialHessian::Identity`, the reference code's choice), and 1 when the memory is empty.
+///
+/// The memory is a first-class object: the solver returns it, it outlives the solve and the data,
+/// and SHINE applies it to the outer gradient (q = B⁻¹∇f). It needs no access to the objective.
+///
+/// **How it is applied.** The memory keeps, besides the pairs, their Gram matrix (all products
+/// s_iᵀs_j, s_iᵀy_j, y_iᵀy_j), updated in one sweep when a pair is added. Applying B⁻¹ to v then
+/// costs one sweep computing s_iᵀv and y_iᵀv, the classical two-loop recursion run on the O(m)
+/// coefficients of the result in the basis {v, s_i, y_i} (O(m²) scalar work), and one sweep forming
+/// the combination — about 4m reads of d-vectors instead of the 8m of the textbook two-loop, the
+/// difference that matters when d is large (this is the "vector-free" organization of L-BFGS).
+/// B itself is applied through the compact representation of Byrd, Nocedal & Schnabel (1994):
+///
+///     B = σI − [σS  Y] [[σSᵀS, L], [Lᵀ, −D]]⁻¹ [σSᵀ; Yᵀ],   σ = 1/γ,
+///
+/// L the strictly lower triangle of SᵀY (L_ij = s_iᵀy_j for i > j), D = diag(s_iᵀy_i).
+///
+/// **Operator role.** `LbfgsMemory` models `linalg::LinearOperator` as the *inverse* Hessian
+/// estimate: `apply(x, y)` is y = B⁻¹x (the same as `apply_inverse`). `hessian()` gives a view
+/// that applies B.
+///
+/// **Order.** Pairs are kept in chronological order in a circular buffer: index 0 is the oldest,
+/// `size() − 1` the newest; adding to a full memory drops the oldest.
+///
+/// Thread safety: const methods may run concurrently; `add_pair` and the setters must not run
+/// concurrently with anything else on the same memory.
+
+#include <Eigen/Dense>
+#include <vector>
+
+#include "shine/core/types.hpp"
+#include "shine/inner/lbfgs_options.hpp"
+#include "shine/linalg/linear_operator.hpp"
+
+namespace shine::inner {
+
+class LbfgsHessianView;
+
+/// The (s, y) pairs of L-BFGS and the operators B⁻¹ and B they define.
+class LbfgsMemory {
+ public:
+  /// An empty memory of dimension 0 and capacity 10 (a placeholder: `inner::minimize` replaces it
+  /// by a memory of the problem's dimension).
+  LbfgsMemory() = default;
+
+  /// An empty memory for vectors of `dim` entries keeping up to `capacity` pairs, with H₀ mode
+  /// `initial_hessian` and curvature guard `curvature_epsilon` (see `add_pair`). Throws
+  /// `std::invalid_argument` when `dim` < 0, `capacity` < 1 or `curvature_epsilon` ∉ [0, 1).
+  LbfgsMemory(Index dim, int capacity,
+              InitialHessian initial_hessian = InitialHessian::ScaledIdentity,
+              double curvature_epsilon = 1e-10);
+
+  /// Dimension of the vectors (also `rows()` of the operator).
+  [[nodiscard]] Index dim() const noexcept { return dim_; }
+  [[nodiscard]] Index rows() const noexcept { return dim_; }
+  /// Most pairs kept (m).
+  [[nodiscard]] int capacity() const noexcept { return capacity_; }
+  /// Pairs currently stored, in [0, capacity()].
+  [[nodiscard]] int size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+
+  [[nodiscard]] InitialHessian initial_hessian() const noexcept { return initial_hessian_; }
+  /// Changes H₀ for later applications (the pairs are kept).
+  void set_initial_hessian(InitialHessian mode) noexcept { initial_hessian_ = mode; }
+  [[nodiscard]] double curvature_epsilon() const noexcept { return curvature_epsilon_; }
+  /// Changes the curvature guard of later `add_pair` calls. Throws `std::invalid_argument` unless
+  /// `epsilon` ∈ [0, 1).
+  void set_curvature_epsilon(double epsilon);
+  /// Changes the capacity, keeping the newest min(size(), capacity) pairs. Throws
+  /// `std::invalid_argument` when `capacity` < 1.
+  void set_capacity(int capacity);
+
+  /// Removes every pair (capacity, dimension and modes are kept).
+  void clear() noexcept;
+
+  /// Offers the pair (s, y) (`dim()` entries each). It is stored, as the newest, only when it is
+  /// finite and passes the curvature guard sᵀy > ε·‖s‖‖y‖ (ε = `curvature_epsilon()`), which
+  /// keeps B positive definite; a full memory then drops its oldest pair. Returns whether the pair
+  /// was stored. Cost: one sweep over the stored pairs (O(m·d)). Throws `std::invalid_argument`
+  /// on a size mismatch (and for any size when `dim()` is 0).
+  bool add_pair(const Vector& s, const Vector& y);
+
+  /// Same, but takes the vectors' storage instead of copying it: on return `s` and `y` hold
+  /// unspecified values (possibly the storage of a dropped pair), ready to be overwritten.
+  bool add_pair(Vector&& s, Vector&& y);
+
+  /// Scale of H₀ = γI: s_newᵀy_new / y_newᵀy_new with `ScaledIdentity`, 1 with `Identity` or
+  /// when empty.
+  [[nodiscard]] double gamma() const noexcept;
+
+  /// Pair i in chronological order (0 = oldest, size() − 1 = newest). No bounds check.
+  [[nodiscard]] const Vector& s(int i) const noexcept { return s_[slot(i)]; }
+  [[nodiscard]] const Vector& y(int i) const noexcept { return y_[slot(i)]; }
+  /// s_iᵀy_i (> 0) and ρ_i = 1/(s_iᵀy_i) of pair i.
+  [[nodiscard]] double curvature(int i) const noexcept { return sy_(slot(i), slot(i)); }
+  [[nodiscard]] double rho(int i) const noexcept { return 1.0 / curvature(i); }
+
+  /// out = B⁻¹v (the L-BFGS two-loop recursion, see above). `out` is resized to `dim()`; it may
+  /// alias `v`. Empty memory: out = v. Throws `std::invalid_argument` when `v` has the wrong
+  /// size.
+  void apply_inverse(const Vector& v, Vector& out) const;
+
+  /// out = B·v through the compact representation (O(m·d) + O(m³)); B(B⁻¹v) = v up to rounding.
+  /// Meant for checks and diagnostics. Throws like `apply_inverse`.
+  void apply_hessian(const Vector& v, Vector& out) const;
+
+  /// Linear-operator interface (inverse Hessian): y = B⁻¹x.
+  void apply(const Vector& x, Vector& y) const { apply_inverse(x, y); }
+  /// Linear-operator interface (inverse Hessian): y += B⁻¹x.
+  void apply_add(const Vector& x, Vector& y) const;
+
+  /// A view applying B (not B⁻¹) as a `linalg::LinearOperator`; references this memory.
+  [[nodiscard]] LbfgsHessianView hessian() const;
+
+ private:
+  [[nodiscard]] std::size_t slot(int i) const noexcept {
+    return static_cast<std::size_t>((head_ + i) % capacity_);
+  }
+  void check_vector(const Vector& v, const char* what) const;
+  // Dot products of `probe` with every stored s_i and y_i (chronological), one sweep.
+  void project(const Vector& probe, Eigen::VectorXd& s_dots, Eigen::VectorXd& y_dots) const;
+  bool store(const Vector& s, const Vector& y, Vector* s_owned, Vector* y_owned);
+
+  Index dim_ = 0;
+  int capacity_ = 10;
+  int size_ = 0;
+  int head_ = 0;  // slot of the oldest pair
+  InitialHessian initial_hessian_ = InitialHessian::ScaledIdentity;
+  double curvature_epsilon_ = 1e-10;
+  std::vector<Vector> s_;
+  std::vector<Vector> y_;
+  // Gram matrices indexed by slot: ss_(a, b) = s_aᵀs_b, sy_(a, b) = s_aᵀy_b, yy_(a, b) = y_aᵀy_b.
+  Eigen::MatrixXd ss_;
+  Eigen::MatrixXd sy_;
+  Eigen::MatrixXd yy_;
+};
+
+/// B (the Hessian estimate of an `LbfgsMemory`) as a `linalg::LinearOperator`. References the
+/// memory, which must outlive the view.
+class LbfgsHessianView {
+ public:
+  explicit LbfgsHessianView(const LbfgsMemory& memory) : memory_(&memory) {}
+  [[nodiscard]] Index rows() const noexcept { return memory_->dim(); }
+  /// y = B·x.
+  void apply(const Vector& x, Vector& y) const { memory_->apply_hessian(x, y); }
+  /// y += B·x.
+  void apply_add(const Vector& x, Vector& y) const;
+
+ private:
+  const LbfgsMemory* memory_;
+};
+
+inline LbfgsHessianView LbfgsMemory::hessian() const {
+  return LbfgsHessianView(*this);
+}
+
+static_assert(linalg::LinearOperator<LbfgsMemory>, "LbfgsMemory must model LinearOperator");
+static_assert(linalg::LinearOperator<LbfgsHessianView>, "LbfgsHessianView must model it too");
+
+}  // namespace shine::inner

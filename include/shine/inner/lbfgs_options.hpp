@@ -1,0 +1,82 @@
+#pragma once
+/// @file
+/// Options of the inner L-BFGS solver (one aggregate with in-class defaults, validated once).
+
+#include <limits>
+#include <string_view>
+
+namespace shine::inner {
+
+/// The initial inverse-Hessian estimate H₀ that the two-loop recursion starts from.
+enum class InitialHessian {
+  /// H₀ = γI with γ = sᵀy / yᵀy of the newest pair (Nocedal & Wright eq. 7.20): the standard
+  /// L-BFGS scaling, and the default.
+  ScaledIdentity,
+  /// H₀ = I: reproduces the published SHINE reference code, which rebuilds B⁻¹ from the pairs
+  /// with an unscaled identity.
+  Identity,
+};
+
+/// How `LbfgsOptions::tolerance` is read.
+enum class ToleranceMode {
+  /// Stop when ‖∇h(w)‖₂ ≤ tolerance.
+  Absolute,
+  /// Stop when ‖∇h(w)‖₂ ≤ tolerance · ‖∇h(w₀)‖₂ (w₀ the starting point of this solve).
+  Relative,
+};
+
+/// Stable lower-case names: "scaled_identity", "identity"; "absolute", "relative".
+std::string_view to_string(InitialHessian mode) noexcept;
+std::string_view to_string(ToleranceMode mode) noexcept;
+
+/// Options of `inner::minimize`. Every field has a usable default; `validate()` checks them all.
+struct LbfgsOptions {
+  /// Number m of (s, y) pairs kept. Default 10 (HOAG); the SHINE variants use 30 (the caller sets
+  /// it). Range [1, 1000]. Cost: O(m·d) memory and O(m·d) work per iteration.
+  int memory = 10;
+
+  /// Gradient-norm tolerance; see `tolerance_mode`. The test is made at accepted iterates only,
+  /// so the returned w (and the newest pair in the memory) is the point that met it. Default
+  /// 1e-6. Range >= 0 (0 never converges: the run ends on another criterion).
+  double tolerance = 1e-6;
+
+  /// Whether `tolerance` is absolute or relative to ‖∇h(w₀)‖₂. Default `Relative`.
+  ToleranceMode tolerance_mode = ToleranceMode::Relative;
+
+  /// Iteration budget (accepted steps). Default 1000 (as the reference). Range >= 0; 0 only
+  /// evaluates w₀.
+  int max_iterations = 1000;
+
+  /// Most evaluations of φ(α) per line search. Default 20. Range [1, 1000].
+  int max_linesearch = 20;
+
+  /// Sufficient-decrease (Armijo) constant: φ(α) ≤ φ(0) + c1·α·φ'(0). Default 1e-4.
+  /// Range 0 < c1 < c2.
+  double c1 = 1e-4;
+
+  /// Strong-curvature constant: |φ'(α)| ≤ c2·|φ'(0)|. Default 0.9. Range c1 < c2 < 1.
+  double c2 = 0.9;
+
+  /// Curvature guard: a pair (s, y) is stored only when sᵀy > ε·‖s‖‖y‖ (a cosine test, so it
+  /// does not depend on the scale of the problem). Default 1e-10. Range [0, 1).
+  double curvature_epsilon = 1e-10;
+
+  /// H₀ of the two-loop recursion. Default `ScaledIdentity`; `Identity` reproduces the reference.
+  InitialHessian initial_hessian = InitialHessian::ScaledIdentity;
+
+  /// Relative slack of the approximate-Wolfe acceptance (Hager & Zhang): near the optimum the
+  /// decrease of h is below its rounding error, so a step that meets the strong curvature
+  /// condition and does not increase h by more than `value_noise`·|h(w)| is accepted too.
+  /// Default 1e-12. Range [0, 1e-3]; 0 demands exact sufficient decrease.
+  double value_noise = 1e-12;
+
+  /// Wall-clock budget of one solve in seconds (checked once per iteration). Default: none
+  /// (+infinity). Range > 0.
+  double time_limit = std::numeric_limits<double>::infinity();
+
+  /// Throws `std::invalid_argument` naming the first field that is out of range, its value and
+  /// the rule, e.g. "LbfgsOptions::memory = 0: must be in [1, 1000]".
+  void validate() const;
+};
+
+}  // namespace shine::inner

@@ -1,0 +1,219 @@
+#include "shine/inner/lbfgs_solver.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "shine/core/check.hpp"
+#include "shine/core/timer.hpp"
+
+namespace shine::inner {
+namespace {
+
+std::string format(const char* pattern, double a, double b = 0.0) {
+  char buffer[160];
+  std::snprintf(buffer, sizeof(buffer), pattern, a, b);
+  return buffer;
+}
+
+LbfgsMemory prepare_memory(LbfgsMemory memory, Index dim, const LbfgsOptions& options) {
+  if (memory.dim() == 0) {
+    return LbfgsMemory(dim, options.memory, options.initial_hessian, options.curvature_epsilon);
+  }
+  require(memory.dim() == dim, "minimize: warm memory dimension", memory.dim(),
+          "must equal the objective's dimension " + std::to_string(dim));
+  memory.set_capacity(options.memory);
+  memory.set_initial_hessian(options.initial_hessian);
+  memory.set_curvature_epsilon(options.curvature_epsilon);
+  return memory;
+}
+
+bool finite_point(const SmoothObjective& objective) {
+  return std::isfinite(objective.value()) && std::isfinite(objective.gradient_norm());
+}
+
+}  // namespace
+
+std::string InnerSummary::brief() const {
+  char buffer[256];
+  std::snprintf(buffer, sizeof(buffer),
+                "%s: %d it, %lld f, %lld g, %lld passes, |g| %.2e -> %.2e (tol %.2e), %.3g s",
+                std::string(to_string(termination)).c_str(), iterations,
+                static_cast<long long>(function_evaluations),
+                static_cast<long long>(gradient_evaluations), static_cast<long long>(data_passes),
+                initial_gradient_norm, final_gradient_norm, tolerance, total_seconds);
+  return buffer;
+}
+
+InnerResult minimize(SmoothObjective& objective, const Vector& w0, const LbfgsOptions& options,
+                     LbfgsMemory memory, const IterationHook& hook) {
+  const Timer timer;
+  options.validate();
+  const Index dim = objective.dim();
+  require(w0.size() == dim, "minimize: size of w0", w0.size(),
+          "must equal the objective's dimension " + std::to_string(dim));
+  require(w0.allFinite(), "minimize: w0", "non-finite entries", "must be finite");
+
+  InnerResult result;
+  result.memory = prepare_memory(std::move(memory), dim, options);
+  LbfgsMemory& mem = result.memory;
+  InnerSummary& summary = result.summary;
+  const WorkCounts counts_before = objective.counts();
+
+  LineSearchOptions search_options;
+  search_options.c1 = options.c1;
+  search_options.c2 = options.c2;
+  search_options.max_evaluations = options.max_linesearch;
+  search_options.value_noise = options.value_noise;
+
+  objective.set_point(w0);
+  summary.initial_value = objective.value();
+  summary.initial_gradient_norm = objective.gradient_norm();
+  const double tol = options.tolerance_mode == ToleranceMode::Relative
+                         ? options.tolerance * summary.initial_gradient_norm
+                         : options.tolerance;
+  summary.tolerance = tol;
+
+  Vector direction(dim);
+  Vector s(dim);
+  Vector y(dim);
+  double last_step = 0.0;
+  bool last_pair_accepted = false;
+  const auto phi = [&](double alpha) { return objective.line_value(alpha); };
+
+  if (!finite_point(objective)) {
+    summary.termination = Termination::NumericalError;
+    summary.message = "h or its gradient is not finite at w0";
+  }
+  while (finite_point(objective)) {
+    const int k = summary.iterations;
+    bool stop_requested = false;
+    if (hook) {
+      const Timer hook_timer;
+      IterationView view{k,
+                         objective.point(),
+                         objective.value(),
+                         objective.gradient(),
+                         objective.gradient_norm(),
+                         tol,
+                         last_step,
+                         last_pair_accepted,
+                         timer.seconds(),
+                         mem,
+                         objective};
+      stop_requested = hook(view);
+      summary.hook_seconds += hook_timer.seconds();
+    }
+    const double gnorm = objective.gradient_norm();
+    if (gnorm <= tol) {
+      summary.termination = Termination::Converged;
+      summary.message = format("gradient norm %.3e <= tolerance %.3e", gnorm, tol);
+      break;
+    }
+    if (stop_requested) {
+      summary.termination = Termination::StoppedByObserver;
+      summary.message = "the iteration hook asked to stop";
+      break;
+    }
+    if (k >= options.max_iterations) {
+      summary.termination = Termination::MaxIterations;
+      summary.message = "reached max_iterations = " + std::to_string(options.max_iterations) +
+                        format(" with gradient norm %.3e > tolerance %.3e", gnorm, tol);
+      break;
+    }
+    if (timer.seconds() >= options.time_limit) {
+      summary.termination = Termination::TimeLimit;
+      summary.message =
+          format("time limit of %.3g s reached (gradient norm %.3e)", options.time_limit, gnorm);
+      break;
+    }
+
+    // Search direction: d = −B⁻¹g (or −g with an empty memory).
+    const Timer direction_timer;
+    bool steepest = mem.empty();
+    if (steepest) {
+      direction = -objective.gradient();
+    } else {
+      mem.apply_inverse(objective.gradient(), direction);
+      direction = -direction;
+    }
+    summary.direction_seconds += direction_timer.seconds();
+
+    const Timer search_timer;
+    const double steepest_step = std::min(1.0, 1.0 / gnorm);
+    LinePoint origin = objective.set_direction(direction);
+    if (!steepest && !(origin.slope < 0.0)) {
+      // Not a descent direction (rounding in a badly conditioned memory): use −g.
+      direction = -objective.gradient();
+      origin = objective.set_direction(direction);
+      steepest = true;
+    }
+    LineSearchResult search =
+        strong_wolfe_search(phi, origin, steepest ? steepest_step : 1.0, search_options);
+    summary.line_search_evaluations += search.evaluations;
+    if (!search.usable() && !steepest) {
+      ++summary.steepest_descent_retries;
+      direction = -objective.gradient();
+      origin = objective.set_direction(direction);
+      search = strong_wolfe_search(phi, origin, steepest_step, search_options);
+      summary.line_search_evaluations += search.evaluations;
+    }
+    summary.line_search_seconds += search_timer.seconds();
+    if (!search.usable()) {
+      summary.termination = Termination::LineSearchFailed;
+      summary.message =
+          "no step with sufficient decrease along the L-BFGS direction nor along -gradient" +
+          format(" (gradient norm %.3e, tolerance %.3e)", gnorm, tol);
+      break;
+    }
+
+    // Accept the step; y starts as the old gradient so that no extra copy is needed.
+    const double alpha = search.point.step;
+    y = objective.gradient();
+    objective.move(alpha);
+    if (!finite_point(objective)) {
+      // Cannot happen with a finite line-search value, but never return a non-finite point.
+      Vector back = objective.point() - alpha * direction;
+      objective.set_point(back);
+      summary.termination = Termination::NumericalError;
+      summary.message = "h or its gradient became non-finite at the accepted step";
+      break;
+    }
+    ++summary.iterations;
+    last_step = alpha;
+
+    const Timer update_timer;
+    s = alpha * direction;
+    y = objective.gradient() - y;
+    last_pair_accepted = mem.add_pair(std::move(s), std::move(y));
+    if (last_pair_accepted) {
+      ++summary.pairs_accepted;
+    } else {
+      ++summary.pairs_rejected;
+    }
+    summary.direction_seconds += update_timer.seconds();
+  }
+
+  result.w = objective.point();
+  result.value = objective.value();
+  result.gradient = objective.gradient();
+  summary.final_value = result.value;
+  summary.final_gradient_norm = objective.gradient_norm();
+  const WorkCounts counts = objective.counts();
+  summary.function_evaluations = counts.function_evaluations - counts_before.function_evaluations;
+  summary.gradient_evaluations = counts.gradient_evaluations - counts_before.gradient_evaluations;
+  summary.data_passes = counts.data_passes - counts_before.data_passes;
+  summary.hessian_products = counts.hessian_products - counts_before.hessian_products;
+  summary.total_seconds = timer.seconds();
+  return result;
+}
+
+InnerResult minimize(const objective::InnerObjective& objective, const Vector& w0,
+                     const LbfgsOptions& options, LbfgsMemory memory, const IterationHook& hook) {
+  LogisticObjective adapter(objective);
+  return minimize(adapter, w0, options, std::move(memory), hook);
+}
+
+}  // namespace shine::inner

@@ -1,0 +1,251 @@
+#include "shine/inner/lbfgs_memory.hpp"
+
+#include <gtest/gtest.h>
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "support/fd_check.hpp"
+#include "support/random_problems.hpp"
+
+namespace shine::inner {
+namespace {
+
+using test::random_vector;
+using test::relative_error;
+
+// A random symmetric positive definite matrix with condition number about 100.
+Eigen::MatrixXd spd_matrix(Index d, std::uint64_t seed) {
+  Eigen::MatrixXd Q = Eigen::MatrixXd(d, d);
+  for (Index j = 0; j < d; ++j)
+    Q.col(j) = random_vector(d, seed + static_cast<std::uint64_t>(j));
+  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(Q);
+  const Eigen::MatrixXd U = qr.householderQ();
+  Vector eig(d);
+  for (Index j = 0; j < d; ++j)
+    eig[j] = std::pow(100.0, static_cast<double>(j) / static_cast<double>(d - 1));
+  return U * eig.asDiagonal() * U.transpose();
+}
+
+// Fills a memory with pairs (s, A s) from random steps.
+LbfgsMemory filled_memory(const Eigen::MatrixXd& A, int capacity, int pairs,
+                          InitialHessian mode = InitialHessian::ScaledIdentity) {
+  LbfgsMemory memory(A.rows(), capacity, mode);
+  for (int k = 0; k < pairs; ++k) {
+    const Vector s = random_vector(A.rows(), 1000 + static_cast<std::uint64_t>(k));
+    EXPECT_TRUE(memory.add_pair(s, A * s));
+  }
+  return memory;
+}
+
+// The textbook two-loop recursion (Nocedal & Wright Algorithm 7.4), as an independent reference.
+Vector two_loop_reference(const LbfgsMemory& m, const Vector& v) {
+  const int k = m.size();
+  Vector q = v;
+  std::vector<double> alpha(static_cast<std::size_t>(k));
+  for (int i = k - 1; i >= 0; --i) {
+    alpha[static_cast<std::size_t>(i)] = m.rho(i) * m.s(i).dot(q);
+    q -= alpha[static_cast<std::size_t>(i)] * m.y(i);
+  }
+  Vector r = m.gamma() * q;
+  for (int i = 0; i < k; ++i) {
+    const double beta = m.rho(i) * m.y(i).dot(r);
+    r += (alpha[static_cast<std::size_t>(i)] - beta) * m.s(i);
+  }
+  return r;
+}
+
+class MemoryProperties : public testing::TestWithParam<InitialHessian> {};
+
+TEST_P(MemoryProperties, SecantEquationForTheNewestPair) {
+  const auto A = spd_matrix(30, 1);
+  const LbfgsMemory m = filled_memory(A, 8, 12, GetParam());
+  ASSERT_EQ(m.size(), 8);
+  Vector h_inv_y;
+  m.apply_inverse(m.y(m.size() - 1), h_inv_y);
+  EXPECT_LT(relative_error(h_inv_y, m.s(m.size() - 1)), 1e-10);
+  Vector b_s;
+  m.apply_hessian(m.s(m.size() - 1), b_s);
+  EXPECT_LT(relative_error(b_s, m.y(m.size() - 1)), 1e-10);
+}
+
+TEST_P(MemoryProperties, HessianAndInverseAreInverseToEachOther) {
+  const auto A = spd_matrix(25, 2);
+  const LbfgsMemory m = filled_memory(A, 6, 9, GetParam());
+  for (const std::uint64_t seed : {10, 11, 12}) {
+    const Vector v = random_vector(25, seed);
+    Vector hv;
+    Vector bhv;
+    m.apply_inverse(v, hv);
+    m.apply_hessian(hv, bhv);
+    EXPECT_LT(relative_error(bhv, v), 1e-10);
+    Vector bv;
+    Vector hbv;
+    m.apply_hessian(v, bv);
+    m.apply_inverse(bv, hbv);
+    EXPECT_LT(relative_error(hbv, v), 1e-10);
+  }
+}
+
+TEST_P(MemoryProperties, SymmetricPositiveDefinite) {
+  const auto A = spd_matrix(20, 3);
+  const LbfgsMemory m = filled_memory(A, 5, 7, GetParam());
+  for (std::uint64_t seed = 20; seed < 30; ++seed) {
+    const Vector u = random_vector(20, seed);
+    const Vector v = random_vector(20, seed + 100);
+    Vector Hu;
+    Vector Hv;
+    m.apply_inverse(u, Hu);
+    m.apply_inverse(v, Hv);
+    EXPECT_NEAR(u.dot(Hv), v.dot(Hu), 1e-12 * (u.norm() * Hv.norm()));
+    EXPECT_GT(v.dot(Hv), 0.0);
+    Vector Bu;
+    Vector Bv;
+    m.apply_hessian(u, Bu);
+    m.apply_hessian(v, Bv);
+    EXPECT_NEAR(u.dot(Bv), v.dot(Bu), 1e-10 * (u.norm() * Bv.norm()));
+    EXPECT_GT(v.dot(Bv), 0.0);
+  }
+}
+
+TEST_P(MemoryProperties, MatchesTheTextbookTwoLoopRecursion) {
+  const auto A = spd_matrix(40, 4);
+  // More pairs than capacity, so that the ring buffer has wrapped around.
+  const LbfgsMemory m = filled_memory(A, 7, 17, GetParam());
+  for (const std::uint64_t seed : {30, 31}) {
+    const Vector v = random_vector(40, seed);
+    Vector out;
+    m.apply_inverse(v, out);
+    EXPECT_LT(relative_error(out, two_loop_reference(m, v)), 1e-12);
+    Vector via_operator;
+    m.apply(v, via_operator);
+    EXPECT_EQ(via_operator, out);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(BothInitialHessians, MemoryProperties,
+                         testing::Values(InitialHessian::ScaledIdentity, InitialHessian::Identity));
+
+TEST(LbfgsMemory, GammaFollowsTheInitialHessianMode) {
+  const auto A = spd_matrix(10, 5);
+  LbfgsMemory m = filled_memory(A, 4, 3);
+  const int newest = m.size() - 1;
+  EXPECT_NEAR(m.gamma(), m.s(newest).dot(m.y(newest)) / m.y(newest).squaredNorm(), 1e-15);
+  m.set_initial_hessian(InitialHessian::Identity);
+  EXPECT_EQ(m.gamma(), 1.0);
+  EXPECT_EQ(LbfgsMemory(10, 4).gamma(), 1.0);
+}
+
+TEST(LbfgsMemory, EmptyMemoryIsTheIdentity) {
+  const LbfgsMemory m(5, 3);
+  const Vector v = random_vector(5, 40);
+  Vector out;
+  m.apply_inverse(v, out);
+  EXPECT_EQ(out, v);
+  m.apply_hessian(v, out);
+  EXPECT_EQ(out, v);
+}
+
+TEST(LbfgsMemory, KeepsTheNewestPairsInChronologicalOrder) {
+  LbfgsMemory m(3, 4);
+  std::vector<Vector> steps;
+  for (int k = 0; k < 7; ++k) {
+    Vector s = Vector::Constant(3, 1.0 + k);
+    steps.push_back(s);
+    EXPECT_TRUE(m.add_pair(s, 2.0 * s));
+  }
+  ASSERT_EQ(m.size(), 4);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(m.s(i), steps[static_cast<std::size_t>(3 + i)]) << i;
+  EXPECT_NEAR(m.curvature(3), 2.0 * 49.0 * 3.0, 1e-12);
+}
+
+TEST(LbfgsMemory, CurvatureGuardRejectsBadPairs) {
+  LbfgsMemory m(3, 4, InitialHessian::ScaledIdentity, 1e-3);
+  Vector s(3);
+  s << 1, 0, 0;
+  Vector y(3);
+  y << -1, 0, 0;
+  EXPECT_FALSE(m.add_pair(s, y));  // sᵀy < 0
+  y << 1e-6, 1, 0;                 // cosine 1e-6 < ε
+  EXPECT_FALSE(m.add_pair(s, y));
+  y << 0, 0, 0;
+  EXPECT_FALSE(m.add_pair(s, y));
+  y << std::nan(""), 1, 1;
+  EXPECT_FALSE(m.add_pair(s, y));
+  EXPECT_TRUE(m.empty());
+  y << 1, 1, 0;
+  EXPECT_TRUE(m.add_pair(s, y));
+  EXPECT_EQ(m.size(), 1);
+}
+
+TEST(LbfgsMemory, MovingAddAndResizingKeepTheOperatorConsistent) {
+  const auto A = spd_matrix(15, 6);
+  LbfgsMemory moved(15, 5);
+  LbfgsMemory copied(15, 5);
+  for (int k = 0; k < 8; ++k) {
+    Vector s = random_vector(15, 2000 + static_cast<std::uint64_t>(k));
+    Vector y = A * s;
+    EXPECT_TRUE(copied.add_pair(s, y));
+    EXPECT_TRUE(moved.add_pair(std::move(s), std::move(y)));
+  }
+  const Vector v = random_vector(15, 50);
+  Vector a;
+  Vector b;
+  moved.apply_inverse(v, a);
+  copied.apply_inverse(v, b);
+  EXPECT_EQ(a, b);
+
+  // Shrinking keeps the three newest pairs: same operator as a memory built from them alone.
+  copied.set_capacity(3);
+  ASSERT_EQ(copied.size(), 3);
+  LbfgsMemory fresh(15, 3);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE(fresh.add_pair(moved.s(2 + i), moved.y(2 + i)));
+  copied.apply_inverse(v, a);
+  fresh.apply_inverse(v, b);
+  EXPECT_LT(relative_error(a, b), 1e-14);
+  // Growing keeps all pairs and accepts more.
+  copied.set_capacity(6);
+  EXPECT_EQ(copied.size(), 3);
+  EXPECT_TRUE(copied.add_pair(moved.s(0), moved.y(0)));
+  EXPECT_EQ(copied.size(), 4);
+  copied.clear();
+  EXPECT_TRUE(copied.empty());
+}
+
+TEST(LbfgsMemory, InPlaceApplicationAndAccumulation) {
+  const auto A = spd_matrix(12, 7);
+  const LbfgsMemory m = filled_memory(A, 4, 4);
+  const Vector v = random_vector(12, 60);
+  Vector expected;
+  m.apply_inverse(v, expected);
+  Vector in_place = v;
+  m.apply_inverse(in_place, in_place);
+  EXPECT_LT(relative_error(in_place, expected), 1e-15);
+  Vector acc = v;
+  m.apply_add(v, acc);
+  EXPECT_LT(relative_error(acc, v + expected), 1e-15);
+  Vector b_acc = Vector::Zero(12);
+  m.hessian().apply_add(v, b_acc);
+  Vector bv;
+  m.hessian().apply(v, bv);
+  EXPECT_EQ(b_acc, bv);
+  EXPECT_EQ(m.hessian().rows(), 12);
+}
+
+TEST(LbfgsMemory, RejectsMisuse) {
+  EXPECT_THROW(LbfgsMemory(3, 0), std::invalid_argument);
+  EXPECT_THROW(LbfgsMemory(-1, 3), std::invalid_argument);
+  EXPECT_THROW(LbfgsMemory(3, 2, InitialHessian::Identity, 1.0), std::invalid_argument);
+  LbfgsMemory m(3, 2);
+  Vector out;
+  EXPECT_THROW(m.apply_inverse(Vector::Ones(4), out), std::invalid_argument);
+  EXPECT_THROW(m.add_pair(Vector::Ones(2), Vector::Ones(2)), std::invalid_argument);
+  EXPECT_THROW(LbfgsMemory().add_pair(Vector::Ones(1), Vector::Ones(1)), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace shine::inner
