@@ -1,0 +1,104 @@
+#pragma once
+/// @file
+/// Options of the outer loop that tunes θ = log λ (one λ, or one per feature group).
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "shine/hypergrad/hypergradient.hpp"
+#include "shine/inner/lbfgs_options.hpp"
+#include "shine/objective/objective_options.hpp"
+#include "shine/outer/hoag_step.hpp"
+#include "shine/outer/tolerance_schedule.hpp"
+
+namespace shine::outer {
+
+/// How θ is searched: by a hypergradient method with HOAG's adaptive step, or by a baseline.
+enum class TuneMethod {
+  Hoag,          ///< Hypergradient by conjugate gradient (HOAG).
+  Shine,         ///< Hypergradient from the inner L-BFGS inverse estimate (SHINE).
+  ShineOpa,      ///< SHINE with outer-problem-aware secant pairs (the default).
+  ShineRefine,   ///< SHINE refined by a few CG steps.
+  JacobianFree,  ///< H⁻¹ replaced by the identity.
+  Grid,          ///< Grid search over θ (one λ only).
+  Random,        ///< Random search over θ, seeded.
+};
+
+/// Stable names: "hoag", "shine", "shine-opa", "shine-refine", "jacobian-free", "grid", "random".
+std::string_view to_string(TuneMethod method) noexcept;
+/// Inverse of `to_string`; throws `std::invalid_argument` listing the valid names.
+TuneMethod parse_tune_method(std::string_view name);
+/// True for the five hypergradient methods.
+bool is_hypergradient_method(TuneMethod method) noexcept;
+
+/// Starting point of the first inner solve.
+enum class InitialWeights {
+  Zero,  ///< w₀ = 0 (the default; the inner tolerance is then relative to ‖∇h(0)‖, as liblinear).
+  Gaussian,  ///< w₀ ~ N(0, I), seeded (the reference protocol of the SHINE paper).
+};
+
+/// Everything that drives `tune`. Every field has a usable default; `validate()` checks all.
+struct TuneOptions {
+  /// The search method. Default `ShineOpa`.
+  TuneMethod method = TuneMethod::ShineOpa;
+
+  /// Outer iterations of a hypergradient method: each is one inner solve, one hypergradient and
+  /// one step. Range [1, 100000]. Default 30 (the SHINE paper runs 29 steps after the first).
+  int max_iterations = 30;
+  /// Candidates tried by grid and random search. Range [1, 100000]. Default 10 (the paper's).
+  int candidates = 10;
+
+  /// θ₀ for every group (log λ₀). Default 0 (λ₀ = 1, the reference). Must lie within the step
+  /// bounds.
+  double initial_theta = 0.0;
+  /// Adaptive step and the bounds of θ (default [−12, 12], also the grid and random range).
+  HoagStepOptions step;
+  /// Tolerance sequence ε_k. Unset (default): exponential from 1e-3 with ρ = 0.9 for hoag and
+  /// ρ = 0.78 for the SHINE variants and jacobian-free (the paper's settings).
+  std::optional<ToleranceSchedule> schedule;
+  /// Hypergradient options (CG, refine budget, OPA frequency, fallback). Its `method` is ignored:
+  /// `method` above decides.
+  hypergrad::HypergradOptions hypergrad;
+
+  /// Inner L-BFGS options. `tolerance` and `tolerance_mode` are set by the outer loop at every
+  /// iteration (see `tune`); the rest is used as given, except `memory` when `memory` below is
+  /// set or defaulted.
+  inner::LbfgsOptions lbfgs;
+  /// L-BFGS memory m. Unset (default): 30 for the SHINE variants and jacobian-free, 10 for hoag,
+  /// grid and random (the paper's settings). Range [1, 1000].
+  std::optional<int> memory;
+  /// Carry the L-BFGS memory from one inner solve to the next (warm memory), so that SHINE does
+  /// not degrade to jacobian-free when a warm-started solve stops after 0–2 iterations. Default
+  /// false (the reference).
+  bool warm_memory = false;
+  /// Inner tolerance factor of grid and random search: each solve stops at
+  /// ‖∇h‖ ≤ baseline_tolerance·‖∇h(warm start)‖. Range (0, 1). Default 1e-3 (the paper's).
+  double baseline_tolerance = 1e-3;
+
+  /// Objective layout (intercept) and threads of the sparse kernels.
+  objective::ObjectiveOptions objective;
+  /// w₀ of the first inner solve. Default `Zero`.
+  InitialWeights initial_weights = InitialWeights::Zero;
+  /// Seed of w₀ (Gaussian) and of random search. Default 0.
+  std::uint64_t seed = 0;
+
+  /// Wall-clock budget in seconds for the whole run (checked between and inside inner solves);
+  /// 0 = none. Range >= 0. Default 0.
+  double time_budget = 0.0;
+  /// When not null, the run stops (`Termination::Interrupted`) soon after `*interrupt` becomes
+  /// true: the current inner solve is abandoned and the best result so far returned. The flag is
+  /// only read. Default null.
+  const std::atomic<bool>* interrupt = nullptr;
+
+  /// Throws `std::invalid_argument` naming the field, its value and the rule it breaks.
+  void validate() const;
+
+  /// The schedule in force: `schedule` or the method's default.
+  [[nodiscard]] ToleranceSchedule effective_schedule() const;
+  /// The L-BFGS memory in force: `memory` or the method's default.
+  [[nodiscard]] int effective_memory() const;
+};
+
+}  // namespace shine::outer

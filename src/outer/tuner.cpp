@@ -1,0 +1,473 @@
+#include "shine/outer/tuner.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+#include "shine/core/check.hpp"
+#include "shine/core/random.hpp"
+#include "shine/core/timer.hpp"
+#include "shine/linalg/sparse_kernels.hpp"
+#include "shine/objective/inner_objective.hpp"
+#include "shine/objective/l2_regularizer.hpp"
+#include "shine/objective/logistic_loss.hpp"
+#include "shine/objective/outer_objective.hpp"
+
+namespace shine::outer {
+namespace {
+
+hypergrad::Method to_hypergrad(TuneMethod method) {
+  switch (method) {
+    case TuneMethod::Hoag:
+      return hypergrad::Method::Hoag;
+    case TuneMethod::Shine:
+      return hypergrad::Method::Shine;
+    case TuneMethod::ShineOpa:
+      return hypergrad::Method::ShineOpa;
+    case TuneMethod::ShineRefine:
+      return hypergrad::Method::ShineRefine;
+    case TuneMethod::JacobianFree:
+      return hypergrad::Method::JacobianFree;
+    default:
+      throw std::logic_error("to_hypergrad: not a hypergradient method");
+  }
+}
+
+std::string format_lambda(const Vector& lambda) {
+  char buffer[64];
+  if (lambda.size() == 1) {
+    std::snprintf(buffer, sizeof buffer, "lambda = %.4g", lambda[0]);
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%lld lambdas in [%.3g, %.3g]",
+                  static_cast<long long>(lambda.size()), lambda.minCoeff(), lambda.maxCoeff());
+  }
+  return buffer;
+}
+
+// State shared by the hypergradient loop and the baselines.
+class Run {
+ public:
+  Run(const TuneProblem& problem, const TuneOptions& options, std::span<Observer* const> observers)
+      : problem_(problem),
+        options_(options),
+        observers_(observers),
+        k_(problem.hyperparameters()),
+        inner_(*problem.train, make_regularizer(problem, options.initial_theta), options.objective),
+        outer_(*problem.validation, options.objective) {
+    lbfgs_ = options.lbfgs;
+    lbfgs_.memory = options.effective_memory();
+  }
+
+  TuneResult run() {
+    TuneInfo info;
+    info.method = options_.method;
+    info.train_rows = problem_.train->rows();
+    info.validation_rows = problem_.validation->rows();
+    info.test_rows = problem_.test != nullptr ? problem_.test->rows() : 0;
+    info.features = problem_.train->features();
+    info.train_nnz = problem_.train->nnz();
+    info.hyperparameters = k_;
+    info.threads = linalg::resolve_threads(options_.objective.num_threads);
+    info.options = &options_;
+    for (Observer* observer : observers_)
+      observer->on_begin(info);
+
+    w_ = initial_weights();
+    if (is_hypergradient_method(options_.method)) {
+      hypergradient_loop();
+    } else {
+      baseline_loop();
+    }
+    finish();
+    for (Observer* observer : observers_)
+      observer->on_end(result_);
+    return std::move(result_);
+  }
+
+ private:
+  static objective::L2Regularizer make_regularizer(const TuneProblem& problem, double theta) {
+    const Index d = problem.train->features();
+    if (problem.group_of.empty()) return objective::L2Regularizer::uniform(d, theta);
+    return objective::L2Regularizer::grouped(problem.group_of, problem.groups,
+                                             Vector::Constant(problem.groups, theta));
+  }
+
+  Vector initial_weights() const {
+    Vector w = Vector::Zero(inner_.dim());
+    if (options_.initial_weights == InitialWeights::Gaussian) {
+      Random rng(options_.seed);
+      for (Index j = 0; j < w.size(); ++j)
+        w[j] = rng.normal();
+    }
+    return w;
+  }
+
+  // True when the run must stop now; sets the termination.
+  bool should_stop() {
+    if (options_.interrupt != nullptr && options_.interrupt->load(std::memory_order_relaxed)) {
+      stop(Termination::Interrupted, "interrupted");
+      return true;
+    }
+    if (options_.time_budget > 0.0 && elapsed() >= options_.time_budget) {
+      char buffer[96];
+      std::snprintf(buffer, sizeof buffer, "time budget of %.3g s used", options_.time_budget);
+      stop(Termination::TimeLimit, buffer);
+      return true;
+    }
+    return false;
+  }
+
+  void stop(Termination termination, std::string message) {
+    result_.termination = termination;
+    result_.message = std::move(message);
+    stopped_ = true;
+  }
+
+  double elapsed() const { return timer_.seconds() - excluded_seconds_; }
+
+  // An inner hook that abandons the solve on an interrupt, around the strategy's own hook.
+  inner::IterationHook with_interrupt(inner::IterationHook hook) const {
+    if (options_.interrupt == nullptr) return hook;
+    const std::atomic<bool>* flag = options_.interrupt;
+    return [flag, hook = std::move(hook)](inner::IterationView& view) {
+      if (flag->load(std::memory_order_relaxed)) return true;
+      return hook ? hook(view) : false;
+    };
+  }
+
+  // Solves the inner problem at the current θ from w_ with `solver` options; returns false when
+  // the solve was abandoned because of an interrupt.
+  bool solve(const inner::LbfgsOptions& solver, inner::IterationHook hook,
+             inner::LogisticObjective& adapter, inner::InnerResult& result) {
+    inner::LbfgsMemory warm = options_.warm_memory ? memory_ : inner::LbfgsMemory{};
+    result = inner::minimize(adapter, w_, solver, std::move(warm), with_interrupt(std::move(hook)));
+    if (options_.interrupt != nullptr && options_.interrupt->load(std::memory_order_relaxed)) {
+      stop(Termination::Interrupted,
+           "interrupted during an inner solve; the iteration in "
+           "progress was abandoned");
+      return false;
+    }
+    return true;
+  }
+
+  // Fills the validation and test parts of a record (the test part outside the timed region).
+  void measure(OuterRecord& record, const Vector& w) {
+    const bool intercept = options_.objective.fit_intercept;
+    const HeldOutMetrics validation =
+        evaluate_heldout(*problem_.validation, w, intercept, options_.objective.num_threads);
+    record.validation_loss = validation.mean_loss;
+    record.validation_accuracy = validation.accuracy;
+    if (problem_.test != nullptr && problem_.test->rows() > 0) {
+      const Timer excluded;
+      const HeldOutMetrics test =
+          evaluate_heldout(*problem_.test, w, intercept, options_.objective.num_threads);
+      record.test_loss = test.mean_loss;
+      record.test_accuracy = test.accuracy;
+      excluded_seconds_ += excluded.seconds();
+    }
+  }
+
+  // Records an evaluation, keeps the best, notifies observers (outside the timed region).
+  void commit(OuterRecord record, const Vector& w, double iteration_start) {
+    record.iteration = static_cast<int>(result_.records.size());
+    record.lambda = record.theta.array().exp();
+    record.elapsed_seconds = elapsed();
+    record.iteration_seconds = record.elapsed_seconds - iteration_start;
+    if (std::isfinite(record.validation_loss) &&
+        (!result_.has_result || record.validation_loss < result_.validation_loss)) {
+      result_.has_result = true;
+      result_.best_iteration = record.iteration;
+      result_.theta = record.theta;
+      result_.lambda = record.lambda;
+      result_.w = w;
+      result_.validation_loss = record.validation_loss;
+      result_.validation_accuracy = record.validation_accuracy;
+      result_.test_loss = record.test_loss;
+      result_.test_accuracy = record.test_accuracy;
+    }
+    result_.records.push_back(std::move(record));
+    const Timer excluded;
+    bool stop_requested = false;
+    for (Observer* observer : observers_) {
+      stop_requested = observer->on_iteration(result_.records.back()) || stop_requested;
+    }
+    excluded_seconds_ += excluded.seconds();
+    if (stop_requested) stop(Termination::StoppedByObserver, "stopped by an observer");
+  }
+
+  void hypergradient_loop() {
+    hypergrad::HypergradOptions hg_options = options_.hypergrad;
+    hg_options.method = to_hypergrad(options_.method);
+    const std::unique_ptr<hypergrad::Strategy> strategy = hypergrad::make_strategy(hg_options);
+    const ToleranceSchedule schedule = options_.effective_schedule();
+    HoagStep step(options_.step);
+    const Vector theta0 = Vector::Constant(k_, options_.initial_theta);
+    Vector theta = theta0;
+    double epsilon = schedule.initial;
+    double initial_gradient_norm = 0.0;
+    Vector outer_gradient, q_previous;
+    bool have_q = false;
+
+    for (int it = 0; it < options_.max_iterations; ++it) {
+      if (should_stop()) return;
+      const double iteration_start = elapsed();
+      inner_.set_theta(theta);
+
+      // Inner tolerance ε_k·‖∇h(w₀, θ₀)‖·min_j exp(θ_j − θ₀_j). At the first iteration θ = θ₀ and
+      // the solve starts at w₀, so the relative mode gives exactly that without an extra pass.
+      inner::LbfgsOptions solver = lbfgs_;
+      if (it == 0) {
+        solver.tolerance_mode = inner::ToleranceMode::Relative;
+        solver.tolerance = epsilon;
+      } else {
+        solver.tolerance_mode = inner::ToleranceMode::Absolute;
+        solver.tolerance = epsilon * initial_gradient_norm * std::exp((theta - theta0).minCoeff());
+      }
+
+      hypergrad::InnerSolveContext solve_context;
+      solve_context.outer_gradient = [this](const Vector& w, Vector& gradient) {
+        outer_.value_and_gradient(w, gradient);
+      };
+      solve_context.outer_iteration = it;
+      solve_context.max_outer = options_.max_iterations;
+
+      inner::LogisticObjective adapter(inner_);
+      inner::InnerResult solved;
+      if (!solve(solver, strategy->inner_hook(solve_context), adapter, solved)) return;
+      if (it == 0) initial_gradient_norm = solved.summary.initial_gradient_norm;
+      w_ = solved.w;
+
+      const double f_sum = outer_.value_and_gradient(w_, outer_gradient);
+      Vector work;
+      hypergrad::HypergradContext context{
+          w_,
+          outer_gradient,
+          solved.memory,
+          [this, &adapter, &work](const Vector& v, Vector& out) {
+            inner_.hessian_vector(adapter.state(), v, out, &work);
+          },
+          [this](const Vector& w, const Vector& q) { return inner_.cross_derivative(w, q); },
+          epsilon,
+          have_q ? &q_previous : nullptr};
+      hypergrad::HypergradResult hg = strategy->compute(context);
+      if (hg.q.allFinite()) {
+        q_previous = hg.q;
+        have_q = true;
+      }
+
+      const double epsilon_used = epsilon;
+      epsilon = schedule.next(epsilon, it + 1);
+      const HoagStep::Update update =
+          step.update(theta, hg.hypergradient, f_sum, epsilon_used, epsilon);
+      if (update.halve_tolerance) epsilon = std::max(epsilon / 2.0, schedule.floor);
+
+      OuterRecord record;
+      record.theta = theta;
+      record.hypergradient = hg.hypergradient;
+      record.hypergradient_norm = hg.hypergradient.norm();
+      record.tolerance = epsilon_used;
+      record.step = update.outcome;
+      record.lipschitz = update.lipschitz;
+      record.inner = solved.summary;
+      record.hypergradient_summary = hg.summary;
+      record.data_passes = solved.summary.data_passes + 2 * hg.summary.hessian_products;
+      if (update.outcome == StepOutcome::Rejected) ++result_.rejected_steps;
+      if (update.outcome == StepOutcome::NonFinite) ++result_.non_finite_hypergradients;
+      if (hg.summary.fallback_fired) ++result_.fallbacks;
+      if (options_.warm_memory) memory_ = std::move(solved.memory);
+
+      measure(record, w_);
+      commit(std::move(record), w_, iteration_start);
+      theta = update.theta;
+      if (stopped_) return;
+    }
+  }
+
+  std::vector<Vector> baseline_candidates() const {
+    const double lower = options_.step.lower_bound;
+    const double upper = options_.step.upper_bound;
+    const int n = options_.candidates;
+    std::vector<Vector> thetas;
+    if (options_.method == TuneMethod::Grid) {
+      // From strong to weak regularization, so each warm start comes from a simpler model.
+      for (int i = 0; i < n; ++i) {
+        const double t = n == 1 ? 0.5 : static_cast<double>(i) / (n - 1);
+        thetas.push_back(Vector::Constant(1, upper + t * (lower - upper)));
+      }
+    } else {
+      Random rng(options_.seed + 0x9E3779B97F4A7C15ULL);
+      for (int i = 0; i < n; ++i) {
+        Vector theta(k_);
+        for (Index j = 0; j < k_; ++j)
+          theta[j] = rng.uniform(lower, upper);
+        thetas.push_back(std::move(theta));
+      }
+    }
+    return thetas;
+  }
+
+  void baseline_loop() {
+    if (options_.method == TuneMethod::Grid && k_ > 1) {
+      throw std::invalid_argument(
+          "grid search tunes one lambda; with feature groups use random search or a "
+          "hypergradient method");
+    }
+    inner::LbfgsOptions solver = lbfgs_;
+    solver.tolerance_mode = inner::ToleranceMode::Relative;
+    solver.tolerance = options_.baseline_tolerance;
+    for (const Vector& theta : baseline_candidates()) {
+      if (should_stop()) return;
+      const double iteration_start = elapsed();
+      inner_.set_theta(theta);
+      inner::LogisticObjective adapter(inner_);
+      inner::InnerResult solved;
+      if (!solve(solver, {}, adapter, solved)) return;
+      w_ = solved.w;
+      if (options_.warm_memory) memory_ = solved.memory;
+      OuterRecord record;
+      record.theta = theta;
+      record.inner = solved.summary;
+      record.data_passes = solved.summary.data_passes;
+      measure(record, w_);
+      commit(std::move(record), w_, iteration_start);
+      if (stopped_) return;
+    }
+  }
+
+  void finish() {
+    result_.elapsed_seconds = elapsed();
+    if (!stopped_) {
+      result_.termination = Termination::MaxIterations;
+      result_.message = std::to_string(result_.records.size()) + " evaluations done";
+    }
+    if (!result_.has_result) {
+      if (!stopped_) result_.termination = Termination::NumericalError;
+      result_.message += result_.records.empty() ? "; no evaluation completed"
+                                                 : "; no evaluation gave a finite validation loss";
+      return;
+    }
+    char buffer[160];
+    std::snprintf(buffer, sizeof buffer, "; best validation loss %.6g at %s (evaluation %d)",
+                  result_.validation_loss, format_lambda(result_.lambda).c_str(),
+                  result_.best_iteration);
+    result_.message += buffer;
+  }
+
+  const TuneProblem& problem_;
+  const TuneOptions& options_;
+  std::span<Observer* const> observers_;
+  Index k_;
+  objective::InnerObjective inner_;
+  objective::OuterObjective outer_;
+  inner::LbfgsOptions lbfgs_;
+  inner::LbfgsMemory memory_;
+  Vector w_;
+  Timer timer_;
+  double excluded_seconds_ = 0.0;
+  bool stopped_ = false;
+  TuneResult result_;
+};
+
+}  // namespace
+
+void TuneProblem::validate() const {
+  if (train == nullptr || validation == nullptr) {
+    throw std::invalid_argument("TuneProblem: train and validation datasets are required");
+  }
+  if (train->rows() == 0) throw std::invalid_argument("TuneProblem: the training set is empty");
+  if (validation->rows() == 0) {
+    throw std::invalid_argument("TuneProblem: the validation set is empty");
+  }
+  const auto check_features = [this](const data::Dataset& other, const char* what) {
+    if (other.features() != train->features()) {
+      throw std::invalid_argument(
+          std::string("TuneProblem: the ") + what + " set has " + std::to_string(other.features()) +
+          " features but the training set has " + std::to_string(train->features()) +
+          "; read it with the training feature count");
+    }
+  };
+  check_features(*validation, "validation");
+  if (test != nullptr) check_features(*test, "test");
+  if (!group_of.empty()) {
+    require(static_cast<Index>(group_of.size()) == train->features(), "TuneProblem::group_of size",
+            group_of.size(), "must equal the number of features");
+    require(groups >= 1, "TuneProblem::groups", groups, "must be >= 1");
+    for (std::size_t j = 0; j < group_of.size(); ++j) {
+      if (group_of[j] < 0 || group_of[j] >= groups) {
+        throw std::invalid_argument("TuneProblem::group_of[" + std::to_string(j) +
+                                    "] = " + std::to_string(group_of[j]) + ": must be in [0, " +
+                                    std::to_string(groups) + ")");
+      }
+    }
+  }
+}
+
+HeldOutMetrics evaluate_heldout(const data::Dataset& data, const Vector& w, bool fit_intercept,
+                                int num_threads) {
+  const Index d = data.features();
+  if (w.size() != d + (fit_intercept ? 1 : 0)) {
+    throw std::invalid_argument("evaluate_heldout: w has " + std::to_string(w.size()) +
+                                " entries for " + std::to_string(d) + " features" +
+                                (fit_intercept ? " and an intercept" : ""));
+  }
+  HeldOutMetrics metrics;
+  if (data.rows() == 0) return metrics;
+  const double bias = fit_intercept ? w[d] : 0.0;
+  const linalg::RowChunks chunks = linalg::RowChunks::balanced(data.X);
+  const auto totals = linalg::sum_over_chunks<2>(
+      chunks, linalg::resolve_threads(num_threads),
+      [&](Index begin, Index end, std::array<double, 2>& partial) {
+        for (Index i = begin; i < end; ++i) {
+          const double margin = data.y[i] * (linalg::row_dot(data.X, i, w.data()) + bias);
+          partial[0] += objective::softplus(-margin);
+          partial[1] += margin > 0.0 ? 1.0 : 0.0;
+        }
+      });
+  const auto n = static_cast<double>(data.rows());
+  metrics.loss_sum = totals[0];
+  metrics.mean_loss = totals[0] / n;
+  metrics.accuracy = totals[1] / n;
+  return metrics;
+}
+
+EarlyStopping::EarlyStopping(int patience, double min_relative_improvement)
+    : patience_(patience), min_relative_improvement_(min_relative_improvement) {
+  require(patience >= 1, "EarlyStopping::patience", patience, "must be >= 1");
+  require(min_relative_improvement >= 0.0, "EarlyStopping::min_relative_improvement",
+          min_relative_improvement, "must be >= 0");
+}
+
+void EarlyStopping::on_begin(const TuneInfo& /*info*/) {
+  best_ = std::numeric_limits<double>::infinity();
+  since_best_ = 0;
+}
+
+bool EarlyStopping::on_iteration(const OuterRecord& record) {
+  const double loss = record.validation_loss;
+  const bool improved =
+      std::isfinite(loss) &&
+      (!std::isfinite(best_) || loss < best_ - min_relative_improvement_ * std::abs(best_));
+  if (improved) {
+    best_ = loss;
+    since_best_ = 0;
+    return false;
+  }
+  return ++since_best_ >= patience_;
+}
+
+TuneResult tune(const TuneProblem& problem, const TuneOptions& options,
+                std::span<Observer* const> observers) {
+  problem.validate();
+  options.validate();
+  if (options.method == TuneMethod::Grid && problem.hyperparameters() > 1) {
+    throw std::invalid_argument(
+        "grid search tunes one lambda; with feature groups use random search or a hypergradient "
+        "method");
+  }
+  Run run(problem, options, observers);
+  return run.run();
+}
+
+}  // namespace shine::outer

@@ -1,0 +1,273 @@
+#include "shine/outer/tuner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+
+#include "shine/data/split.hpp"
+#include "shine/objective/logistic_loss.hpp"
+#include "support/random_problems.hpp"
+
+namespace shine::outer {
+namespace {
+
+// A small noisy logistic problem split 60 / 20 / 20: λ matters (d is large next to n).
+struct SmallProblem {
+  data::Split split;
+  TuneProblem problem;
+  SmallProblem(Index rows = 400, Index features = 120, std::uint64_t seed = 5)
+      : split(data::split_dataset(test::random_dataset(rows, features, 0.05, seed, 0.1),
+                                  {.train = 0.6, .validation = 0.2, .test = 0.2, .seed = 1})) {
+    problem.train = &split.train;
+    problem.validation = &split.validation;
+    problem.test = &split.test;
+  }
+};
+
+TEST(TuneOptions, ValidationNamesTheField) {
+  EXPECT_NO_THROW(TuneOptions{}.validate());
+  try {
+    TuneOptions{.max_iterations = 0}.validate();
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("TuneOptions::max_iterations = 0"), std::string::npos);
+  }
+  EXPECT_THROW(TuneOptions{.initial_theta = 13.0}.validate(), std::invalid_argument);
+  EXPECT_THROW(TuneOptions{.memory = 0}.validate(), std::invalid_argument);
+  EXPECT_THROW(TuneOptions{.time_budget = -1.0}.validate(), std::invalid_argument);
+  EXPECT_EQ(TuneOptions{.method = TuneMethod::Hoag}.effective_memory(), 10);
+  EXPECT_EQ(TuneOptions{.method = TuneMethod::Shine}.effective_memory(), 30);
+  EXPECT_DOUBLE_EQ(TuneOptions{.method = TuneMethod::Hoag}.effective_schedule().rho, 0.9);
+  EXPECT_DOUBLE_EQ(TuneOptions{.method = TuneMethod::ShineOpa}.effective_schedule().rho, 0.78);
+  EXPECT_EQ(parse_tune_method("shine-refine"), TuneMethod::ShineRefine);
+  try {
+    parse_tune_method("adam");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("jacobian-free"), std::string::npos);
+  }
+}
+
+TEST(TuneProblem, RejectsMismatchedData) {
+  SmallProblem p;
+  TuneProblem bad = p.problem;
+  bad.validation = nullptr;
+  EXPECT_THROW(tune(bad), std::invalid_argument);
+  const data::Dataset other = test::random_dataset(50, 7, 0.3, 2);
+  bad = p.problem;
+  bad.test = &other;
+  EXPECT_THROW(tune(bad), std::invalid_argument);
+  bad = p.problem;
+  bad.group_of.assign(static_cast<std::size_t>(p.split.train.features()), 0);
+  bad.group_of[3] = 2;
+  bad.groups = 2;
+  EXPECT_THROW(tune(bad), std::invalid_argument);
+}
+
+TEST(EvaluateHeldout, MatchesADirectComputation) {
+  const data::Dataset d = test::random_dataset(60, 9, 0.4, 3);
+  const Vector w = test::random_vector(10, 4);  // 9 weights + intercept
+  const Eigen::MatrixXd X = Eigen::MatrixXd(d.X);
+  double loss = 0.0, correct = 0.0;
+  for (Index i = 0; i < d.rows(); ++i) {
+    const double margin = d.y[i] * (X.row(i).dot(w.head(9)) + w[9]);
+    loss += std::log1p(std::exp(-margin));
+    correct += margin > 0 ? 1 : 0;
+  }
+  const HeldOutMetrics m = evaluate_heldout(d, w, true);
+  EXPECT_NEAR(m.loss_sum, loss, 1e-10 * loss);
+  EXPECT_NEAR(m.mean_loss, loss / 60.0, 1e-12);
+  EXPECT_DOUBLE_EQ(m.accuracy, correct / 60.0);
+  EXPECT_THROW(evaluate_heldout(d, w, false), std::invalid_argument);
+}
+
+TEST(Tuner, GridSearchWalksFromStrongToWeakRegularization) {
+  SmallProblem p;
+  const TuneResult r = tune(p.problem, {.method = TuneMethod::Grid, .candidates = 7});
+  ASSERT_EQ(r.records.size(), 7U);
+  EXPECT_DOUBLE_EQ(r.records.front().theta[0], 12.0);
+  EXPECT_DOUBLE_EQ(r.records.back().theta[0], -12.0);
+  EXPECT_EQ(r.termination, Termination::MaxIterations);
+  ASSERT_TRUE(r.has_result);
+  for (const auto& record : r.records) {
+    EXPECT_GE(record.validation_loss, r.validation_loss);
+    EXPECT_TRUE(std::isfinite(record.test_loss));
+    EXPECT_GE(record.elapsed_seconds, 0.0);
+  }
+  EXPECT_EQ(r.records[static_cast<std::size_t>(r.best_iteration)].validation_loss,
+            r.validation_loss);
+  EXPECT_EQ(r.w.size(), p.split.train.features());
+  EXPECT_DOUBLE_EQ(r.lambda[0], std::exp(r.theta[0]));
+}
+
+TEST(Tuner, RandomSearchIsSeeded) {
+  SmallProblem p;
+  const auto thetas = [&](std::uint64_t seed) {
+    const TuneResult r =
+        tune(p.problem, {.method = TuneMethod::Random, .candidates = 4, .seed = seed});
+    std::vector<double> out;
+    for (const auto& record : r.records)
+      out.push_back(record.theta[0]);
+    return out;
+  };
+  const auto a = thetas(3);
+  EXPECT_EQ(a, thetas(3));
+  EXPECT_NE(a, thetas(4));
+  for (double t : a) {
+    EXPECT_GE(t, -12.0);
+    EXPECT_LE(t, 12.0);
+  }
+}
+
+class HypergradientMethods : public ::testing::TestWithParam<TuneMethod> {};
+
+TEST_P(HypergradientMethods, StayFiniteWithinBoundsAndImproveOnTheStart) {
+  SmallProblem p;
+  const TuneResult r = tune(p.problem, {.method = GetParam(), .max_iterations = 12});
+  ASSERT_TRUE(r.has_result) << r.message;
+  ASSERT_EQ(r.records.size(), 12U);
+  for (const auto& record : r.records) {
+    ASSERT_EQ(record.theta.size(), 1);
+    EXPECT_TRUE(std::isfinite(record.theta[0]));
+    EXPECT_GE(record.theta[0], -12.0);
+    EXPECT_LE(record.theta[0], 12.0);
+    EXPECT_TRUE(std::isfinite(record.validation_loss));
+    EXPECT_GT(record.tolerance, 0.0);
+  }
+  EXPECT_DOUBLE_EQ(r.records.front().theta[0], 0.0);
+  EXPECT_LE(r.validation_loss, r.records.front().validation_loss);
+  // Tolerances decrease (a rejection only halves them further).
+  for (std::size_t i = 1; i < r.records.size(); ++i) {
+    EXPECT_LE(r.records[i].tolerance, r.records[i - 1].tolerance);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(All, HypergradientMethods,
+                         ::testing::Values(TuneMethod::Hoag, TuneMethod::Shine,
+                                           TuneMethod::ShineOpa, TuneMethod::ShineRefine,
+                                           TuneMethod::JacobianFree),
+                         [](const auto& info) {
+                           std::string name(to_string(info.param));
+                           std::erase(name, '-');
+                           return name;
+                         });
+
+TEST(Tuner, ReachesTheGridOptimumOnSyntheticData) {
+  SmallProblem p;
+  const TuneResult grid = tune(p.problem, {.method = TuneMethod::Grid, .candidates = 49});
+  for (TuneMethod method : {TuneMethod::Hoag, TuneMethod::Shine, TuneMethod::ShineOpa}) {
+    const TuneResult r = tune(p.problem, {.method = method, .max_iterations = 30});
+    EXPECT_LE(r.validation_loss, grid.validation_loss * 1.01)
+        << to_string(method) << ": " << r.message << " vs grid " << grid.message;
+  }
+}
+
+TEST(Tuner, GroupsGiveOneLambdaPerGroup) {
+  SmallProblem p;
+  TuneProblem grouped = p.problem;
+  grouped.groups = 3;
+  for (Index j = 0; j < p.split.train.features(); ++j) {
+    grouped.group_of.push_back(static_cast<std::int32_t>(j % 3));
+  }
+  const TuneResult r = tune(grouped, {.method = TuneMethod::Shine, .max_iterations = 6});
+  ASSERT_TRUE(r.has_result);
+  EXPECT_EQ(r.theta.size(), 3);
+  EXPECT_EQ(r.records.back().hypergradient.size(), 3);
+  EXPECT_THROW(tune(grouped, {.method = TuneMethod::Grid}), std::invalid_argument);
+  const TuneResult random = tune(grouped, {.method = TuneMethod::Random, .candidates = 3});
+  EXPECT_EQ(random.theta.size(), 3);
+}
+
+TEST(Tuner, InterruptBeforeStartReturnsNoResult) {
+  SmallProblem p;
+  std::atomic<bool> flag{true};
+  const TuneResult r = tune(p.problem, {.interrupt = &flag});
+  EXPECT_EQ(r.termination, Termination::Interrupted);
+  EXPECT_FALSE(r.has_result);
+  EXPECT_TRUE(r.records.empty());
+}
+
+class StopAfter final : public Observer {
+ public:
+  explicit StopAfter(int n, std::atomic<bool>* flag = nullptr) : n_(n), flag_(flag) {}
+  void on_begin(const TuneInfo& info) override { began_ = info.train_rows > 0; }
+  bool on_iteration(const OuterRecord&) override {
+    ++seen_;
+    if (flag_ != nullptr && seen_ == n_) {
+      flag_->store(true);
+      return false;
+    }
+    return flag_ == nullptr && seen_ >= n_;
+  }
+  void on_end(const TuneResult& r) override { ended_with_ = static_cast<int>(r.records.size()); }
+  int n_, seen_ = 0, ended_with_ = -1;
+  bool began_ = false;
+  std::atomic<bool>* flag_;
+};
+
+TEST(Tuner, ObserversSeeEveryRecordAndCanStop) {
+  SmallProblem p;
+  StopAfter stopper(3);
+  Observer* observers[] = {&stopper};
+  const TuneResult r = tune(p.problem, {.max_iterations = 10}, observers);
+  EXPECT_TRUE(stopper.began_);
+  EXPECT_EQ(r.termination, Termination::StoppedByObserver);
+  EXPECT_EQ(r.records.size(), 3U);
+  EXPECT_EQ(stopper.ended_with_, 3);
+  EXPECT_TRUE(r.has_result);
+}
+
+TEST(Tuner, InterruptDuringTheRunKeepsWhatWasFound) {
+  SmallProblem p;
+  std::atomic<bool> flag{false};
+  StopAfter trigger(2, &flag);
+  Observer* observers[] = {&trigger};
+  const TuneResult r = tune(p.problem, {.max_iterations = 10, .interrupt = &flag}, observers);
+  EXPECT_EQ(r.termination, Termination::Interrupted);
+  EXPECT_EQ(r.records.size(), 2U);
+  EXPECT_TRUE(r.has_result);
+}
+
+TEST(Tuner, EarlyStoppingStopsOnAPlateau) {
+  EarlyStopping early(2, 0.0);
+  OuterRecord record;
+  record.validation_loss = 1.0;
+  EXPECT_FALSE(early.on_iteration(record));
+  EXPECT_FALSE(early.on_iteration(record));  // no improvement: 1
+  EXPECT_TRUE(early.on_iteration(record));   // no improvement: 2
+  EXPECT_THROW(EarlyStopping(0), std::invalid_argument);
+}
+
+TEST(Tuner, TimeBudgetEndsTheRun) {
+  SmallProblem p;
+  const TuneResult r = tune(p.problem, {.max_iterations = 100000, .time_budget = 0.05});
+  EXPECT_EQ(r.termination, Termination::TimeLimit);
+  EXPECT_TRUE(r.has_result);
+}
+
+TEST(Tuner, SameSeedSameResultAndIndependentThreadsDoNotInterfere) {
+  SmallProblem p;
+  const TuneOptions options{.method = TuneMethod::ShineOpa,
+                            .max_iterations = 8,
+                            .initial_weights = InitialWeights::Gaussian,
+                            .seed = 11};
+  const TuneResult reference = tune(p.problem, options);
+  TuneResult a, b;
+  std::thread ta([&] { a = tune(p.problem, options); });
+  std::thread tb([&] { b = tune(p.problem, options); });
+  ta.join();
+  tb.join();
+  for (const TuneResult* r : {&a, &b}) {
+    ASSERT_EQ(r->records.size(), reference.records.size());
+    for (std::size_t i = 0; i < r->records.size(); ++i) {
+      EXPECT_EQ(r->records[i].theta, reference.records[i].theta);
+      EXPECT_EQ(r->records[i].validation_loss, reference.records[i].validation_loss);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace shine::outer
