@@ -1,0 +1,38 @@
+#pragma once
+/// @file
+/// The one include a user of shine needs: every public header of the library.
+///
+/// Modules, in data-flow order:
+/// - `shine::data`      — Dataset (CSR X and Xᵀ, ±1 labels), LIBSVM input/output, splits, registry;
+/// - `shine::objective` — the logistic inner objective h(w, θ) and the held-out loss f(w);
+/// - `shine::linalg`    — OpenMP sparse kernels, the linear-operator concept, conjugate gradient;
+/// - `shine::inner`     — L-BFGS whose inverse-Hessian memory outlives the solve;
+/// - `shine::hypergrad` — hypergradients: hoag, shine, shine-opa, shine-refine, jacobian-free;
+/// - `shine::outer`     — the tuning loop (HOAG's adaptive step, grid and random search).
+
+#include "shine/core/check.hpp"
+#include "shine/core/random.hpp"
+#include "shine/core/status.hpp"
+#include "shine/core/timer.hpp"
+#include "shine/core/types.hpp"
+#include "shine/data/dataset.hpp"
+#include "shine/data/libsvm_io.hpp"
+#include "shine/data/registry.hpp"
+#include "shine/data/split.hpp"
+#include "shine/hypergrad/hypergradient.hpp"
+#include "shine/inner/lbfgs_memory.hpp"
+#include "shine/inner/lbfgs_options.hpp"
+#include "shine/inner/lbfgs_solver.hpp"
+#include "shine/inner/line_search.hpp"
+#include "shine/inner/smooth_objective.hpp"
+#include "shine/linalg/linear_operator.hpp"
+#include "shine/linalg/sparse_kernels.hpp"
+#include "shine/objective/inner_objective.hpp"
+#include "shine/objective/l2_regularizer.hpp"
+#include "shine/objective/logistic_loss.hpp"
+#include "shine/objective/objective_options.hpp"
+#include "shine/objective/outer_objective.hpp"
+#include "shine/outer/hoag_step.hpp"
+#include "shine/outer/tolerance_schedule.hpp"
+#include "shine/outer/tune_options.hpp"
+#include "shine/outer/tuner.hpp"
