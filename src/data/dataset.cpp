@@ -28,7 +28,8 @@ void sort_rows(SparseMatrix& X) {
     const StorageIndex end = row_ptr[i + 1];
     if (std::is_sorted(col + begin, col + end)) continue;
     buffer.clear();
-    for (StorageIndex k = begin; k < end; ++k) buffer.emplace_back(col[k], val[k]);
+    for (StorageIndex k = begin; k < end; ++k)
+      buffer.emplace_back(col[k], val[k]);
     std::sort(buffer.begin(), buffer.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     for (StorageIndex k = begin; k < end; ++k) {
@@ -38,15 +39,67 @@ void sort_rows(SparseMatrix& X) {
   }
 }
 
+// Xᵀ in CSR by a counting sort over the column indices of X: one pass counts the entries of each
+// column, one pass scatters them. Rows of X are visited in order, so every row of Xᵀ comes out with
+// ascending column indices. The result is allocated once, at its exact size (Eigen's generic
+// transposed assignment first copies X into a growing temporary, which doubles the peak memory).
+void transpose_csr(const SparseMatrix& X, SparseMatrix& T) {
+  T.resize(X.cols(), X.rows());  // compressed, row pointers zeroed
+  T.resizeNonZeros(X.nonZeros());
+  const StorageIndex* row_ptr = X.outerIndexPtr();
+  const StorageIndex* col = X.innerIndexPtr();
+  const double* val = X.valuePtr();
+  StorageIndex* t_ptr = T.outerIndexPtr();
+  StorageIndex* t_col = T.innerIndexPtr();
+  double* t_val = T.valuePtr();
+  const auto nnz = static_cast<std::size_t>(X.nonZeros());
+  for (std::size_t k = 0; k < nnz; ++k)
+    ++t_ptr[col[k] + 1];
+  for (Index j = 0; j < T.rows(); ++j)
+    t_ptr[j + 1] += t_ptr[j];
+  // Scatter, using t_ptr[j] as the cursor of row j of Xᵀ; afterwards t_ptr[j] is where row j + 1
+  // starts, so shifting the array right by one restores the row pointers.
+  for (Index i = 0; i < X.rows(); ++i) {
+    for (StorageIndex k = row_ptr[i]; k < row_ptr[i + 1]; ++k) {
+      const StorageIndex at = t_ptr[col[k]]++;
+      t_col[at] = static_cast<StorageIndex>(i);
+      t_val[at] = val[k];
+    }
+  }
+  for (Index j = T.rows(); j > 0; --j)
+    t_ptr[j] = t_ptr[j - 1];
+  t_ptr[0] = 0;
+}
+
 }  // namespace
 
 std::string LabelMap::to_string() const {
   return format_label(negative) + " -> -1, " + format_label(positive) + " -> +1";
 }
 
+Dataset::Dataset(Dataset&& other) noexcept
+    : name(std::move(other.name)), y(std::move(other.y)), labels(other.labels) {
+  X.swap(other.X);
+  Xt.swap(other.Xt);
+}
+
+Dataset& Dataset::operator=(Dataset&& other) noexcept {
+  if (this == &other) return *this;
+  name = std::move(other.name);
+  y = std::move(other.y);
+  labels = other.labels;
+  // Swap, then release what the source received, so the old matrices are freed now.
+  X.swap(other.X);
+  Xt.swap(other.Xt);
+  SparseMatrix().swap(other.X);
+  SparseMatrix().swap(other.Xt);
+  return *this;
+}
+
 Index Dataset::positives() const noexcept {
   Index count = 0;
-  for (Index i = 0; i < y.size(); ++i) count += (y[i] > 0.0) ? 1 : 0;
+  for (Index i = 0; i < y.size(); ++i)
+    count += (y[i] > 0.0) ? 1 : 0;
   return count;
 }
 
@@ -67,8 +120,7 @@ void Dataset::validate() const {
     fail("Xt is not the transpose of X (shapes or non-zero counts differ)");
   }
   if (y.size() != X.rows()) {
-    fail("y has " + std::to_string(y.size()) + " labels for " + std::to_string(X.rows()) +
-         " rows");
+    fail("y has " + std::to_string(y.size()) + " labels for " + std::to_string(X.rows()) + " rows");
   }
   for (Index i = 0; i < y.size(); ++i) {
     if (y[i] != 1.0 && y[i] != -1.0) {
@@ -90,20 +142,22 @@ void Dataset::validate() const {
   }
 }
 
-Dataset make_dataset(SparseMatrix X, Vector y, std::string name, LabelMap labels) {
-  X.makeCompressed();
-  sort_rows(X);
+Dataset make_dataset(SparseMatrix&& X, Vector y, std::string name, LabelMap labels) {
   Dataset data;
+  data.X.swap(X);  // O(1): X is left as the empty matrix data.X held
+  data.X.makeCompressed();
+  sort_rows(data.X);
+  transpose_csr(data.X, data.Xt);
   data.name = std::move(name);
   data.labels = labels;
-  // Assigning across storage orders is a counting sort over the rows of X, so the rows of Xt come
-  // out with ascending column indices as well.
-  data.Xt = X.transpose();
-  data.Xt.makeCompressed();
-  data.X = std::move(X);
   data.y = std::move(y);
   data.validate();
   return data;
+}
+
+Dataset make_dataset(const SparseMatrix& X, Vector y, std::string name, LabelMap labels) {
+  SparseMatrix copy(X);
+  return make_dataset(std::move(copy), std::move(y), std::move(name), labels);
 }
 
 }  // namespace shine::data

@@ -59,6 +59,60 @@ TEST(Dataset, RejectsBadLabelsAndShapes) {
   EXPECT_THROW(make_dataset(Xnan, Vector::Ones(2), "nan"), std::invalid_argument);
 }
 
+TEST(Dataset, TransposeMatchesEigenOnARandomMatrix) {
+  // Empty rows and columns, a single dense-ish column, random order of insertion.
+  std::vector<Eigen::Triplet<double>> t;
+  unsigned state = 12345;
+  const auto next = [&state] { return state = state * 1103515245U + 12345U; };
+  for (int k = 0; k < 3000; ++k) {
+    const int row = static_cast<int>(next() % 200);
+    const int col = (k % 7 == 0) ? 5 : static_cast<int>(next() % 300);
+    if (row % 13 == 0 || col % 17 == 1) continue;
+    t.emplace_back(row, col, static_cast<double>(k) + 0.5);
+  }
+  SparseMatrix X(200, 300);
+  X.setFromTriplets(t.begin(), t.end(), [](double a, double) { return a; });
+  const Dataset d = make_dataset(X, Vector::Ones(200), "random");
+  const SparseMatrix expected = X.transpose();
+  ASSERT_EQ(d.Xt.nonZeros(), expected.nonZeros());
+  for (Index j = 0; j <= d.Xt.rows(); ++j) {
+    ASSERT_EQ(d.Xt.outerIndexPtr()[j], expected.outerIndexPtr()[j]) << j;
+  }
+  for (Index k = 0; k < d.Xt.nonZeros(); ++k) {
+    ASSERT_EQ(d.Xt.innerIndexPtr()[k], expected.innerIndexPtr()[k]) << k;
+    ASSERT_EQ(d.Xt.valuePtr()[k], expected.valuePtr()[k]) << k;
+  }
+}
+
+TEST(Dataset, MovesWithoutCopyingTheMatrices) {
+  auto X = from_triplets(3, 4, {{0, 0, 1.0}, {1, 3, 2.0}, {2, 1, 3.0}});
+  const double* storage = X.valuePtr();
+  Vector y(3);
+  y << 1, -1, 1;
+  Dataset a = make_dataset(std::move(X), y, "a");  // takes X's storage: no copy
+  EXPECT_EQ(a.X.valuePtr(), storage);
+  EXPECT_EQ(X.nonZeros(), 0);  // left empty, still usable
+  EXPECT_EQ(X.rows(), 0);
+
+  const double* x_values = a.X.valuePtr();
+  const double* xt_values = a.Xt.valuePtr();
+  Dataset b = std::move(a);
+  EXPECT_EQ(b.X.valuePtr(), x_values);
+  EXPECT_EQ(b.Xt.valuePtr(), xt_values);
+  EXPECT_EQ(b.nnz(), 3);
+  EXPECT_EQ(b.name, "a");
+
+  Dataset c;
+  c = std::move(b);
+  EXPECT_EQ(c.X.valuePtr(), x_values);
+  EXPECT_EQ(b.nnz(), 0);  // the moved-from dataset is left empty
+  EXPECT_NO_THROW(c.validate());
+
+  const Dataset copy = c;  // copies stay deep
+  EXPECT_NE(copy.X.valuePtr(), c.X.valuePtr());
+  EXPECT_TRUE(copy.X.isApprox(c.X));
+}
+
 TEST(LabelMap, DescribesTheMapping) {
   EXPECT_TRUE(LabelMap{}.is_identity());
   const LabelMap m{0.0, 1.0};

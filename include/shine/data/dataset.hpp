@@ -34,13 +34,23 @@ struct LabelMap {
 ///   Xᵀ·v are race-free loops over rows;
 /// - `y` has `rows()` entries, each exactly −1 or +1.
 ///
-/// Copying a Dataset copies the matrices; move it where possible.
+/// Copying a Dataset copies the matrices; move it where possible (a move costs O(1) and leaves the
+/// source empty).
 struct Dataset {
   std::string name;  ///< Where the data came from (file name, registry name or caller's label).
   SparseMatrix X;    ///< Samples × features, CSR.
   SparseMatrix Xt;   ///< Features × samples, CSR: the stored transpose of X.
   Vector y;          ///< Labels in {−1, +1}.
   LabelMap labels;   ///< How the source's labels were mapped onto {−1, +1}.
+
+  Dataset() = default;
+  Dataset(const Dataset&) = default;
+  Dataset& operator=(const Dataset&) = default;
+  /// Moves swap the matrices: Eigen 3.4's SparseMatrix has no move constructor, so the implicit
+  /// member-wise move would deep-copy X and Xt (and briefly double the memory).
+  Dataset(Dataset&& other) noexcept;
+  Dataset& operator=(Dataset&& other) noexcept;
+  ~Dataset() = default;
 
   [[nodiscard]] Index rows() const noexcept { return X.rows(); }
   [[nodiscard]] Index features() const noexcept { return X.cols(); }
@@ -57,6 +67,13 @@ struct Dataset {
 /// Builds a Dataset from a sparse matrix and ±1 labels: compresses and sorts `X`, stores its
 /// transpose, and validates. Throws `std::invalid_argument` when the shapes disagree, a label is
 /// not ±1 or a value is not finite.
-Dataset make_dataset(SparseMatrix X, Vector y, std::string name, LabelMap labels = {});
+///
+/// The rvalue overload, `make_dataset(std::move(X), ...)`, takes over X's storage without copying
+/// it and leaves `X` empty (0 × 0); the const-reference overload copies `X` first. (Eigen 3.4's
+/// SparseMatrix has no move constructor, so a by-value parameter would copy even from
+/// `std::move(X)`.)
+Dataset make_dataset(SparseMatrix&& X, Vector y, std::string name, LabelMap labels = {});
+/// Same, copying `X`.
+Dataset make_dataset(const SparseMatrix& X, Vector y, std::string name, LabelMap labels = {});
 
 }  // namespace shine::data

@@ -2,16 +2,35 @@
 /// @file
 /// Reading and writing LIBSVM / SVMlight text files, plain or compressed (xz, bzip2, gzip).
 ///
-/// Format: one sample per line, `LABEL INDEX:VALUE INDEX:VALUE ... [# comment]`, indices 1-based.
-/// Accepted: any two distinct numeric labels (mapped to ±1, see `LabelMap`), `qid:N` tokens
-/// (ignored), comments after `#`, CRLF line ends, blank and comment-only lines, trailing spaces,
-/// unsorted indices (sorted on load). Compression is detected from the first bytes of the file
-/// (magic numbers), whatever its name.
+/// Format: one sample per line, `LABEL INDEX:VALUE INDEX:VALUE ... [# comment]`, indices 1-based
+/// (stored 0-based). Accepted: any two distinct numeric labels (mapped to ±1, see `LabelMap`; a
+/// single class is accepted too), `qid:N` tokens (ignored), comments after `#` (whole-line or
+/// trailing), CRLF line ends, blank and comment-only lines, spaces and tabs anywhere between
+/// tokens, rows without entries, unsorted indices (sorted on load), a last line without newline.
+/// Compression is detected from the first bytes of the file (magic numbers), whatever its name.
 ///
 /// Rejected with a `ParseError` naming file, line and column and saying what to fix: more than two
-/// classes, a missing or unparsable label, an index <= 0 or beyond a forced feature count, a
-/// duplicate index in a row, a malformed `INDEX:VALUE` pair, a NaN or infinite value, a truncated
-/// or corrupt compressed stream, a file with no samples.
+/// classes, a missing or unparsable label, an index <= 0, above 2^31 − 1, above
+/// `ReadOptions::max_features` or beyond a forced feature count, a duplicate index in a row, a
+/// malformed `INDEX:VALUE` or `qid:N` token, a NaN, infinite or out-of-range value, a token longer
+/// than 4096 characters, a truncated or corrupt compressed stream, an empty file or one without
+/// samples. docs/data-format.md lists every message.
+///
+/// Streaming: the text is read in 1 MiB blocks (a line may span any number of blocks) and parsed
+/// with `std::from_chars`; the entries go into fixed-size chunks, which are copied into the exact
+/// CSR arrays and freed one by one. Peak memory is about the final `Dataset::memory_bytes()` plus
+/// a few MiB, never the text. Example:
+///
+/// @code
+/// shine::data::ReadReport report;
+/// const auto train = shine::data::read_libsvm("train.svm.xz", {}, &report);
+/// shine::data::ReadOptions aligned;           // the test file in the training file's space
+/// aligned.n_features = train.features();
+/// aligned.drop_extra_features = true;
+/// aligned.labels = train.labels;
+/// const auto test = shine::data::read_libsvm("test.svm.xz", aligned);
+/// shine::data::write_libsvm(test, "test-copy.svm.gz");  // gzip, from the extension
+/// @endcode
 
 #include <cstdint>
 #include <filesystem>
@@ -24,8 +43,11 @@
 
 namespace shine::data {
 
-/// Error in an input file; `what()` reads `"<file>:<line>:<column>: <problem>"` (line and
-/// column 1-based; 0 when the problem is not tied to a position, e.g. an empty file).
+/// Error in an input file; `what()` reads `"<file>:<line>:<column>: <problem>"`. Line and column
+/// are 1-based and count bytes of the uncompressed text (a tab is one column). Column 0: the
+/// problem concerns the line as a whole (e.g. a damaged compressed stream, reported at the last
+/// line read before the damage). Line 0 and column 0: the file as a whole (empty, no samples,
+/// unsupported compression).
 class ParseError : public std::runtime_error {
  public:
   ParseError(std::string file, std::int64_t line, std::int64_t column, const std::string& problem);
@@ -50,19 +72,34 @@ enum class Compression { None, Xz, Bzip2, Gzip };
 struct ReadOptions {
   /// Number of features of the result. 0 (default): the largest index seen. > 0: forces the
   /// feature count so that a test file aligns with its training file; an index beyond it is an
-  /// error unless `drop_extra_features` is set. Valid range: >= 0.
+  /// error unless `drop_extra_features` is set. Valid range: 0 .. 2^31 − 1.
   Index n_features = 0;
 
   /// When `n_features` > 0, silently drop (but count, see `ReadReport::dropped_entries`) entries
-  /// whose index exceeds it instead of failing. Default false.
+  /// whose index exceeds it instead of failing. Default false; no effect when `n_features` = 0.
+  /// Indices <= 0 or above 2^31 − 1 are errors all the same.
   bool drop_extra_features = false;
 
   /// Label mapping to apply instead of inferring one, e.g. the training file's mapping when
-  /// reading its test file. A label that is neither value is then an error. Default: inferred.
+  /// reading its test file. A label that is neither value is then an error (the file may hold
+  /// only one of the two). Default: inferred (smaller value -> −1, larger -> +1; one class: its
+  /// side by sign). Valid: two distinct finite values.
   std::optional<LabelMap> labels;
 
   /// Name given to the dataset. Default (empty): the file name without directories.
   std::string name;
+
+  /// Largest feature index accepted when `n_features` = 0 (the feature count is inferred). The
+  /// stored transpose of X holds one row pointer per feature, so a single stray index such as
+  /// `2000000000:1` would otherwise cost gigabytes; such an index is rejected instead. Default
+  /// 2^26 = 67,108,864, above every public LIBSVM binary dataset (kdd2012: 54.7 M features).
+  /// Ignored when `n_features` > 0 (that count is then the limit). Valid range: 1 .. 2^31 − 1.
+  Index max_features = Index{1} << 26;
+
+  /// For a compressed input, decompress on a helper thread a few 1 MiB blocks ahead of the
+  /// parser, so that decompression and parsing overlap on two cores (the result is the same).
+  /// Default true; false reads everything on the calling thread.
+  bool decompress_in_background = true;
 
   /// Throws `std::invalid_argument` naming the option when a value is out of range.
   void validate() const;
@@ -71,16 +108,17 @@ struct ReadOptions {
 /// What the reader saw besides the data itself, for reports.
 struct ReadReport {
   Compression compression = Compression::None;  ///< Detected compression.
-  std::int64_t lines = 0;                       ///< Lines read, including blank and comments.
-  std::int64_t dropped_entries = 0;             ///< Entries dropped by `drop_extra_features`.
-  Index max_index = 0;                          ///< Largest (1-based) index in the file.
-  std::uint64_t text_bytes = 0;                 ///< Uncompressed bytes parsed.
+  std::int64_t lines = 0;            ///< Lines of text, blank and comment lines included.
+  std::int64_t dropped_entries = 0;  ///< Entries dropped by `drop_extra_features`.
+  Index max_index = 0;           ///< Largest (1-based) index in the file, dropped entries included.
+  std::uint64_t text_bytes = 0;  ///< Bytes of text parsed (after decompression).
 };
 
 /// Reads a LIBSVM file (plain, .xz, .bz2 or .gz, detected by content). Streams the file once and
-/// keeps only the CSR arrays (peak memory <= 2x the final dataset). Throws `ParseError` for a
-/// malformed file, `std::runtime_error` when it cannot be opened, `std::invalid_argument` for bad
-/// options. `report`, when given, receives what the reader saw.
+/// keeps only the CSR arrays (peak memory about 1x the final dataset, at most 2x). Throws
+/// `ParseError` for a malformed file, `std::runtime_error` naming the path when it cannot be
+/// opened or read, `std::invalid_argument` for bad options (before opening the file). `report`,
+/// when given, receives what the reader saw (only on success).
 Dataset read_libsvm(const std::filesystem::path& path, const ReadOptions& options = {},
                     ReadReport* report = nullptr);
 
@@ -98,13 +136,18 @@ struct WriteOptions {
   std::optional<Compression> compression;
 };
 
-/// Writes `data` in LIBSVM format with values printed to round-trip exactly (`%.17g`).
-/// The file is written to a temporary beside `path` and renamed into place, so a failure never
-/// leaves a torn file. Throws `std::runtime_error` on I/O errors.
+/// Writes `data` in LIBSVM format: one line per row, `LABEL INDEX:VALUE ...` with 1-based
+/// ascending indices and values in the shortest form that reads back to the identical double
+/// (`std::to_chars`; as exact as `%.17g`, shorter). Labels: `+1` / `-1` when the label map is the
+/// identity or `original_labels` is false, else the original values (shortest form).
+/// The file is written to a hidden temporary beside `path` and renamed into place, so a failure
+/// never leaves a torn file and an existing file stays intact. Throws `std::runtime_error`
+/// naming `path` on I/O errors, a non-finite value or a label other than ±1 in `data.y`.
 void write_libsvm(const Dataset& data, const std::filesystem::path& path,
                   const WriteOptions& options = {});
 
-/// Same, to a stream (uncompressed text).
+/// Same, to a stream (uncompressed text; `options.compression` is ignored). Throws
+/// `std::runtime_error` when the stream fails.
 void write_libsvm(const Dataset& data, std::ostream& output, const WriteOptions& options = {});
 
 /// Stable lower-case name: "none", "xz", "bzip2", "gzip".
