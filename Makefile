@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SHINE := $(BUILD_DIR)/bin/shine
 DEMO_DATA := datasets/spamassassin/spamassassin.uni.svm.xz
 
-.PHONY: all deps configure build demo test test-sanitize bench format clean
+.PHONY: all deps configure build demo test test-sanitize bench docs format clean
 
 all: build
 
@@ -37,6 +37,15 @@ test-sanitize: deps
 
 bench: build
 	scripts/bench.sh $(BUILD_DIR)
+
+# API reference with Doxygen (installed on demand); fails on any Doxygen warning.
+DOCS_DIR ?= $(BUILD_DIR)/docs
+docs:
+	@command -v doxygen >/dev/null || scripts/install-deps.sh doxygen
+	@mkdir -p $(DOCS_DIR)
+	SHINE_DOCS_OUT=$(DOCS_DIR) doxygen docs/Doxyfile
+	@if [ -s $(DOCS_DIR)/warnings.log ]; then cat $(DOCS_DIR)/warnings.log; exit 1; fi
+	@echo "API reference: $(DOCS_DIR)/html/index.html"
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages shine needs to build, test and benchmark, skipping those present.
-# Uses sudo when not run as root. Safe to run repeatedly.
+# Uses sudo when not run as root. Safe to run repeatedly. Extra package names given as arguments
+# are installed too (e.g. `scripts/install-deps.sh doxygen` for `make docs`).
 set -euo pipefail
 
 packages=(
@@ -8,6 +9,7 @@ packages=(
   libeigen3-dev libboost-program-options-dev libboost-iostreams-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   liblinear-tools gnuplot-nox
+  "$@"
 )
 
 missing=()

@@ -149,8 +149,8 @@ INSTANTIATE_TEST_SUITE_P(All, HypergradientMethods,
                          ::testing::Values(TuneMethod::Hoag, TuneMethod::Shine,
                                            TuneMethod::ShineOpa, TuneMethod::ShineRefine,
                                            TuneMethod::JacobianFree),
-                         [](const auto& info) {
-                           std::string name(to_string(info.param));
+                         [](const auto& param_info) {
+                           std::string name(to_string(param_info.param));
                            std::erase(name, '-');
                            return name;
                          });
