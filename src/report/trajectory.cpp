@@ -1,0 +1,301 @@
+#include "shine/report/trajectory.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "shine/core/atomic_file.hpp"
+
+namespace shine::report {
+namespace {
+
+using nlohmann::ordered_json;
+using Json = ordered_json;
+
+// A finite number, or null: JSON has no NaN or infinity.
+Json number(double value) {
+  return std::isfinite(value) ? Json(value) : Json(nullptr);
+}
+
+// A number for one entry, an array for several, null for none.
+Json scalar_or_array(const Vector& v) {
+  if (v.size() == 0) return nullptr;
+  if (v.size() == 1) return number(v[0]);
+  Json array = Json::array();
+  for (Index i = 0; i < v.size(); ++i)
+    array.push_back(number(v[i]));
+  return array;
+}
+
+Json to_json_value(const Value& value) {
+  return std::visit(
+      [](const auto& v) -> Json {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return nullptr;
+        } else if constexpr (std::is_same_v<T, double>) {
+          return number(v);
+        } else {
+          return v;
+        }
+      },
+      value);
+}
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return buffer;
+}
+
+Json config_json(const outer::TuneOptions& o, const outer::TuneInfo& info) {
+  const outer::ToleranceSchedule schedule = o.effective_schedule();
+  const bool hypergradient = outer::is_hypergradient_method(o.method);
+  Json config = Json::object();
+  config["method"] = std::string(outer::to_string(o.method));
+  config["hyperparameters"] = info.hyperparameters;
+  config["max_iterations"] = o.max_iterations;
+  config["candidates"] = o.candidates;
+  config["initial_theta"] = number(o.initial_theta);
+  config["initial_weights"] =
+      o.initial_weights == outer::InitialWeights::Gaussian ? "gaussian" : "zero";
+  config["seed"] = o.seed;
+  config["time_budget"] = number(o.time_budget);
+  config["fit_intercept"] = o.objective.fit_intercept;
+  config["threads"] = info.threads;
+  config["memory"] = o.effective_memory();
+  config["warm_memory"] = o.warm_memory;
+  config["schedule"] = {{"kind", std::string(outer::to_string(schedule.kind))},
+                        {"initial", number(schedule.initial)},
+                        {"rho", number(schedule.rho)},
+                        {"floor", number(schedule.floor)}};
+  config["step"] = {{"rule", std::string(outer::to_string(o.step.rule))},
+                    {"lower_bound", number(o.step.lower_bound)},
+                    {"upper_bound", number(o.step.upper_bound)},
+                    {"decrease_slack", number(o.step.decrease_slack)},
+                    {"shrink", number(o.step.shrink)},
+                    {"grow", number(o.step.grow)},
+                    {"reject_ratio", number(o.step.reject_ratio)}};
+  config["hypergrad"] = {{"max_cg_iterations", o.hypergrad.max_cg_iterations},
+                         {"cg_warm_start", o.hypergrad.cg_warm_start},
+                         {"cg_lbfgs_preconditioner", o.hypergrad.cg_lbfgs_preconditioner},
+                         {"refine_scale", number(o.hypergrad.refine_scale)},
+                         {"opa_every", o.hypergrad.opa_every},
+                         {"opa_exact_hessian", o.hypergrad.opa_exact_hessian},
+                         {"fallback", o.hypergrad.fallback},
+                         {"fallback_ratio", number(o.hypergrad.fallback_ratio)}};
+  config["inner"] = {
+      {"max_iterations", o.lbfgs.max_iterations},
+      {"max_linesearch", o.lbfgs.max_linesearch},
+      {"c1", number(o.lbfgs.c1)},
+      {"c2", number(o.lbfgs.c2)},
+      {"initial_hessian", std::string(inner::to_string(o.lbfgs.initial_hessian))},
+      {"tolerance_rule", hypergradient ? "epsilon_k * |grad h(w0, theta0)| * exp(min(theta - "
+                                         "theta0))"
+                                       : "baseline_tolerance * |grad h(warm start)|"},
+      {"baseline_tolerance", number(o.baseline_tolerance)}};
+  return config;
+}
+
+Json inner_json(const inner::InnerSummary& s) {
+  return {{"termination", std::string(to_string(s.termination))},
+          {"iterations", s.iterations},
+          {"function_evaluations", s.function_evaluations},
+          {"gradient_evaluations", s.gradient_evaluations},
+          {"hessian_products", s.hessian_products},
+          {"data_passes", s.data_passes},
+          {"initial_gradient_norm", number(s.initial_gradient_norm)},
+          {"final_gradient_norm", number(s.final_gradient_norm)},
+          {"tolerance", number(s.tolerance)},
+          {"seconds", number(s.total_seconds)}};
+}
+
+Json hypergradient_summary_json(const hypergrad::HypergradSummary& s) {
+  return {{"method", std::string(hypergrad::to_string(s.method))},
+          {"termination", std::string(to_string(s.termination))},
+          {"message", s.message},
+          {"cg_iterations", s.cg_iterations},
+          {"cg_budget", s.cg_budget},
+          {"hessian_products", s.hessian_products},
+          {"relative_residual",
+           s.relative_residual >= 0.0 ? number(s.relative_residual) : Json(nullptr)},
+          {"memory_pairs", s.memory_pairs},
+          {"empty_memory", s.empty_memory},
+          {"fallback_fired", s.fallback_fired},
+          {"fallback_reason", s.fallback_reason},
+          {"opa_pairs_accepted", s.opa.pairs_accepted},
+          {"seconds", number(s.seconds + s.opa.seconds)}};
+}
+
+Json record_json(const outer::OuterRecord& r, bool hypergradient_method) {
+  Json record = Json::object();
+  record["iteration"] = r.iteration;
+  record["theta"] = scalar_or_array(r.theta);
+  record["lambda"] = scalar_or_array(r.lambda);
+  record["validation_loss"] = number(r.validation_loss);
+  record["validation_accuracy"] = number(r.validation_accuracy);
+  record["test_loss"] = number(r.test_loss);
+  record["test_accuracy"] = number(r.test_accuracy);
+  record["hypergradient"] = scalar_or_array(r.hypergradient);
+  record["hypergradient_norm"] = number(r.hypergradient_norm);
+  record["tolerance"] = number(r.tolerance);
+  record["step"] =
+      hypergradient_method ? Json(std::string(outer::to_string(r.step))) : Json(nullptr);
+  record["lipschitz"] = hypergradient_method ? number(r.lipschitz) : Json(nullptr);
+  record["inner"] = inner_json(r.inner);
+  record["hypergradient_summary"] =
+      hypergradient_method ? hypergradient_summary_json(r.hypergradient_summary) : Json(nullptr);
+  record["data_passes"] = r.data_passes;
+  record["iteration_seconds"] = number(r.iteration_seconds);
+  record["elapsed_seconds"] = number(r.elapsed_seconds);
+  return record;
+}
+
+Json trajectory_object(const Trajectory& t) {
+  const outer::TuneResult& result = t.result;
+  const bool hypergradient = outer::is_hypergradient_method(t.options.method);
+  Json document = Json::object();
+  document["format"] = "shine-trajectory";
+  document["version"] = 1;
+  document["complete"] = t.complete;
+
+  Json run = Json::object();
+  run["tool"] = t.run.tool;
+  run["version"] = t.run.version;
+  run["command"] = t.run.command;
+  for (const auto& [key, value] : t.run.extra)
+    run[key] = to_json_value(value);
+  document["run"] = std::move(run);
+
+  Json datasets = Json::array();
+  for (const DatasetDescription& d : t.run.datasets) {
+    datasets.push_back({{"role", d.role},
+                        {"source", d.source},
+                        {"rows", d.rows},
+                        {"features", d.features},
+                        {"nnz", d.nnz},
+                        {"positives", d.positives}});
+  }
+  document["datasets"] = std::move(datasets);
+  document["labels"] = {{"negative", number(t.run.labels.negative)},
+                        {"positive", number(t.run.labels.positive)}};
+  document["config"] = config_json(t.options, t.info);
+
+  document["termination"] =
+      t.complete ? Json(std::string(to_string(result.termination))) : Json(nullptr);
+  document["message"] = result.message;
+  document["has_result"] = result.has_result;
+  document["best_iteration"] = result.has_result ? Json(result.best_iteration) : Json(nullptr);
+  document["theta"] = result.has_result ? scalar_or_array(result.theta) : Json(nullptr);
+  document["lambda"] = result.has_result ? scalar_or_array(result.lambda) : Json(nullptr);
+  document["validation_loss"] = number(result.validation_loss);
+  document["validation_accuracy"] = number(result.validation_accuracy);
+  document["test_loss"] = number(result.test_loss);
+  document["test_accuracy"] = number(result.test_accuracy);
+  document["elapsed_seconds"] = number(result.elapsed_seconds);
+  document["rejected_steps"] = result.rejected_steps;
+  document["fallbacks"] = result.fallbacks;
+  document["non_finite_hypergradients"] = result.non_finite_hypergradients;
+  Json records = Json::array();
+  for (const outer::OuterRecord& r : result.records)
+    records.push_back(record_json(r, hypergradient));
+  document["records"] = std::move(records);
+  return document;
+}
+
+}  // namespace
+
+DatasetDescription DatasetDescription::of(const data::Dataset& data, std::string role,
+                                          std::string source) {
+  DatasetDescription d;
+  d.role = std::move(role);
+  d.source = std::move(source);
+  d.rows = data.rows();
+  d.features = data.features();
+  d.nnz = data.nnz();
+  d.positives = data.positives();
+  return d;
+}
+
+std::string to_json(const Trajectory& trajectory) {
+  return trajectory_object(trajectory).dump(2) + "\n";
+}
+
+std::string runs_json(const Fields& header, std::span<const Trajectory> runs) {
+  Json document = Json::object();
+  document["format"] = "shine-runs";
+  document["version"] = 1;
+  for (const auto& [key, value] : header)
+    document[key] = to_json_value(value);
+  Json array = Json::array();
+  for (const Trajectory& t : runs)
+    array.push_back(trajectory_object(t));
+  document["runs"] = std::move(array);
+  return document.dump(1) + "\n";
+}
+
+void write_json_file(const std::filesystem::path& path, const std::string& text) {
+  write_file_atomically(path, text);
+}
+
+JsonTrajectoryWriter::JsonTrajectoryWriter(std::filesystem::path path, RunDescription run)
+    : path_(std::move(path)) {
+  trajectory_.run = std::move(run);
+  bool has_start = false;
+  for (const auto& field : trajectory_.run.extra)
+    has_start = has_start || field.first == "started";
+  if (!has_start)
+    trajectory_.run.extra.insert(trajectory_.run.extra.begin(), {"started", utc_now()});
+}
+
+void JsonTrajectoryWriter::on_begin(const outer::TuneInfo& info) {
+  trajectory_.info = info;
+  if (info.options != nullptr) trajectory_.options = *info.options;
+  trajectory_.info.options = nullptr;
+  trajectory_.options.interrupt = nullptr;
+  trajectory_.complete = false;
+  trajectory_.result = {};
+  trajectory_.result.message = "running";
+}
+
+bool JsonTrajectoryWriter::on_iteration(const outer::OuterRecord& record) {
+  outer::TuneResult& result = trajectory_.result;
+  result.records.push_back(record);
+  result.elapsed_seconds = record.elapsed_seconds;
+  if (std::isfinite(record.validation_loss) &&
+      (!result.has_result || record.validation_loss < result.validation_loss)) {
+    result.has_result = true;
+    result.best_iteration = record.iteration;
+    result.theta = record.theta;
+    result.lambda = record.lambda;
+    result.validation_loss = record.validation_loss;
+    result.validation_accuracy = record.validation_accuracy;
+    result.test_loss = record.test_loss;
+    result.test_accuracy = record.test_accuracy;
+  }
+  if (trajectory_.info.hyperparameters <= kCheckpointMaxHyperparameters) write();
+  return false;
+}
+
+void JsonTrajectoryWriter::on_end(const outer::TuneResult& result) {
+  trajectory_.result = result;
+  trajectory_.result.w = Vector();  // the weights belong in the model file, not here
+  trajectory_.complete = true;
+  write();
+}
+
+void JsonTrajectoryWriter::write() {
+  if (!error_.empty()) return;
+  try {
+    write_json_file(path_, to_json(trajectory_));
+    ++writes_;
+  } catch (const std::exception& e) {
+    error_ = e.what();
+  }
+}
+
+}  // namespace shine::report
