@@ -6,46 +6,58 @@
 #include <utility>
 
 #include "shine/core/check.hpp"
+#include "shine/linalg/sparse_kernels.hpp"
 
 namespace shine::inner {
 namespace {
 
-// Coordinates per block of the fused sweeps: the block of every probe stays in L1 while the
-// stored vectors stream past it once.
-constexpr Index kBlock = 1024;
+// Coordinates per parallel chunk of the sweeps: the chunk of every probe stays in L2 while the
+// stored vectors stream past it once. The chunking is fixed, so results do not depend on threads.
+constexpr Index kChunk = 8192;
 
 using ConstMap = Eigen::Map<const Eigen::VectorXd>;
 using Map = Eigen::Map<Eigen::VectorXd>;
 
-// dots(p, j) = probes[p]ᵀ vectors[j], accumulated block by block in a fixed order.
-void sweep_dots(Index dim, const std::vector<const double*>& probes,
+// dots(p, j) = probes[p]ᵀ vectors[j]: partial products per fixed chunk, added in chunk order.
+void sweep_dots(Index dim, int threads, const std::vector<const double*>& probes,
                 const std::vector<const double*>& vectors, Eigen::MatrixXd& dots) {
   const auto np = static_cast<Index>(probes.size());
   const auto nv = static_cast<Index>(vectors.size());
-  dots.setZero(np, nv);
-  for (Index b = 0; b < dim; b += kBlock) {
-    const Index len = std::min(kBlock, dim - b);
+  const auto chunks = linalg::RowChunks::uniform(dim, kChunk);
+  std::vector<Eigen::MatrixXd> partial(static_cast<std::size_t>(chunks.count()));
+  linalg::for_each_chunk(chunks, threads, [&](Index c, Index begin, Index end) {
+    Eigen::MatrixXd& out = partial[static_cast<std::size_t>(c)];
+    out.setZero(np, nv);
+    const Index len = end - begin;
     for (Index j = 0; j < nv; ++j) {
-      const ConstMap v(vectors[static_cast<std::size_t>(j)] + b, len);
+      const ConstMap v(vectors[static_cast<std::size_t>(j)] + begin, len);
       for (Index p = 0; p < np; ++p) {
-        dots(p, j) += ConstMap(probes[static_cast<std::size_t>(p)] + b, len).dot(v);
+        out(p, j) = ConstMap(probes[static_cast<std::size_t>(p)] + begin, len).dot(v);
       }
     }
-  }
+  });
+  dots.setZero(np, nv);
+  for (const auto& p : partial)
+    dots += p;
 }
 
-// out = c0·v + Σ_j coeffs[j]·vectors[j], block by block (out may alias v).
-void sweep_combine(Index dim, double c0, const double* v, const std::vector<const double*>& vectors,
-                   const Eigen::VectorXd& coeffs, double* out) {
-  for (Index b = 0; b < dim; b += kBlock) {
-    const Index len = std::min(kBlock, dim - b);
-    Map o(out + b, len);
-    o = c0 * ConstMap(v + b, len);
-    for (std::size_t j = 0; j < vectors.size(); ++j) {
-      const double c = coeffs[static_cast<Index>(j)];
-      if (c != 0.0) o += c * ConstMap(vectors[j] + b, len);
+// out = c0·v + Σ_j coeffs[j]·vectors[j], chunk by chunk (out may alias v).
+void sweep_combine(Index dim, int threads, double c0, const double* v,
+                   const std::vector<const double*>& vectors, const Eigen::VectorXd& coeffs,
+                   double* out) {
+  const auto chunks = linalg::RowChunks::uniform(dim, kChunk);
+  linalg::for_each_chunk(chunks, threads, [&](Index, Index begin, Index end) {
+    // Sub-blocks keep the output block in L1 while the vectors stream past.
+    for (Index b = begin; b < end; b += 1024) {
+      const Index len = std::min<Index>(1024, end - b);
+      Map o(out + b, len);
+      o = c0 * ConstMap(v + b, len);
+      for (std::size_t j = 0; j < vectors.size(); ++j) {
+        const double c = coeffs[static_cast<Index>(j)];
+        if (c != 0.0) o += c * ConstMap(vectors[j] + b, len);
+      }
     }
-  }
+  });
 }
 
 }  // namespace
@@ -99,11 +111,28 @@ void LbfgsMemory::set_capacity(int capacity) {
   capacity_ = capacity;
   size_ = keep;
   head_ = 0;
+  ++revision_;
+}
+
+void LbfgsMemory::set_num_threads(int num_threads) {
+  require(num_threads >= 0, "LbfgsMemory num_threads", num_threads, "must be >= 0 (0 = all cores)");
+  num_threads_ = num_threads;
+}
+
+std::vector<const double*> LbfgsMemory::pair_data() const {
+  std::vector<const double*> data;
+  data.reserve(static_cast<std::size_t>(2 * size_));
+  for (int i = 0; i < size_; ++i) {
+    data.push_back(s_[slot(i)].data());
+    data.push_back(y_[slot(i)].data());
+  }
+  return data;
 }
 
 void LbfgsMemory::clear() noexcept {
   size_ = 0;
   head_ = 0;
+  ++revision_;
 }
 
 double LbfgsMemory::gamma() const noexcept {
@@ -118,95 +147,125 @@ void LbfgsMemory::check_vector(const Vector& v, const char* what) const {
 }
 
 bool LbfgsMemory::add_pair(const Vector& s, const Vector& y) {
-  return store(s, y, nullptr, nullptr);
+  return store(s, y, nullptr, nullptr, nullptr, nullptr);
 }
 
 bool LbfgsMemory::add_pair(Vector&& s, Vector&& y) {
-  return store(s, y, &s, &y);
+  return store(s, y, &s, &y, nullptr, nullptr);
 }
 
-bool LbfgsMemory::store(const Vector& s, const Vector& y, Vector* s_owned, Vector* y_owned) {
+bool LbfgsMemory::add_pair(const Vector& s, const Vector& y, const Vector& probe,
+                           LbfgsProjection& projection) {
+  return store(s, y, nullptr, nullptr, &probe, &projection);
+}
+
+bool LbfgsMemory::add_pair(Vector&& s, Vector&& y, const Vector& probe,
+                           LbfgsProjection& projection) {
+  return store(s, y, &s, &y, &probe, &projection);
+}
+
+bool LbfgsMemory::store(const Vector& s, const Vector& y, Vector* s_owned, Vector* y_owned,
+                        const Vector* probe, LbfgsProjection* projection) {
   check_vector(s, "s");
   check_vector(y, "y");
+  if (probe != nullptr) check_vector(*probe, "probe");
   const bool full = size_ == capacity_;
   const std::size_t target = full ? slot(0) : slot(size_);
-  // One sweep: products of s and y with each other and with every pair that stays.
+  // One sweep: products of s, y (and the probe) with each other and with every stored pair.
+  // Columns: s, y, then s_i, y_i chronologically (including the pair a full memory drops, which
+  // the probe needs if the new pair is refused).
   std::vector<const double*> probes{s.data(), y.data()};
+  if (probe != nullptr) probes.push_back(probe->data());
   std::vector<const double*> vectors{s.data(), y.data()};
-  std::vector<std::size_t> kept;
-  for (int i = 0; i < size_; ++i) {
-    const std::size_t sl = slot(i);
-    if (sl == target) continue;
-    kept.push_back(sl);
-    vectors.push_back(s_[sl].data());
-    vectors.push_back(y_[sl].data());
-  }
+  for (const double* v : pair_data())
+    vectors.push_back(v);
   Eigen::MatrixXd dots;
-  sweep_dots(dim_, probes, vectors, dots);
+  sweep_dots(dim_, num_threads_, probes, vectors, dots);
   const double ss = dots(0, 0);
   const double sy = dots(0, 1);
   const double yy = dots(1, 1);
-  if (!std::isfinite(ss) || !std::isfinite(sy) || !std::isfinite(yy) || !dots.allFinite()) {
-    return false;
-  }
-  if (!(sy > 0.0) || !(sy > curvature_epsilon_ * std::sqrt(ss) * std::sqrt(yy))) return false;
+  const bool accepted = std::isfinite(ss) && std::isfinite(sy) && std::isfinite(yy) &&
+                        dots.topRows(2).allFinite() && sy > 0.0 &&
+                        sy > curvature_epsilon_ * std::sqrt(ss) * std::sqrt(yy);
+  const auto column_of = [](int i) { return static_cast<Index>(2 + 2 * i); };
 
-  if (s_owned != nullptr && y_owned != nullptr) {
-    // Hand the storage of the slot being reused back to the caller: no allocation per pair.
-    std::swap(s_[target], *s_owned);
-    std::swap(y_[target], *y_owned);
-  } else {
-    s_[target] = s;
-    y_[target] = y;
+  if (accepted) {
+    if (s_owned != nullptr && y_owned != nullptr) {
+      // Hand the storage of the slot being reused back to the caller: no allocation per pair.
+      std::swap(s_[target], *s_owned);
+      std::swap(y_[target], *y_owned);
+    } else {
+      s_[target] = s;
+      y_[target] = y;
+    }
+    const auto t = static_cast<Index>(target);
+    ss_(t, t) = ss;
+    sy_(t, t) = sy;
+    yy_(t, t) = yy;
+    for (int i = full ? 1 : 0; i < size_; ++i) {
+      const auto j = static_cast<Index>(slot(i));
+      const Index col = column_of(i);
+      ss_(t, j) = ss_(j, t) = dots(0, col);      // s·s_j
+      sy_(t, j) = dots(0, col + 1);              // s·y_j
+      sy_(j, t) = dots(1, col);                  // s_j·y
+      yy_(t, j) = yy_(j, t) = dots(1, col + 1);  // y·y_j
+    }
+    if (full) {
+      head_ = (head_ + 1) % capacity_;
+    } else {
+      ++size_;
+    }
+    ++revision_;
   }
-  const auto t = static_cast<Index>(target);
-  ss_(t, t) = ss;
-  sy_(t, t) = sy;
-  yy_(t, t) = yy;
-  for (std::size_t k = 0; k < kept.size(); ++k) {
-    const auto j = static_cast<Index>(kept[k]);
-    const Index col = 2 + 2 * static_cast<Index>(k);
-    ss_(t, j) = ss_(j, t) = dots(0, col);      // s·s_j
-    sy_(t, j) = dots(0, col + 1);              // s·y_j
-    sy_(j, t) = dots(1, col);                  // s_j·y
-    yy_(t, j) = yy_(j, t) = dots(1, col + 1);  // y·y_j
+  if (probe != nullptr) {
+    // The probe's products with the pairs as they are now, chronologically.
+    projection->s_dots.resize(size_);
+    projection->y_dots.resize(size_);
+    const int dropped = (accepted && full) ? 1 : 0;
+    const int old_pairs = accepted ? size_ - 1 : size_;
+    for (int i = 0; i < old_pairs; ++i) {
+      const Index col = column_of(i + dropped);
+      projection->s_dots[i] = dots(2, col);
+      projection->y_dots[i] = dots(2, col + 1);
+    }
+    if (accepted) {
+      projection->s_dots[size_ - 1] = dots(2, 0);
+      projection->y_dots[size_ - 1] = dots(2, 1);
+    }
+    projection->revision = revision_;
   }
-  if (full) {
-    head_ = (head_ + 1) % capacity_;
-  } else {
-    ++size_;
-  }
-  return true;
+  return accepted;
 }
 
-void LbfgsMemory::project(const Vector& probe, Eigen::VectorXd& s_dots,
-                          Eigen::VectorXd& y_dots) const {
-  std::vector<const double*> vectors;
-  vectors.reserve(static_cast<std::size_t>(2 * size_));
-  for (int i = 0; i < size_; ++i) {
-    vectors.push_back(s_[slot(i)].data());
-    vectors.push_back(y_[slot(i)].data());
-  }
+void LbfgsMemory::project(const Vector& v, LbfgsProjection& projection) const {
+  check_vector(v, "v");
   Eigen::MatrixXd dots;
-  sweep_dots(dim_, {probe.data()}, vectors, dots);
-  s_dots.resize(size_);
-  y_dots.resize(size_);
+  sweep_dots(dim_, num_threads_, {v.data()}, pair_data(), dots);
+  projection.s_dots.resize(size_);
+  projection.y_dots.resize(size_);
   for (int i = 0; i < size_; ++i) {
-    s_dots[i] = dots(0, 2 * i);
-    y_dots[i] = dots(0, 2 * i + 1);
+    projection.s_dots[i] = dots(0, 2 * i);
+    projection.y_dots[i] = dots(0, 2 * i + 1);
   }
+  projection.revision = revision_;
 }
 
-void LbfgsMemory::apply_inverse(const Vector& v, Vector& out) const {
+void LbfgsMemory::apply_inverse(const Vector& v, Vector& out, double scale,
+                                const LbfgsProjection* projection) const {
   check_vector(v, "v");
   if (size_ == 0) {
-    out = v;
+    out = scale * v;
     return;
   }
   const int k = size_;
-  Eigen::VectorXd sv;
-  Eigen::VectorXd yv;
-  project(v, sv, yv);
+  LbfgsProjection local;
+  if (projection == nullptr || projection->revision != revision_ ||
+      projection->s_dots.size() != k) {
+    project(v, local);
+    projection = &local;
+  }
+  const Eigen::VectorXd& sv = projection->s_dots;
+  const Eigen::VectorXd& yv = projection->y_dots;
   // Chronological copies of the Gram blocks used below.
   Eigen::MatrixXd SY(k, k);
   Eigen::MatrixXd YY(k, k);
@@ -234,16 +293,13 @@ void LbfgsMemory::apply_inverse(const Vector& v, Vector& out) const {
     const double beta = yr / SY(i, i);
     cs[i] += alpha[i] - beta;
   }
-  std::vector<const double*> vectors;
   Eigen::VectorXd coeffs(2 * k);
   for (int i = 0; i < k; ++i) {
-    vectors.push_back(s_[slot(i)].data());
-    vectors.push_back(y_[slot(i)].data());
-    coeffs[2 * i] = cs[i];
-    coeffs[2 * i + 1] = cy[i];
+    coeffs[2 * i] = scale * cs[i];
+    coeffs[2 * i + 1] = scale * cy[i];
   }
   if (&out != &v) out.resize(dim_);
-  sweep_combine(dim_, g, v.data(), vectors, coeffs, out.data());
+  sweep_combine(dim_, num_threads_, scale * g, v.data(), pair_data(), coeffs, out.data());
 }
 
 void LbfgsMemory::apply_hessian(const Vector& v, Vector& out) const {
@@ -253,9 +309,10 @@ void LbfgsMemory::apply_hessian(const Vector& v, Vector& out) const {
     return;
   }
   const int k = size_;
-  Eigen::VectorXd sv;
-  Eigen::VectorXd yv;
-  project(v, sv, yv);
+  LbfgsProjection projection;
+  project(v, projection);
+  const Eigen::VectorXd& sv = projection.s_dots;
+  const Eigen::VectorXd& yv = projection.y_dots;
   const double sigma = 1.0 / gamma();
   // M = [[σSᵀS, L], [Lᵀ, −D]] (chronological), rhs = [σSᵀv; Yᵀv].
   Eigen::MatrixXd M = Eigen::MatrixXd::Zero(2 * k, 2 * k);
@@ -275,16 +332,13 @@ void LbfgsMemory::apply_hessian(const Vector& v, Vector& out) const {
   rhs.head(k) = sigma * sv;
   rhs.tail(k) = yv;
   const Eigen::VectorXd p = M.fullPivLu().solve(rhs);
-  std::vector<const double*> vectors;
   Eigen::VectorXd coeffs(2 * k);
   for (int i = 0; i < k; ++i) {
-    vectors.push_back(s_[slot(i)].data());
-    vectors.push_back(y_[slot(i)].data());
     coeffs[2 * i] = -sigma * p[i];
     coeffs[2 * i + 1] = -p[k + i];
   }
   if (&out != &v) out.resize(dim_);
-  sweep_combine(dim_, sigma, v.data(), vectors, coeffs, out.data());
+  sweep_combine(dim_, num_threads_, sigma, v.data(), pair_data(), coeffs, out.data());
 }
 
 void LbfgsMemory::apply_add(const Vector& x, Vector& y) const {

@@ -39,6 +39,8 @@ void LbfgsOptions::validate() const {
           curvature_epsilon, "must be in [0, 1)");
   require(value_noise >= 0.0 && value_noise <= 1e-3, "LbfgsOptions::value_noise", value_noise,
           "must be in [0, 1e-3]");
+  require(num_threads >= 0, "LbfgsOptions::num_threads", num_threads,
+          "must be >= 0 (0 = all cores)");
   require(time_limit > 0.0, "LbfgsOptions::time_limit", time_limit,
           "must be > 0 seconds (infinity = no limit)");
 }

@@ -20,13 +20,16 @@ std::string format(const char* pattern, double a, double b = 0.0) {
 
 LbfgsMemory prepare_memory(LbfgsMemory memory, Index dim, const LbfgsOptions& options) {
   if (memory.dim() == 0) {
-    return LbfgsMemory(dim, options.memory, options.initial_hessian, options.curvature_epsilon);
+    LbfgsMemory fresh(dim, options.memory, options.initial_hessian, options.curvature_epsilon);
+    fresh.set_num_threads(options.num_threads);
+    return fresh;
   }
   require(memory.dim() == dim, "minimize: warm memory dimension", memory.dim(),
           "must equal the objective's dimension " + std::to_string(dim));
   memory.set_capacity(options.memory);
   memory.set_initial_hessian(options.initial_hessian);
   memory.set_curvature_epsilon(options.curvature_epsilon);
+  memory.set_num_threads(options.num_threads);
   return memory;
 }
 
@@ -79,6 +82,8 @@ InnerResult minimize(SmoothObjective& objective, const Vector& w0, const LbfgsOp
   Vector direction(dim);
   Vector s(dim);
   Vector y(dim);
+  // Products of the current gradient with the pairs, computed while adding the newest pair.
+  LbfgsProjection projection;
   double last_step = 0.0;
   bool last_pair_accepted = false;
   const auto phi = [&](double alpha) { return objective.line_value(alpha); };
@@ -136,8 +141,7 @@ InnerResult minimize(SmoothObjective& objective, const Vector& w0, const LbfgsOp
     if (steepest) {
       direction = -objective.gradient();
     } else {
-      mem.apply_inverse(objective.gradient(), direction);
-      direction = -direction;
+      mem.apply_inverse(objective.gradient(), direction, -1.0, &projection);
     }
     summary.direction_seconds += direction_timer.seconds();
 
@@ -169,10 +173,9 @@ InnerResult minimize(SmoothObjective& objective, const Vector& w0, const LbfgsOp
       break;
     }
 
-    // Accept the step; y starts as the old gradient so that no extra copy is needed.
+    // Accept the step; the objective forms s = αd and y = ∇h(new) − ∇h(old) in its own sweep.
     const double alpha = search.point.step;
-    y = objective.gradient();
-    objective.move(alpha);
+    objective.move(alpha, &s, &y);
     if (!finite_point(objective)) {
       // Cannot happen with a finite line-search value, but never return a non-finite point.
       Vector back = objective.point() - alpha * direction;
@@ -185,9 +188,7 @@ InnerResult minimize(SmoothObjective& objective, const Vector& w0, const LbfgsOp
     last_step = alpha;
 
     const Timer update_timer;
-    s = alpha * direction;
-    y = objective.gradient() - y;
-    last_pair_accepted = mem.add_pair(std::move(s), std::move(y));
+    last_pair_accepted = mem.add_pair(std::move(s), std::move(y), objective.gradient(), projection);
     if (last_pair_accepted) {
       ++summary.pairs_accepted;
     } else {

@@ -41,17 +41,20 @@ LinePoint LogisticObjective::line_value(double alpha) {
   return {alpha, v.value, v.slope};
 }
 
-void LogisticObjective::move(double alpha) {
+void LogisticObjective::move(double alpha, Vector* step, Vector* gradient_change) {
   require(direction_ != nullptr, "LogisticObjective::move direction", "unset",
           "set_direction must be called first");
   if (++moves_since_resync_ >= kResyncInterval) {
     // Recompute the margins from w instead of updating them, bounding their rounding drift.
-    Vector w = state_.w + alpha * (*direction_);
+    const Vector old_gradient = state_.gradient;
+    const Vector w = state_.w + alpha * (*direction_);
     objective_->evaluate(w, state_);
+    if (step != nullptr) *step = alpha * (*direction_);
+    if (gradient_change != nullptr) *gradient_change = state_.gradient - old_gradient;
     moves_since_resync_ = 0;
     counts_.data_passes += 2;
   } else {
-    objective_->move(state_, *direction_, probe_, alpha);
+    objective_->move(state_, *direction_, probe_, alpha, step, gradient_change);
     counts_.data_passes += 1;
   }
   direction_ = nullptr;
@@ -123,9 +126,10 @@ LinePoint CallableObjective::line_value(double alpha) {
   return {alpha, probe_value_, probe_gradient_.dot(*direction_)};
 }
 
-void CallableObjective::move(double alpha) {
+void CallableObjective::move(double alpha, Vector* step, Vector* gradient_change) {
   require(direction_ != nullptr, "CallableObjective::move direction", "unset",
           "set_direction must be called first");
+  if (gradient_change != nullptr) *gradient_change = gradient_;
   if (probe_valid_ && probe_alpha_ == alpha) {
     std::swap(w_, probe_w_);
     std::swap(gradient_, probe_gradient_);
@@ -136,6 +140,8 @@ void CallableObjective::move(double alpha) {
     counts_.function_evaluations += 1;
     counts_.gradient_evaluations += 1;
   }
+  if (step != nullptr) *step = alpha * (*direction_);
+  if (gradient_change != nullptr) *gradient_change = gradient_ - *gradient_change;
   gradient_norm_ = gradient_.norm();
   direction_ = nullptr;
   probe_valid_ = false;

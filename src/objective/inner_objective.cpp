@@ -1,5 +1,6 @@
 #include "shine/objective/inner_objective.hpp"
 
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -7,13 +8,6 @@
 #include "shine/objective/logistic_loss.hpp"
 
 namespace shine::objective {
-namespace {
-
-// Rows per chunk of the O(d) penalty sweeps.
-constexpr Index kFeatureChunk = 8192;
-
-}  // namespace
-
 InnerObjective::InnerObjective(const data::Dataset& train, L2Regularizer regularizer,
                                ObjectiveOptions options)
     : data_(&train),
@@ -27,7 +21,7 @@ InnerObjective::InnerObjective(const data::Dataset& train, L2Regularizer regular
   require(train.Xt.rows() == features_ && train.Xt.cols() == train.rows(),
           "InnerObjective: Xt rows", train.Xt.rows(), "Xt must be the stored transpose of X");
   row_chunks_ = linalg::RowChunks::balanced(train.X);
-  feature_chunks_ = linalg::RowChunks::uniform(features_, kFeatureChunk);
+  feature_chunks_ = linalg::RowChunks::balanced(train.Xt);
 }
 
 InnerObjective::InnerObjective(const data::Dataset& train, double theta, ObjectiveOptions options)
@@ -68,17 +62,9 @@ void InnerObjective::evaluate(const Vector& w, LogisticState& state) const {
         }
       });
   state.loss = sums[0];
-  const auto head = state.w.head(features_);
-  const double* weights = regularizer_.weights().data();
-  const auto pen =
-      linalg::sum_over_chunks<1>(feature_chunks_, options_.num_threads,
-                                 [&](Index begin, Index end, std::array<double, 1>& acc) {
-                                   for (Index j = begin; j < end; ++j)
-                                     acc[0] += weights[j] * head[j] * head[j];
-                                 });
-  state.penalty = 0.5 * pen[0];
+  state.gradient.resize(dim());
+  state.penalty = 0.5 * gradient_pass(state, sums[1], nullptr, 0.0, nullptr, nullptr);
   state.value = state.loss + state.penalty;
-  finish_gradient(state, sums[1]);
 }
 
 LogisticState InnerObjective::evaluate(const Vector& w) const {
@@ -102,19 +88,49 @@ double InnerObjective::value(const Vector& w) const {
   return sums[0] + regularizer_.value(w);
 }
 
-void InnerObjective::finish_gradient(LogisticState& state, double residual_sum) const {
-  state.gradient.resize(dim());
-  const auto w_head = state.w.head(features_);
-  auto g_head = state.gradient.head(features_);
-  if (regularizer_.is_uniform()) {
-    linalg::multiply_add_scaled(data_->Xt, state.residual, regularizer_.lambda()[0], w_head, g_head,
-                                options_.num_threads);
-  } else {
-    linalg::multiply_add_diagonal(data_->Xt, state.residual, regularizer_.weights(), w_head, g_head,
-                                  options_.num_threads);
+double InnerObjective::gradient_pass(LogisticState& state, double residual_sum, const Vector* d,
+                                     double alpha, Vector* step, Vector* gradient_change) const {
+  const SparseMatrix& Xt = data_->Xt;
+  const double* r = state.residual.data();
+  double* w = state.w.data();
+  double* g = state.gradient.data();
+  const double* dp = (d != nullptr) ? d->data() : nullptr;
+  double* s = (step != nullptr) ? step->data() : nullptr;
+  double* y = (gradient_change != nullptr) ? gradient_change->data() : nullptr;
+  const double* weights = regularizer_.is_uniform() ? nullptr : regularizer_.weights().data();
+  const double lambda = regularizer_.lambda()[0];
+  // Per feature: the row of Xt against r, fused with every O(d) update that touches feature j.
+  const auto sums = linalg::sum_over_chunks<2>(
+      feature_chunks_, options_.num_threads,
+      [&](Index begin, Index end, std::array<double, 2>& acc) {
+        for (Index j = begin; j < end; ++j) {
+          if (dp != nullptr) {
+            const double sj = alpha * dp[j];
+            w[j] += sj;
+            if (s != nullptr) s[j] = sj;
+          }
+          const double lw = (weights != nullptr ? weights[j] : lambda) * w[j];
+          const double gj = linalg::row_dot(Xt, j, r) + lw;
+          if (y != nullptr) y[j] = gj - g[j];
+          g[j] = gj;
+          acc[0] += gj * gj;
+          acc[1] += lw * w[j];
+        }
+      });
+  double norm2 = sums[0];
+  if (options_.fit_intercept) {
+    const Index b = features_;
+    if (dp != nullptr) {
+      const double sb = alpha * dp[b];
+      w[b] += sb;
+      if (s != nullptr) s[b] = sb;
+    }
+    if (y != nullptr) y[b] = residual_sum - g[b];
+    g[b] = residual_sum;
+    norm2 += residual_sum * residual_sum;
   }
-  if (options_.fit_intercept) state.gradient[features_] = residual_sum;
-  state.gradient_norm = state.gradient.norm();
+  state.gradient_norm = std::sqrt(norm2);
+  return sums[1];
 }
 
 void InnerObjective::prepare_line(const LogisticState& state, const Vector& d,
@@ -176,12 +192,15 @@ LineValue InnerObjective::line_value(const LogisticState& state, const LineProbe
 }
 
 void InnerObjective::move(LogisticState& state, const Vector& d, const LineProbe& probe,
-                          double alpha) const {
+                          double alpha, Vector* step, Vector* gradient_change) const {
   check_point(d, "d");
   const Index n = samples();
   require(probe.margin_slope.size() == n, "InnerObjective::move: probe size",
           probe.margin_slope.size(), "prepare_line must be called first");
-  state.w += alpha * d;
+  require(state.gradient.size() == dim(), "InnerObjective::move: state size", state.gradient.size(),
+          "evaluate the state first");
+  if (step != nullptr) step->resize(dim());
+  if (gradient_change != nullptr) gradient_change->resize(dim());
   const double* y = data_->y.data();
   const double* u = probe.margin_slope.data();
   double* z = state.margins.data();
@@ -204,7 +223,7 @@ void InnerObjective::move(LogisticState& state, const Vector& d, const LineProbe
   state.penalty =
       0.5 * (probe.penalty_ww + alpha * (2.0 * probe.penalty_wd + alpha * probe.penalty_dd));
   state.value = state.loss + state.penalty;
-  finish_gradient(state, sums[1]);
+  (void)gradient_pass(state, sums[1], &d, alpha, step, gradient_change);
 }
 
 void InnerObjective::hessian_vector(const LogisticState& state, const Vector& v, Vector& out,

@@ -236,6 +236,73 @@ TEST(LbfgsMemory, InPlaceApplicationAndAccumulation) {
   EXPECT_EQ(m.hessian().rows(), 12);
 }
 
+TEST(LbfgsMemory, ProjectionFromAddPairSavesASweepWithoutChangingTheResult) {
+  const auto A = spd_matrix(30, 8);
+  LbfgsMemory fused(30, 4);
+  LbfgsMemory plain(30, 4);
+  LbfgsProjection projection;
+  for (int k = 0; k < 7; ++k) {
+    const Vector s = random_vector(30, 3000 + static_cast<std::uint64_t>(k));
+    const Vector g = random_vector(30, 4000 + static_cast<std::uint64_t>(k));
+    const std::uint64_t before = fused.revision();
+    EXPECT_TRUE(fused.add_pair(s, A * s, g, projection));
+    EXPECT_TRUE(plain.add_pair(s, A * s));
+    EXPECT_NE(fused.revision(), before);
+    EXPECT_EQ(projection.revision, fused.revision());
+    LbfgsProjection direct;
+    fused.project(g, direct);
+    EXPECT_EQ(projection.s_dots, direct.s_dots);
+    EXPECT_EQ(projection.y_dots, direct.y_dots);
+    Vector with;
+    Vector without;
+    fused.apply_inverse(g, with, -2.0, &projection);
+    plain.apply_inverse(g, without);
+    EXPECT_EQ(with, -2.0 * without);
+  }
+  // A refused pair leaves the pairs and the revision alone, and the projection stays valid.
+  const Vector g = random_vector(30, 5000);
+  const std::uint64_t before = fused.revision();
+  EXPECT_FALSE(fused.add_pair(Vector::Unit(30, 0), -Vector::Unit(30, 0), g, projection));
+  EXPECT_EQ(fused.revision(), before);
+  EXPECT_EQ(projection.revision, before);
+  Vector with;
+  Vector without;
+  fused.apply_inverse(g, with, 1.0, &projection);
+  plain.apply_inverse(g, without);
+  EXPECT_EQ(with, without);
+  // A pair added afterwards makes the projection stale: it is ignored, not misused.
+  const Vector s = random_vector(30, 6000);
+  EXPECT_TRUE(fused.add_pair(s, A * s));
+  EXPECT_TRUE(plain.add_pair(s, A * s));
+  EXPECT_NE(projection.revision, fused.revision());
+  fused.apply_inverse(g, with, 1.0, &projection);
+  plain.apply_inverse(g, without);
+  EXPECT_EQ(with, without);
+}
+
+TEST(LbfgsMemory, ResultsDoNotDependOnTheThreadCount) {
+  const Index dim = 60000;  // several chunks, enough work to start threads
+  Vector reference;
+  for (const int threads : {1, 2, 4}) {
+    LbfgsMemory m(dim, 5);
+    m.set_num_threads(threads);
+    EXPECT_EQ(m.num_threads(), threads);
+    for (int k = 0; k < 6; ++k) {
+      const Vector s = random_vector(dim, 7000 + static_cast<std::uint64_t>(k));
+      const Vector y = s + 0.1 * random_vector(dim, 8000 + static_cast<std::uint64_t>(k));
+      EXPECT_TRUE(m.add_pair(s, y));
+    }
+    Vector out;
+    m.apply_inverse(random_vector(dim, 9000), out);
+    if (threads == 1) {
+      reference = out;
+    } else {
+      EXPECT_EQ(out, reference) << threads << " threads";
+    }
+  }
+  EXPECT_THROW(LbfgsMemory(3, 2).set_num_threads(-1), std::invalid_argument);
+}
+
 TEST(LbfgsMemory, RejectsMisuse) {
   EXPECT_THROW(LbfgsMemory(3, 0), std::invalid_argument);
   EXPECT_THROW(LbfgsMemory(-1, 3), std::invalid_argument);

@@ -167,9 +167,15 @@ TEST_P(InnerObjectiveTest, LineProbesAgreeWithFullEvaluations) {
     EXPECT_NEAR(lv.value, at.value, 1e-12 * at.value) << alpha;
     EXPECT_NEAR(lv.slope, at.gradient.dot(d), 1e-11 * at.gradient.norm() * d.norm()) << alpha;
   }
-  // Moving along the line reproduces a full evaluation at the new point.
+  // Moving along the line reproduces a full evaluation at the new point, and reports the step
+  // and the gradient change.
   const Vector target = s.w + 0.7 * d;
-  objective_.move(s, d, probe, 0.7);
+  const Vector old_gradient = s.gradient;
+  Vector step;
+  Vector change;
+  objective_.move(s, d, probe, 0.7, &step, &change);
+  EXPECT_LT(relative_error(step, 0.7 * d), 1e-15);
+  EXPECT_LT(relative_error(change, s.gradient - old_gradient), 1e-15);
   const LogisticState fresh = objective_.evaluate(target);
   EXPECT_LT(relative_error(s.w, fresh.w), 1e-15);
   EXPECT_LT(relative_error(s.margins, fresh.margins), 1e-14);

@@ -15,10 +15,17 @@
 ///
 /// **How it is applied.** The memory keeps, besides the pairs, their Gram matrix (all products
 /// s_iᵀs_j, s_iᵀy_j, y_iᵀy_j), updated in one sweep when a pair is added. Applying B⁻¹ to v then
-/// costs one sweep computing s_iᵀv and y_iᵀv, the classical two-loop recursion run on the O(m)
-/// coefficients of the result in the basis {v, s_i, y_i} (O(m²) scalar work), and one sweep forming
-/// the combination — about 4m reads of d-vectors instead of the 8m of the textbook two-loop, the
-/// difference that matters when d is large (this is the "vector-free" organization of L-BFGS).
+/// costs one sweep computing s_iᵀv and y_iᵀv (the *projection* of v), the classical two-loop
+/// recursion run on the O(m) coefficients of the result in the basis {v, s_i, y_i} (O(m²) scalar
+/// work), and one sweep forming the combination — about 4m reads of d-vectors instead of the 8m
+/// of the textbook two-loop, the difference that matters when d is large (this is the
+/// "vector-free" organization of L-BFGS). The solver saves one more sweep per iteration by
+/// projecting the new gradient in the same sweep that adds the new pair (`add_pair` with a
+/// probe, then `apply_inverse` with the resulting `LbfgsProjection`).
+///
+/// Sweeps over the d coordinates run in parallel on fixed chunks of coordinates (see
+/// `linalg::for_each_chunk`), so results are bit-for-bit identical for every thread count.
+///
 /// B itself is applied through the compact representation of Byrd, Nocedal & Schnabel (1994):
 ///
 ///     B = σI − [σS  Y] [[σSᵀS, L], [Lᵀ, −D]]⁻¹ [σSᵀ; Yᵀ],   σ = 1/γ,
@@ -36,6 +43,7 @@
 /// concurrently with anything else on the same memory.
 
 #include <Eigen/Dense>
+#include <cstdint>
 #include <vector>
 
 #include "shine/core/types.hpp"
@@ -45,6 +53,16 @@
 namespace shine::inner {
 
 class LbfgsHessianView;
+
+/// The products s_iᵀv and y_iᵀv of one vector v with every stored pair (chronological order),
+/// stamped with the memory revision they were computed at. Filled by `LbfgsMemory::project` or by
+/// `LbfgsMemory::add_pair` with a probe; consumed by `LbfgsMemory::apply_inverse`, which ignores a
+/// projection whose revision is not current.
+struct LbfgsProjection {
+  std::uint64_t revision = 0;  ///< `LbfgsMemory::revision()` at computation (0 = none).
+  Eigen::VectorXd s_dots;      ///< s_iᵀv, i = 0 (oldest) … size() − 1.
+  Eigen::VectorXd y_dots;      ///< y_iᵀv.
+};
 
 /// The (s, y) pairs of L-BFGS and the operators B⁻¹ and B they define.
 class LbfgsMemory {
@@ -80,8 +98,16 @@ class LbfgsMemory {
   /// `std::invalid_argument` when `capacity` < 1.
   void set_capacity(int capacity);
 
+  /// Threads of the d-sized sweeps: 0 (default) = all cores, n > 0 = n. Results do not depend
+  /// on it. Throws `std::invalid_argument` when negative.
+  void set_num_threads(int num_threads);
+  [[nodiscard]] int num_threads() const noexcept { return num_threads_; }
+
   /// Removes every pair (capacity, dimension and modes are kept).
   void clear() noexcept;
+
+  /// A counter that changes whenever the stored pairs change (add, clear, capacity change).
+  [[nodiscard]] std::uint64_t revision() const noexcept { return revision_; }
 
   /// Offers the pair (s, y) (`dim()` entries each). It is stored, as the newest, only when it is
   /// finite and passes the curvature guard sᵀy > ε·‖s‖‖y‖ (ε = `curvature_epsilon()`), which
@@ -93,6 +119,15 @@ class LbfgsMemory {
   /// Same, but takes the vectors' storage instead of copying it: on return `s` and `y` hold
   /// unspecified values (possibly the storage of a dropped pair), ready to be overwritten.
   bool add_pair(Vector&& s, Vector&& y);
+
+  /// `add_pair` that also projects `probe` (`dim()` entries) onto the pairs as they are after
+  /// the call, in the same sweep: `projection` is then valid for `apply_inverse(probe, …)`.
+  bool add_pair(const Vector& s, const Vector& y, const Vector& probe, LbfgsProjection& projection);
+  /// Same, taking the storage of `s` and `y` (see the moving `add_pair`).
+  bool add_pair(Vector&& s, Vector&& y, const Vector& probe, LbfgsProjection& projection);
+
+  /// Projects `v` onto the stored pairs (one sweep).
+  void project(const Vector& v, LbfgsProjection& projection) const;
 
   /// Scale of H₀ = γI: s_newᵀy_new / y_newᵀy_new with `ScaledIdentity`, 1 with `Identity` or
   /// when empty.
@@ -108,7 +143,12 @@ class LbfgsMemory {
   /// out = B⁻¹v (the L-BFGS two-loop recursion, see above). `out` is resized to `dim()`; it may
   /// alias `v`. Empty memory: out = v. Throws `std::invalid_argument` when `v` has the wrong
   /// size.
-  void apply_inverse(const Vector& v, Vector& out) const;
+  void apply_inverse(const Vector& v, Vector& out) const { apply_inverse(v, out, 1.0, nullptr); }
+
+  /// out = scale·B⁻¹v, reusing `projection` (which must have been computed from this same `v`)
+  /// when its revision is current, which saves one sweep; otherwise `v` is projected again.
+  void apply_inverse(const Vector& v, Vector& out, double scale,
+                     const LbfgsProjection* projection) const;
 
   /// out = B·v through the compact representation (O(m·d) + O(m³)); B(B⁻¹v) = v up to rounding.
   /// Meant for checks and diagnostics. Throws like `apply_inverse`.
@@ -127,9 +167,10 @@ class LbfgsMemory {
     return static_cast<std::size_t>((head_ + i) % capacity_);
   }
   void check_vector(const Vector& v, const char* what) const;
-  // Dot products of `probe` with every stored s_i and y_i (chronological), one sweep.
-  void project(const Vector& probe, Eigen::VectorXd& s_dots, Eigen::VectorXd& y_dots) const;
-  bool store(const Vector& s, const Vector& y, Vector* s_owned, Vector* y_owned);
+  bool store(const Vector& s, const Vector& y, Vector* s_owned, Vector* y_owned,
+             const Vector* probe, LbfgsProjection* projection);
+  // Chronological pointers to s_0, y_0, s_1, y_1, ….
+  [[nodiscard]] std::vector<const double*> pair_data() const;
 
   Index dim_ = 0;
   int capacity_ = 10;
@@ -137,6 +178,8 @@ class LbfgsMemory {
   int head_ = 0;  // slot of the oldest pair
   InitialHessian initial_hessian_ = InitialHessian::ScaledIdentity;
   double curvature_epsilon_ = 1e-10;
+  int num_threads_ = 0;
+  std::uint64_t revision_ = 1;
   std::vector<Vector> s_;
   std::vector<Vector> y_;
   // Gram matrices indexed by slot: ss_(a, b) = s_aᵀs_b, sy_(a, b) = s_aᵀy_b, yy_(a, b) = y_aᵀy_b.

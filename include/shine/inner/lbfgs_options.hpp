@@ -70,6 +70,12 @@ struct LbfgsOptions {
   /// Default 1e-12. Range [0, 1e-3]; 0 demands exact sufficient decrease.
   double value_noise = 1e-12;
 
+  /// Threads of the solver's own O(m·d) sweeps over the memory (two-loop recursion, pair
+  /// updates): 0 (default) = all cores, n > 0 = n. The passes over the data follow the
+  /// objective's own setting (`objective::ObjectiveOptions::num_threads`). Results do not depend
+  /// on either. Range >= 0.
+  int num_threads = 0;
+
   /// Wall-clock budget of one solve in seconds (checked once per iteration). Default: none
   /// (+infinity). Range > 0.
   double time_limit = std::numeric_limits<double>::infinity();

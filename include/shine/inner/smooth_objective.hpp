@@ -48,8 +48,10 @@ class SmoothObjective {
   virtual LinePoint set_direction(const Vector& direction) = 0;
   /// φ(α) and φ'(α) on the prepared line (the cursor does not move).
   virtual LinePoint line_value(double alpha) = 0;
-  /// Moves the cursor to point() + α·d on the prepared line and evaluates h and ∇h there.
-  virtual void move(double alpha) = 0;
+  /// Moves the cursor to point() + α·d on the prepared line and evaluates h and ∇h there. When
+  /// not null, `step` receives α·d and `gradient_change` ∇h(new) − ∇h(old) (resized), which an
+  /// implementation may form within its own sweeps.
+  virtual void move(double alpha, Vector* step = nullptr, Vector* gradient_change = nullptr) = 0;
 
   /// Side evaluation that leaves the cursor alone: h(w) and, when `gradient` is not null, ∇h(w).
   /// Used by iteration hooks (e.g. extra secant pairs ∇h(w + e) − ∇h(w)).
@@ -82,7 +84,7 @@ class LogisticObjective final : public SmoothObjective {
   [[nodiscard]] double gradient_norm() const override { return state_.gradient_norm; }
   LinePoint set_direction(const Vector& direction) override;
   LinePoint line_value(double alpha) override;
-  void move(double alpha) override;
+  void move(double alpha, Vector* step = nullptr, Vector* gradient_change = nullptr) override;
   double evaluate_at(const Vector& w, Vector* gradient) override;
   bool hessian_vector(const Vector& v, Vector& out) override;
   [[nodiscard]] WorkCounts counts() const override { return counts_; }
@@ -123,7 +125,7 @@ class CallableObjective final : public SmoothObjective {
   [[nodiscard]] double gradient_norm() const override { return gradient_norm_; }
   LinePoint set_direction(const Vector& direction) override;
   LinePoint line_value(double alpha) override;
-  void move(double alpha) override;
+  void move(double alpha, Vector* step = nullptr, Vector* gradient_change = nullptr) override;
   double evaluate_at(const Vector& w, Vector* gradient) override;
   bool hessian_vector(const Vector& v, Vector& out) override;
   [[nodiscard]] WorkCounts counts() const override { return counts_; }

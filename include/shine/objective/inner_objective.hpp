@@ -126,10 +126,13 @@ class InnerObjective {
                                      double alpha) const;
 
   /// Moves `state` to w + αd along a prepared line (the same `d` given to `prepare_line`):
-  /// w ← w + αd, z ← z + αu, refreshes the per-sample terms, then one Xᵀ·r + Λw pass for the
-  /// gradient. The penalty uses the closed form of the probe. The margins are updated, not
+  /// w ← w + αd, z ← z + αu, refreshes the per-sample terms, then one pass over Xt that updates
+  /// w and computes the new gradient, its norm and, when requested, the step `step` = αd and the
+  /// gradient change `gradient_change` = ∇h(new) − ∇h(old) (the L-BFGS pair, formed without
+  /// extra sweeps). The penalty uses the closed form of the probe. The margins are updated, not
   /// recomputed, so they can drift by rounding over many moves; `evaluate` resynchronizes them.
-  void move(LogisticState& state, const Vector& d, const LineProbe& probe, double alpha) const;
+  void move(LogisticState& state, const Vector& d, const LineProbe& probe, double alpha,
+            Vector* step = nullptr, Vector* gradient_change = nullptr) const;
 
   /// out = H(w)·v at the point of `state` (`v` with `dim()` entries), two passes, H never formed.
   /// `work` (resized to n) is scratch space; pass one to avoid an allocation per call.
@@ -153,15 +156,18 @@ class InnerObjective {
 
  private:
   void check_point(const Vector& v, const char* what) const;
-  // Xᵀ·r + Λw into state.gradient (and Σr into the intercept slot), then the norm.
-  void finish_gradient(LogisticState& state, double residual_sum) const;
+  // One pass over Xt: optionally w += αd (with step = αd), then ∇h = Xᵀr + Λw (Σr for the
+  // intercept), optionally gradient_change = new − old gradient, the gradient norm; returns
+  // wᵀΛw (the penalty times 2) of the final w.
+  double gradient_pass(LogisticState& state, double residual_sum, const Vector* d, double alpha,
+                       Vector* step, Vector* gradient_change) const;
 
   const data::Dataset* data_;
   L2Regularizer regularizer_;
   ObjectiveOptions options_;
   Index features_;
   linalg::RowChunks row_chunks_;      // of X: per-sample loops
-  linalg::RowChunks feature_chunks_;  // uniform over the d features: penalty sweeps
+  linalg::RowChunks feature_chunks_;  // of Xt: per-feature loops (gradient, penalty forms)
 };
 
 /// The Hessian ∇²_w h at a fixed state, as a linear operator (two passes per `apply`).
