@@ -14,8 +14,6 @@
 namespace shine::cli {
 namespace {
 
-constexpr std::string_view kVersion = "0.1.0";
-
 void print_usage(std::ostream& out) {
   out << "shine " << kVersion
       << ": tune the L2 regularization of logistic regression by bi-level optimization\n"
@@ -23,7 +21,17 @@ void print_usage(std::ostream& out) {
          "usage: shine COMMAND [OPTIONS]\n"
          "\n"
          "Commands:\n"
+         "  tune TRAIN                tune lambda on a validation set (SHINE, HOAG, grid, ...)\n"
+         "  fit TRAIN --lambda L      fit one model at a given lambda and save it\n"
+         "  predict MODEL DATA        labels or probabilities of a saved model, with metrics\n"
+         "  reproduce --dataset NAME  the SHINE paper's bi-level benchmark: tables and figure\n"
          "  data info|convert|split   inspect, convert and split LIBSVM datasets\n"
+         "\n"
+         "Examples:\n"
+         "  shine tune datasets/spamassassin/spamassassin.uni.svm.xz --model model.json\n"
+         "  shine fit train.svm --lambda 0.01 --model model.json\n"
+         "  shine predict model.json test.svm --output predictions.txt\n"
+         "  shine reproduce --dataset 20news --seeds 0-9 --out results/20news\n"
          "\n"
          "Run 'shine COMMAND --help' for the options and examples of a command.\n"
          "\n"
@@ -31,8 +39,8 @@ void print_usage(std::ostream& out) {
          "  0    success\n"
          "  2    usage error: unknown command or option, or an option value out of range\n"
          "  3    input error: a file cannot be read or is malformed\n"
-         "  4    no usable result\n"
-         "  130  interrupted\n";
+         "  4    no usable result (e.g. every evaluation failed)\n"
+         "  130  interrupted by Ctrl-C or SIGTERM (what was found is still written)\n";
 }
 
 }  // namespace
@@ -54,6 +62,10 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       return kSuccess;
     }
     if (command == "data") return data_command(rest, out, err);
+    if (command == "tune") return tune_command(rest, out, err);
+    if (command == "fit") return fit_command(rest, out, err);
+    if (command == "predict") return predict_command(rest, out, err);
+    if (command == "reproduce") return reproduce_command(rest, out, err);
     err << "shine: unknown command '" << command << "' (run 'shine --help')\n";
     return kUsageError;
   } catch (const UsageError& e) {

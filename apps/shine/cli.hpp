@@ -5,6 +5,9 @@
 
 namespace shine::cli {
 
+/// Version of the tool, printed by `shine --version` and written into every JSON file.
+inline constexpr const char* kVersion = "0.1.0";
+
 /// Exit codes, documented in `shine --help` and the README.
 enum ExitCode : int {
   kSuccess = 0,

@@ -1,13 +1,82 @@
 #include "common.hpp"
 
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
+#include <ostream>
 #include <sstream>
 
 #include "shine/core/timer.hpp"
 #include "shine/data/registry.hpp"
 
 namespace shine::cli {
+
+namespace po = boost::program_options;
+
+bool parse_options(const Arguments& args, po::options_description& options,
+                   const std::vector<std::string>& positional, po::variables_map& vm,
+                   std::ostream& out, const char* usage) {
+  options.add_options()("help,h", "show this help");
+  po::options_description hidden;
+  po::positional_options_description positions;
+  for (const auto& name : positional) {
+    hidden.add_options()(name.c_str(), po::value<std::string>());
+    positions.add(name.c_str(), 1);
+  }
+  po::options_description all;
+  all.add(options).add(hidden);
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positions).run(), vm);
+    po::notify(vm);
+  } catch (const po::too_many_positional_options_error&) {
+    std::string expected;
+    for (const auto& name : positional)
+      expected += " " + name;
+    throw UsageError("too many arguments: expected" +
+                     (expected.empty() ? std::string(" none") : expected) + " (see --help)");
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (see --help)");
+  }
+  if (vm.count("help") != 0U) {
+    out << usage << '\n' << options;
+    return false;
+  }
+  for (const auto& name : positional) {
+    if (vm.count(name) == 0U) throw UsageError("missing " + name + " (see --help)");
+  }
+  return true;
+}
+
+void check_output_path(const std::string& path, const std::string& option) {
+  if (path.empty()) throw UsageError(option + " needs a file name");
+  const std::filesystem::path p(path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(p, ec)) {
+    throw UsageError(option + " " + path + ": is a folder; give a file name");
+  }
+  const std::filesystem::path folder = p.parent_path().empty() ? "." : p.parent_path();
+  if (!std::filesystem::is_directory(folder, ec)) {
+    throw UsageError(option + " " + path + ": the folder " + folder.string() +
+                     " does not exist; create it first");
+  }
+}
+
+double positive_option(const po::variables_map& vm, const char* name) {
+  const double value = vm[name].as<double>();
+  if (!(std::isfinite(value) && value > 0.0)) {
+    throw UsageError(std::string("--") + name + " must be > 0, got " + format("%g", value));
+  }
+  return value;
+}
+
+std::string command_line(const char* command, const Arguments& args) {
+  std::string line = std::string("shine ") + command;
+  for (const auto& arg : args) {
+    const bool quote = arg.empty() || arg.find_first_of(" \t'\"$") != std::string::npos;
+    line += quote ? " '" + arg + "'" : " " + arg;
+  }
+  return line;
+}
 
 LoadedData load_dataset(const std::string& source, const data::ReadOptions& options,
                         const std::string& role) {
@@ -93,6 +162,28 @@ std::string human_bytes(double bytes) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
   return buffer;
+}
+
+std::string human_seconds(double seconds) {
+  if (!std::isfinite(seconds)) return "-";
+  if (seconds < 10.0) return format("%.2f s", seconds);
+  if (seconds < 60.0) return format("%.1f s", seconds);
+  const auto total = static_cast<long long>(std::llround(seconds));
+  if (total < 3600) return format("%lld min %02lld s", total / 60, total % 60);
+  return format("%lld h %02lld min", total / 3600, (total % 3600) / 60);
+}
+
+std::string format(const char* pattern, ...) {
+  va_list args;
+  va_start(args, pattern);
+  va_list copy;
+  va_copy(copy, args);
+  const int size = std::vsnprintf(nullptr, 0, pattern, copy);
+  va_end(copy);
+  std::string result(size > 0 ? static_cast<std::size_t>(size) : 0U, '\0');
+  if (size > 0) std::vsnprintf(result.data(), result.size() + 1, pattern, args);
+  va_end(args);
+  return result;
 }
 
 }  // namespace shine::cli

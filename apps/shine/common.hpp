@@ -1,7 +1,8 @@
 #pragma once
-// Pieces shared by the command implementations: errors with exit codes, dataset loading by name
-// or path, number formatting.
+// Pieces shared by the command implementations: errors with exit codes, option parsing, dataset
+// loading by name or path, output paths, number formatting.
 
+#include <boost/program_options.hpp>
 #include <filesystem>
 #include <iosfwd>
 #include <stdexcept>
@@ -18,6 +19,25 @@ class UsageError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+using Arguments = std::vector<std::string>;
+
+/// Parses `args` against `options` (plus `--help`) with the given positional argument names.
+/// Returns false after printing `usage` and the options to `out` when --help was given. Throws
+/// UsageError for an unknown option, a bad value or a missing positional argument.
+bool parse_options(const Arguments& args, boost::program_options::options_description& options,
+                   const std::vector<std::string>& positional,
+                   boost::program_options::variables_map& vm, std::ostream& out, const char* usage);
+
+/// Throws UsageError unless `path` can be created: its folder exists and `path` is not a folder.
+/// Called for every output option before any work is done.
+void check_output_path(const std::string& path, const std::string& option);
+
+/// The value of a numeric option, checked: throws UsageError "OPTION must be RULE, got VALUE".
+double positive_option(const boost::program_options::variables_map& vm, const char* name);
+
+/// "shine tune a b c": the command line, for the records.
+std::string command_line(const char* command, const Arguments& args);
 
 /// A dataset loaded from a file or a registry name, with what the reader saw.
 struct LoadedData {
@@ -41,5 +61,11 @@ std::string with_commas(long long value);
 
 /// Bytes as "41.2 MB".
 std::string human_bytes(double bytes);
+
+/// Seconds as "0.42 s", "12.3 s", "4 min 05 s", "1 h 02 min".
+std::string human_seconds(double seconds);
+
+/// printf-style formatting into a std::string.
+std::string format(const char* pattern, ...) __attribute__((format(printf, 1, 2)));
 
 }  // namespace shine::cli

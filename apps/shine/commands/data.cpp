@@ -29,35 +29,6 @@ constexpr const char* kDataUsage =
     "  shine data convert train.svm.bz2 train.svm\n"
     "  shine data split datasets/spamassassin/spamassassin.uni.svm.xz --out parts --seed 1\n";
 
-// Parses `args` against `options` with the given positional names; handles --help.
-bool parse(const Arguments& args, po::options_description& options,
-           const std::vector<std::string>& positional, po::variables_map& vm, std::ostream& out,
-           const char* usage) {
-  options.add_options()("help,h", "show this help");
-  po::options_description hidden;
-  po::positional_options_description positions;
-  for (const auto& name : positional) {
-    hidden.add_options()(name.c_str(), po::value<std::string>());
-    positions.add(name.c_str(), 1);
-  }
-  po::options_description all;
-  all.add(options).add(hidden);
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positions).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (see --help)");
-  }
-  if (vm.count("help") != 0U) {
-    out << usage << '\n' << options;
-    return false;
-  }
-  for (const auto& name : positional) {
-    if (vm.count(name) == 0U) throw UsageError("missing " + name + " (see --help)");
-  }
-  return true;
-}
-
 data::ReadOptions read_options(const po::variables_map& vm) {
   data::ReadOptions options;
   if (vm.count("features") != 0U) {
@@ -91,7 +62,8 @@ void describe(const LoadedData& loaded, std::ostream& out) {
                 rows > 0 ? static_cast<double>(d.nnz()) / rows : 0.0);
   out << "non-zeros  " << with_commas(d.nnz()) << " (" << line << ")\n";
   std::snprintf(line, sizeof line, "+1: %s (%.1f %%), -1: %s (%.1f %%)",
-                with_commas(positives).c_str(), rows > 0 ? 100.0 * static_cast<double>(positives) / rows : 0.0,
+                with_commas(positives).c_str(),
+                rows > 0 ? 100.0 * static_cast<double>(positives) / rows : 0.0,
                 with_commas(d.rows() - positives).c_str(),
                 rows > 0 ? 100.0 * (rows - static_cast<double>(positives)) / rows : 0.0);
   out << "labels     " << line << "; mapping " << d.labels.to_string() << '\n';
@@ -125,7 +97,7 @@ int info(const Arguments& args, std::ostream& out) {
   po::options_description options("shine data info options");
   add_features_option(options);
   po::variables_map vm;
-  if (!parse(args, options, {"source"}, vm, out, kDataUsage)) return 0;
+  if (!parse_options(args, options, {"source"}, vm, out, kDataUsage)) return 0;
   const LoadedData loaded = load_dataset(vm["source"].as<std::string>(), read_options(vm));
   describe(loaded, out);
   return check_against_registry(loaded, out) ? 0 : 3;
@@ -136,7 +108,7 @@ int convert(const Arguments& args, std::ostream& out) {
   add_features_option(options);
   options.add_options()("pm1-labels", "write labels as -1/+1 instead of the original values");
   po::variables_map vm;
-  if (!parse(args, options, {"input", "output"}, vm, out, kDataUsage)) return 0;
+  if (!parse_options(args, options, {"input", "output"}, vm, out, kDataUsage)) return 0;
   const LoadedData loaded = load_dataset(vm["input"].as<std::string>(), read_options(vm));
   data::WriteOptions write;
   write.original_labels = vm.count("pm1-labels") == 0U;
@@ -159,7 +131,7 @@ int split(const Arguments& args, std::ostream& out) {
       "format", po::value<std::string>()->default_value("svm"),
       "output format: svm, svm.xz, svm.bz2 or svm.gz");
   po::variables_map vm;
-  if (!parse(args, options, {"input"}, vm, out, kDataUsage)) return 0;
+  if (!parse_options(args, options, {"input"}, vm, out, kDataUsage)) return 0;
   if (vm.count("out") == 0U) throw UsageError("--out DIR is required (see --help)");
   const std::string format = vm["format"].as<std::string>();
   if (format != "svm" && format != "svm.xz" && format != "svm.bz2" && format != "svm.gz") {

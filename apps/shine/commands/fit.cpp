@@ -1,0 +1,167 @@
+// `shine fit`: fit one L2-regularized logistic regression at a given lambda and save it.
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <optional>
+#include <ostream>
+
+#include "cli.hpp"
+#include "commands.hpp"
+#include "common.hpp"
+#include "interrupt.hpp"
+#include "shine/core/timer.hpp"
+#include "shine/inner/lbfgs_solver.hpp"
+#include "shine/model/logistic_model.hpp"
+#include "shine/objective/inner_objective.hpp"
+
+namespace shine::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+constexpr const char* kFitUsage =
+    "usage: shine fit TRAIN (--lambda L | --C C) --model FILE [--intercept] [--test FILE]\n"
+    "                 [--liblinear FILE] [OPTIONS]\n"
+    "\n"
+    "Fits L2-regularized logistic regression on TRAIN (a LIBSVM file or a registered name):\n"
+    "minimizes  sum_i log(1 + exp(-y_i x_i'w)) + lambda/2 |w|^2  by L-BFGS from w = 0, and saves\n"
+    "the model as JSON (--model) and, optionally, in liblinear's format (--liblinear). --C is\n"
+    "liblinear's parameter: C = 1/lambda. With --test, reports the log-loss and accuracy there.\n"
+    "\n"
+    "Examples:\n"
+    "  shine fit train.svm --lambda 0.05 --model model.json\n"
+    "  shine fit datasets/spamassassin/spamassassin.uni.svm.xz --C 20 --model m.json \\\n"
+    "      --liblinear m.liblinear --test test.svm\n"
+    "\n"
+    "Exit codes: 0 success, 2 bad option, 3 bad input file, 4 the solve failed (no model\n"
+    "written), 130 interrupted (the model reached so far is written).\n";
+
+std::string metrics_text(const model::Metrics& m) {
+  return format("loss %.6f   accuracy %.2f %%   (%s rows)", m.log_loss, 100.0 * m.accuracy,
+                with_commas(m.rows).c_str());
+}
+
+}  // namespace
+
+int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
+  po::options_description options("shine fit options");
+  options.add_options()("lambda", po::value<double>(), "L2 regularization lambda > 0")(
+      "C", po::value<double>(), "liblinear's C > 0 (lambda = 1/C)")(
+      "model", po::value<std::string>(), "where to save the model (JSON); required")(
+      "liblinear", po::value<std::string>(), "also export the model in liblinear's text format")(
+      "intercept", "fit an unregularized intercept")(
+      "test", po::value<std::string>(), "report log-loss and accuracy on this labelled file")(
+      "tolerance", po::value<double>()->default_value(1e-6, "1e-6"),
+      "stop when |gradient| <= tolerance * |gradient at w = 0|")(
+      "max-iterations", po::value<int>()->default_value(1000), "L-BFGS iterations")(
+      "memory", po::value<int>()->default_value(10), "L-BFGS memory")(
+      "threads", po::value<int>()->default_value(0),
+      "threads of the sparse kernels (0: all cores)")("quiet,q", "print nothing but errors");
+  po::variables_map vm;
+  if (!parse_options(args, options, {"TRAIN"}, vm, out, kFitUsage)) return kSuccess;
+
+  const bool has_lambda = vm.count("lambda") != 0U;
+  const bool has_c = vm.count("C") != 0U;
+  if (has_lambda == has_c) {
+    throw UsageError(has_lambda ? "give --lambda or --C, not both (lambda = 1/C)"
+                                : "--lambda L (or --C C) is required: the regularization to fit");
+  }
+  const double lambda = has_lambda ? positive_option(vm, "lambda") : 1.0 / positive_option(vm, "C");
+  const double theta = std::log(lambda);
+  if (!(std::abs(theta) <= 700.0)) {
+    throw UsageError(
+        format("lambda = %g is out of range: log(lambda) must be in [-700, 700]", lambda));
+  }
+  if (vm.count("model") == 0U) {
+    throw UsageError("--model FILE is required: where to save the fitted model");
+  }
+  inner::LbfgsOptions lbfgs;
+  lbfgs.tolerance = vm["tolerance"].as<double>();
+  if (!(std::isfinite(lbfgs.tolerance) && lbfgs.tolerance >= 0.0 && lbfgs.tolerance < 1.0)) {
+    throw UsageError(format("--tolerance must be in [0, 1), got %g", lbfgs.tolerance));
+  }
+  lbfgs.max_iterations = vm["max-iterations"].as<int>();
+  if (lbfgs.max_iterations < 1) {
+    throw UsageError(format("--max-iterations must be >= 1, got %d", lbfgs.max_iterations));
+  }
+  lbfgs.memory = vm["memory"].as<int>();
+  if (lbfgs.memory < 1 || lbfgs.memory > 1000) {
+    throw UsageError(format("--memory must be in [1, 1000], got %d", lbfgs.memory));
+  }
+  objective::ObjectiveOptions objective_options;
+  objective_options.fit_intercept = vm.count("intercept") != 0U;
+  objective_options.num_threads = vm["threads"].as<int>();
+  if (objective_options.num_threads < 0) {
+    throw UsageError(
+        format("--threads must be >= 0 (0 = all cores), got %d", objective_options.num_threads));
+  }
+  check_output_path(vm["model"].as<std::string>(), "--model");
+  if (vm.count("liblinear") != 0U)
+    check_output_path(vm["liblinear"].as<std::string>(), "--liblinear");
+  const bool quiet = vm.count("quiet") != 0U;
+
+  const LoadedData train = load_dataset(vm["TRAIN"].as<std::string>(), {});
+  std::optional<LoadedData> test;
+  if (vm.count("test") != 0U) {
+    data::ReadOptions aligned;  // the test file in the training file's feature space and labels
+    aligned.n_features = train.data.features();
+    aligned.drop_extra_features = true;
+    aligned.labels = train.data.labels;
+    test = load_dataset(vm["test"].as<std::string>(), aligned, "test");
+  }
+  const objective::InnerObjective objective(train.data, theta, objective_options);
+
+  InterruptGuard interrupt;
+  const std::atomic<bool>* flag = interrupt.flag();
+  const inner::IterationHook stop_on_interrupt = [flag](inner::IterationView&) {
+    return flag->load(std::memory_order_relaxed);
+  };
+  const Timer timer;
+  const inner::InnerResult solved =
+      inner::minimize(objective, Vector::Zero(objective.dim()), lbfgs, {}, stop_on_interrupt);
+  const double seconds = timer.seconds();
+  const bool interrupted = interrupt.interrupted();
+
+  if (solved.summary.termination == Termination::NumericalError || !solved.w.allFinite()) {
+    err << "shine: the solve failed: " << solved.summary.message
+        << "; no model was written (try a larger --lambda)\n";
+    return kNoResult;
+  }
+  model::LogisticModel model = model::LogisticModel::from_solution(
+      solved.w, objective_options.fit_intercept, Vector::Constant(1, lambda), train.data.labels);
+  model.description = command_line("fit", args);
+  model::save_json(model, vm["model"].as<std::string>());
+  int code = interrupted ? kInterrupted : kSuccess;
+  if (vm.count("liblinear") != 0U) {
+    try {
+      model::export_liblinear(model, vm["liblinear"].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+      err << "shine: --liblinear: " << e.what() << '\n';
+      if (code == kSuccess) code = kInputError;
+    }
+  }
+  if (!quiet) {
+    out << format("lambda       %.6g   (C = %.6g)\n", lambda, 1.0 / lambda);
+    out << "solve        " << solved.summary.brief() << '\n';
+    out << "train        "
+        << metrics_text(model.evaluate(train.data, objective_options.num_threads)) << '\n';
+  }
+  if (!is_success(solved.summary.termination) && !interrupted) {
+    err << "shine: warning: the solve did not reach --tolerance: " << solved.summary.message
+        << '\n';
+  }
+  if (test && !quiet) {
+    out << "test         "
+        << metrics_text(model.evaluate(test->data, objective_options.num_threads)) << '\n';
+  }
+  if (!quiet) {
+    out << "time         " << human_seconds(seconds) << " fitting, " << human_seconds(train.seconds)
+        << " loading\n";
+    out << "model        " << vm["model"].as<std::string>() << '\n';
+    if (vm.count("liblinear") != 0U && code != kInputError) {
+      out << "liblinear    " << vm["liblinear"].as<std::string>() << '\n';
+    }
+  }
+  return code;
+}
+
+}  // namespace shine::cli

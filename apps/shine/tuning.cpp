@@ -1,0 +1,177 @@
+#include "tuning.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "shine/core/timer.hpp"
+
+namespace shine::cli {
+namespace {
+
+std::string percent(double fraction) {
+  return format("%g %%", 100.0 * fraction);
+}
+
+std::string source_name(const LoadedData& loaded) {
+  return loaded.registry_name.empty() ? loaded.path.string()
+                                      : loaded.registry_name + " (" + loaded.path.string() + ")";
+}
+
+}  // namespace
+
+Parts load_parts(const PartSources& sources) {
+  const Timer timer;
+  Parts parts;
+  LoadedData all = load_dataset(sources.train, {});
+  const std::string train_source = source_name(all);
+
+  data::ReadOptions aligned;
+  aligned.n_features = all.data.features();
+  aligned.drop_extra_features = true;
+  aligned.labels = all.data.labels;
+  std::optional<LoadedData> validation, test;
+  if (sources.validation) validation = load_dataset(*sources.validation, aligned, "validation");
+  if (sources.test) test = load_dataset(*sources.test, aligned, "test");
+
+  const double f_train = sources.fractions[0];
+  const double f_validation = sources.fractions[1];
+  const double f_test = sources.fractions[2];
+  data::SplitOptions split;
+  split.seed = sources.seed;
+  split.stratify = sources.stratify;
+  split.train = f_train + (validation ? f_validation : 0.0) + (test ? f_test : 0.0);
+  split.validation = validation ? 0.0 : f_validation;
+  split.test = test ? 0.0 : f_test;
+  const std::string how = format(" (seed %llu%s)", static_cast<unsigned long long>(split.seed),
+                                 split.stratify ? ", stratified" : "");
+
+  if (validation && test) {
+    parts.train = std::move(all.data);
+  } else {
+    data::Split pieces = data::split_dataset(all.data, split);
+    parts.train = std::move(pieces.train);
+    parts.validation = std::move(pieces.validation);
+    parts.test = std::move(pieces.test);
+  }
+  const bool whole = validation && test;
+  parts.descriptions.push_back(report::DatasetDescription::of(
+      parts.train, "train",
+      whole ? train_source : percent(split.train) + " of " + train_source + how));
+  if (validation) {
+    parts.validation = std::move(validation->data);
+    parts.descriptions.push_back(
+        report::DatasetDescription::of(parts.validation, "validation", source_name(*validation)));
+  } else {
+    parts.descriptions.push_back(report::DatasetDescription::of(
+        parts.validation, "validation", percent(split.validation) + " of " + train_source + how));
+  }
+  if (test) {
+    parts.test = std::move(test->data);
+    parts.descriptions.push_back(
+        report::DatasetDescription::of(parts.test, "test", source_name(*test)));
+  } else if (parts.test.rows() > 0) {
+    parts.descriptions.push_back(report::DatasetDescription::of(
+        parts.test, "test", percent(split.test) + " of " + train_source + how));
+  }
+  parts.load_seconds = timer.seconds();
+  return parts;
+}
+
+Groups read_groups(const std::string& path, Index features) {
+  std::ifstream in(path);
+  if (!in) {
+    throw std::runtime_error(path + ": cannot open the group file" +
+                             (std::filesystem::exists(path) ? "" : " (no such file)"));
+  }
+  Groups groups;
+  groups.group_of.assign(static_cast<std::size_t>(features), -1);
+  std::map<std::string, std::int32_t> index_of;
+  std::string line;
+  std::int64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::istringstream tokens(line);
+    std::string feature_text, group;
+    if (!(tokens >> feature_text)) continue;
+    const auto column = static_cast<std::int64_t>(line.find(feature_text) + 1);
+    if (!(tokens >> group)) {
+      throw data::ParseError(path, number, column,
+                             "expected 'FEATURE GROUP' (a 1-based feature index and a group "
+                             "name), found only '" +
+                                 feature_text + "'");
+    }
+    std::string extra;
+    if (tokens >> extra) {
+      throw data::ParseError(path, number, column,
+                             "expected 'FEATURE GROUP', found a third field '" + extra +
+                                 "' (group names cannot contain spaces)");
+    }
+    long long feature = 0;
+    const auto [end, ec] =
+        std::from_chars(feature_text.data(), feature_text.data() + feature_text.size(), feature);
+    if (ec != std::errc() || end != feature_text.data() + feature_text.size() || feature < 1) {
+      throw data::ParseError(path, number, column,
+                             "feature '" + feature_text +
+                                 "' is not a positive integer: features are 1-based LIBSVM "
+                                 "indices");
+    }
+    if (feature > features) {
+      ++groups.ignored;
+      continue;
+    }
+    auto [it, inserted] =
+        index_of.try_emplace(group, static_cast<std::int32_t>(groups.names.size()));
+    if (inserted) groups.names.push_back(group);
+    std::int32_t& slot = groups.group_of[static_cast<std::size_t>(feature - 1)];
+    if (slot >= 0 && slot != it->second) {
+      throw data::ParseError(path, number, column,
+                             "feature " + feature_text + " is listed twice, in groups '" +
+                                 groups.names[static_cast<std::size_t>(slot)] + "' and '" + group +
+                                 "'");
+    }
+    slot = it->second;
+  }
+  if (in.bad()) throw std::runtime_error(path + ": cannot read the group file");
+  if (groups.names.empty()) {
+    throw data::ParseError(path, 0, 0, "no 'FEATURE GROUP' line for the training data's features");
+  }
+  for (auto& group : groups.group_of) {
+    if (group >= 0) continue;
+    if (groups.unlisted == 0) groups.names.emplace_back("(unlisted)");
+    group = static_cast<std::int32_t>(groups.names.size() - 1);
+    ++groups.unlisted;
+  }
+  return groups;
+}
+
+std::pair<double, double> parse_pair(const std::string& text, const std::string& option) {
+  const auto comma = text.find(',');
+  const auto number = [&](const std::string& piece) {
+    std::size_t used = 0;
+    double value = 0.0;
+    try {
+      value = std::stod(piece, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != piece.size() || !std::isfinite(value)) {
+      throw UsageError(option + " must be two numbers LO,HI such as -12,12; got '" + text + "'");
+    }
+    return value;
+  };
+  if (comma == std::string::npos) {
+    throw UsageError(option + " must be two numbers LO,HI such as -12,12; got '" + text + "'");
+  }
+  return {number(text.substr(0, comma)), number(text.substr(comma + 1))};
+}
+
+int tune_exit_code(const outer::TuneResult& result) {
+  if (result.termination == Termination::Interrupted) return 130;
+  if (!result.has_result) return 4;
+  return 0;
+}
+
+}  // namespace shine::cli
