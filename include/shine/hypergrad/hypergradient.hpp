@@ -156,7 +156,7 @@ struct OpaCounts {
 
 /// How a hypergradient computation went.
 struct HypergradSummary {
-  Method method = Method::Shine;
+  Method method = Method::Shine;  ///< The method that computed the result.
   /// `Converged` unless CG ran out of budget (`MaxIterations`: q is its last iterate, usable;
   /// the normal outcome of shine-refine, whose budget is meant to be small) or something was not
   /// finite or CG broke down (`NumericalError`: q = ∇f, `fallback_fired` set, the reason says
@@ -197,7 +197,7 @@ struct HypergradSummary {
 struct HypergradResult {
   Vector hypergradient;  ///< ∇F(θ), one entry per group (finite, or the summary says why not).
   Vector q;              ///< The approximation of H⁻¹∇f (warm start of the next call).
-  HypergradSummary summary;
+  HypergradSummary summary;  ///< How it went.
 };
 
 /// What the outer loop tells a strategy before each inner solve (for SHINE-OPA).
@@ -214,6 +214,7 @@ struct InnerSolveContext {
 class Strategy {
  public:
   virtual ~Strategy() = default;
+  /// The method this strategy implements.
   [[nodiscard]] virtual Method method() const noexcept = 0;
   /// An inner-solver hook to install for the coming inner solve (SHINE-OPA adds its pairs
   /// there); empty for the other methods. Calling it starts a new count of the hook's work

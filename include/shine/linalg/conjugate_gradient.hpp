@@ -89,7 +89,9 @@ struct CgWorkspace {
 using ApplyRef = FunctionRef<void(const Vector& x, Vector& y)>;
 
 namespace detail {
-// The solver, written once over type-erased operators. `preconditioner` may be null.
+/// The solver behind the templates below, written once over type-erased operators
+/// (`preconditioner` may be null). Use `conjugate_gradient` or
+/// `preconditioned_conjugate_gradient` instead.
 CgSummary conjugate_gradient(ApplyRef apply_a, Index rows, const ApplyRef* preconditioner,
                              const Vector& b, Vector& x, const CgOptions& options,
                              CgWorkspace& workspace);
@@ -135,8 +137,10 @@ CgSummary preconditioned_conjugate_gradient(const Op& op, const Preconditioner& 
 template <typename Apply>
 class FunctionOperator {
  public:
+  /// The operator of dimension `rows` applied by `apply(x, y)` (y = A·x).
   FunctionOperator(Index rows, Apply apply) : rows_(rows), apply_(std::move(apply)) {}
 
+  /// Dimension n (A is n × n).
   [[nodiscard]] Index rows() const noexcept { return rows_; }
   /// y = A·x.
   void apply(const Vector& x, Vector& y) const { apply_(x, y); }
