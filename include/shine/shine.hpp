@@ -8,8 +8,11 @@
 /// - `shine::linalg`    — OpenMP sparse kernels, the linear-operator concept, conjugate gradient;
 /// - `shine::inner`     — L-BFGS whose inverse-Hessian memory outlives the solve;
 /// - `shine::hypergrad` — hypergradients: hoag, shine, shine-opa, shine-refine, jacobian-free;
-/// - `shine::outer`     — the tuning loop (HOAG's adaptive step, grid and random search).
+/// - `shine::outer`     — the tuning loop (HOAG's adaptive step, grid and random search);
+/// - `shine::model`     — a fitted model: predictions, JSON model files, liblinear export;
+/// - `shine::report`    — the JSON trajectory of a tuning run (an observer of the loop).
 
+#include "shine/core/atomic_file.hpp"
 #include "shine/core/check.hpp"
 #include "shine/core/random.hpp"
 #include "shine/core/status.hpp"
@@ -27,6 +30,7 @@
 #include "shine/inner/smooth_objective.hpp"
 #include "shine/linalg/linear_operator.hpp"
 #include "shine/linalg/sparse_kernels.hpp"
+#include "shine/model/logistic_model.hpp"
 #include "shine/objective/inner_objective.hpp"
 #include "shine/objective/l2_regularizer.hpp"
 #include "shine/objective/logistic_loss.hpp"
@@ -36,3 +40,4 @@
 #include "shine/outer/tolerance_schedule.hpp"
 #include "shine/outer/tune_options.hpp"
 #include "shine/outer/tuner.hpp"
+#include "shine/report/trajectory.hpp"
