@@ -22,6 +22,7 @@
 #include "shine/data/libsvm_io.hpp"
 #include "shine/data/registry.hpp"
 #include "shine/data/split.hpp"
+#include "shine/estimator.hpp"
 #include "shine/hypergrad/hypergradient.hpp"
 #include "shine/inner/lbfgs_memory.hpp"
 #include "shine/inner/lbfgs_options.hpp"

@@ -96,6 +96,21 @@ Dataset& Dataset::operator=(Dataset&& other) noexcept {
   return *this;
 }
 
+LabelMap LabelMap::from_classes(double first, std::optional<double> second) {
+  LabelMap map;
+  if (second) {
+    map.negative = std::min(first, *second);
+    map.positive = std::max(first, *second);
+  } else if (first > 0.0) {
+    map.positive = first;
+    map.negative = -1.0;
+  } else {
+    map.negative = first;
+    map.positive = 1.0;
+  }
+  return map;
+}
+
 Index Dataset::positives() const noexcept {
   Index count = 0;
   for (Index i = 0; i < y.size(); ++i)
@@ -158,6 +173,40 @@ Dataset make_dataset(SparseMatrix&& X, Vector y, std::string name, LabelMap labe
 Dataset make_dataset(const SparseMatrix& X, Vector y, std::string name, LabelMap labels) {
   SparseMatrix copy(X);
   return make_dataset(std::move(copy), std::move(y), std::move(name), labels);
+}
+
+Dataset from_eigen(SparseMatrix&& X, std::span<const double> labels, std::string name) {
+  if (static_cast<Index>(labels.size()) != X.rows()) {
+    throw std::invalid_argument("from_eigen: " + std::to_string(labels.size()) + " labels for " +
+                                std::to_string(X.rows()) + " rows");
+  }
+  std::optional<double> first, second;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const double label = labels[i];
+    if (!std::isfinite(label)) {
+      throw std::invalid_argument("from_eigen: label " + std::to_string(i) + " is not finite");
+    }
+    if (!first) {
+      first = label;
+    } else if (label != *first && !second) {
+      second = label;
+    } else if (label != *first && label != *second) {
+      throw std::invalid_argument("from_eigen: a third class " + format_label(label) +
+                                  " (classes so far: " + format_label(*first) + ", " +
+                                  format_label(*second) +
+                                  "): shine handles binary classification only");
+    }
+  }
+  const LabelMap map = first ? LabelMap::from_classes(*first, second) : LabelMap{};
+  Vector y(X.rows());
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    y[static_cast<Index>(i)] = labels[i] == map.positive ? 1.0 : -1.0;
+  }
+  return make_dataset(std::move(X), std::move(y), std::move(name), map);
+}
+
+Dataset from_eigen(const SparseMatrix& X, std::span<const double> labels, std::string name) {
+  return from_eigen(SparseMatrix(X), labels, std::move(name));
 }
 
 }  // namespace shine::data

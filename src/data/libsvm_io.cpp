@@ -818,15 +818,9 @@ Dataset Parser::build(std::string name, ReadReport* report, Compression compress
   LabelMap map;
   if (forced_labels_) {
     map = *options_.labels;
-  } else if (classes_ == 2) {
-    map.negative = std::min(class_value_[0], class_value_[1]);
-    map.positive = std::max(class_value_[0], class_value_[1]);
-  } else if (class_value_[0] > 0.0) {
-    map.positive = class_value_[0];
-    map.negative = -1.0;
   } else {
-    map.negative = class_value_[0];
-    map.positive = 1.0;
+    map = LabelMap::from_classes(
+        class_value_[0], classes_ == 2 ? std::optional<double>(class_value_[1]) : std::nullopt);
   }
 
   const auto rows = static_cast<Index>(labels_.size());

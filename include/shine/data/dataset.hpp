@@ -2,6 +2,8 @@
 /// @file
 /// A labelled sparse dataset: X in CSR, an explicit CSR copy of Xᵀ, labels in {−1, +1}.
 
+#include <optional>
+#include <span>
 #include <string>
 
 #include "shine/core/types.hpp"
@@ -20,6 +22,10 @@ struct LabelMap {
 
   /// True when the original labels already were −1 and +1.
   [[nodiscard]] bool is_identity() const noexcept { return negative == -1.0 && positive == 1.0; }
+
+  /// The mapping for the classes found in a source: with two values the smaller maps to −1;
+  /// with one, a value > 0 is the +1 class (the other side keeps its conventional −1 or +1).
+  [[nodiscard]] static LabelMap from_classes(double first, std::optional<double> second);
 
   /// Human-readable form, e.g. `"0 -> -1, 1 -> +1"`.
   [[nodiscard]] std::string to_string() const;
@@ -75,5 +81,18 @@ struct Dataset {
 Dataset make_dataset(SparseMatrix&& X, Vector y, std::string name, LabelMap labels = {});
 /// Same, copying `X`.
 Dataset make_dataset(const SparseMatrix& X, Vector y, std::string name, LabelMap labels = {});
+
+/// Builds a Dataset from the caller's own matrix and labels, without a file: `labels` may hold
+/// any two distinct finite values (mapped to ±1 as `LabelMap::from_classes` says, the mapping
+/// kept in `Dataset::labels`). The rvalue overload takes over the storage of `X` without copying
+/// it (only Xᵀ is built); the const overload copies. Throws `std::invalid_argument` when the
+/// sizes differ, a label is not finite, there are more than two classes or a value of X is not
+/// finite.
+Dataset from_eigen(SparseMatrix&& X, std::span<const double> labels,
+                   std::string name = "in-memory");
+/// Copying overload of `from_eigen`; any Eigen sparse matrix converts to `SparseMatrix`
+/// (column-major input is transposed into CSR, a copy).
+Dataset from_eigen(const SparseMatrix& X, std::span<const double> labels,
+                   std::string name = "in-memory");
 
 }  // namespace shine::data

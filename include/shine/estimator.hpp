@@ -1,0 +1,82 @@
+#pragma once
+/// @file
+/// The high-level API: tune λ on a validation set, or fit one λ, and get a model back.
+///
+/// ```cpp
+/// #include <shine/shine.hpp>
+///
+/// shine::data::Split parts = shine::data::split_dataset(shine::data::read_libsvm("train.svm"));
+/// shine::TuneOptions options;                       // shine-opa, 30 outer iterations
+/// shine::Tuned tuned = shine::tune(parts.train, parts.validation, options);
+/// std::vector<double> labels = tuned.model.predict_labels(parts.test);
+/// double lambda = tuned.lambda;                     // the λ found
+/// const auto& records = tuned.trajectory.records;   // one record per outer iteration
+/// ```
+///
+/// Data can also come from the caller's Eigen matrices, without a file (`data::from_eigen`).
+/// These functions keep no global state: independent calls may run concurrently.
+
+#include <limits>
+#include <span>
+#include <string>
+
+#include "shine/data/dataset.hpp"
+#include "shine/inner/lbfgs_options.hpp"
+#include "shine/inner/lbfgs_solver.hpp"
+#include "shine/model/logistic_model.hpp"
+#include "shine/objective/objective_options.hpp"
+#include "shine/outer/tune_options.hpp"
+#include "shine/outer/tuner.hpp"
+
+namespace shine {
+
+/// Options of `tune` (see `outer::TuneOptions`: method, budgets, schedules, bounds, threads…).
+using TuneOptions = outer::TuneOptions;
+/// The search methods: hoag, shine, shine-opa, shine-refine, jacobian-free, grid, random.
+using TuneMethod = outer::TuneMethod;
+
+/// What `tune` found.
+struct Tuned {
+  /// The model fitted at the best λ (weights of the best evaluation, label mapping of the
+  /// training data). Empty weights when `trajectory.has_result` is false.
+  model::LogisticModel model;
+  /// The best λ (with feature groups: the first group's; see `lambdas`). NaN without a result.
+  double lambda = std::numeric_limits<double>::quiet_NaN();
+  /// The best λ of every group (one entry without groups).
+  Vector lambdas;
+  /// The whole run: termination, message, best evaluation, losses, and every `OuterRecord`.
+  outer::TuneResult trajectory;
+};
+
+/// Tunes λ on `validation` (the outer objective) for a model fitted on `train`; `test`, when
+/// given, is only reported in the records. Throws `std::invalid_argument` for invalid options or
+/// data whose feature counts differ; numerical trouble is reported in `trajectory.termination`.
+Tuned tune(const data::Dataset& train, const data::Dataset& validation,
+           const TuneOptions& options = {}, std::span<outer::Observer* const> observers = {});
+
+/// Same with a held-out test set.
+Tuned tune(const data::Dataset& train, const data::Dataset& validation, const data::Dataset& test,
+           const TuneOptions& options = {}, std::span<outer::Observer* const> observers = {});
+
+/// Options of `fit`.
+struct FitOptions {
+  /// Intercept and threads. Default: no intercept, all cores.
+  objective::ObjectiveOptions objective;
+  /// The solver: default tolerance ‖∇h‖ ≤ 1e-6·‖∇h(0)‖, memory 10, 1000 iterations.
+  inner::LbfgsOptions lbfgs;
+  /// Throws `std::invalid_argument` naming the field of a value out of range.
+  void validate() const;
+};
+
+/// A model fitted at one λ, and how the solve went.
+struct Fitted {
+  model::LogisticModel model;   ///< The fitted model (with λ and the label mapping).
+  inner::InnerSummary summary;  ///< Termination, iterations, passes, times.
+};
+
+/// Fits L2-regularized logistic regression at `lambda` (> 0, finite) on `train`, from w = 0.
+/// Throws `std::invalid_argument` for a bad λ or options; a numerical outcome (for example the
+/// iteration budget) is in `summary.termination`, with the last finite iterate as the model.
+Fitted fit(const data::Dataset& train, double lambda, const FitOptions& options = {});
+
+}  // namespace shine

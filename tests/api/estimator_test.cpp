@@ -1,0 +1,97 @@
+// The high-level API: shine::tune / shine::fit and datasets built from Eigen matrices.
+#include "shine/estimator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "shine/data/split.hpp"
+#include "support/random_problems.hpp"
+
+namespace shine {
+namespace {
+
+TEST(FromEigen, MapsAnyTwoLabelValuesAndTakesTheMatrix) {
+  SparseMatrix X = test::random_sparse(30, 6, 0.5, 1);
+  std::vector<double> labels(30, 0.0);
+  for (std::size_t i = 0; i < labels.size(); i += 3)
+    labels[i] = 7.0;
+  const SparseMatrix copy = X;
+  const data::Dataset d = data::from_eigen(std::move(X), labels, "mine");
+  EXPECT_EQ(d.name, "mine");
+  EXPECT_EQ(d.labels.negative, 0.0);
+  EXPECT_EQ(d.labels.positive, 7.0);
+  EXPECT_EQ(d.positives(), 10);
+  EXPECT_TRUE(d.X.isApprox(copy, 0.0));
+  EXPECT_EQ(d.Xt.rows(), 6);
+}
+
+TEST(FromEigen, AcceptsColumnMajorMatricesAndRejectsBadLabels) {
+  const Eigen::SparseMatrix<double> column_major = test::random_sparse(10, 4, 0.5, 2);
+  std::vector<double> labels(10, -1.0);
+  labels[3] = 1.0;
+  const data::Dataset d = data::from_eigen(SparseMatrix(column_major), labels);
+  EXPECT_EQ(d.rows(), 10);
+  EXPECT_TRUE(d.labels.is_identity());
+  labels[4] = 2.0;
+  EXPECT_THROW(data::from_eigen(SparseMatrix(column_major), labels), std::invalid_argument);
+  labels.pop_back();
+  EXPECT_THROW(data::from_eigen(SparseMatrix(column_major), labels), std::invalid_argument);
+}
+
+TEST(Fit, MatchesTheStationaryConditionAndChecksLambda) {
+  const data::Dataset d = test::random_dataset(200, 15, 0.3, 4);
+  const Fitted fitted = fit(d, 0.5);
+  EXPECT_EQ(fitted.summary.termination, Termination::Converged);
+  // At the optimum ∇h = Xᵀ r + λ w = 0 with r_i = −y_i σ(−y_i x_iᵀw).
+  const Vector margins = d.y.cwiseProduct(d.X * fitted.model.weights);
+  Vector r(d.rows());
+  for (Index i = 0; i < d.rows(); ++i)
+    r[i] = -d.y[i] / (1.0 + std::exp(margins[i]));
+  const Vector gradient = d.Xt * r + 0.5 * fitted.model.weights;
+  EXPECT_LT(gradient.norm(), 1e-5 * (d.Xt * d.y).norm());
+  EXPECT_DOUBLE_EQ(fitted.model.lambda[0], 0.5);
+  EXPECT_THROW(fit(d, 0.0), std::invalid_argument);
+  EXPECT_THROW(fit(d, std::nan("")), std::invalid_argument);
+}
+
+TEST(Tune, ReturnsAModelAtTheBestLambda) {
+  const data::Split parts = data::split_dataset(test::random_dataset(400, 80, 0.05, 6, 0.1),
+                                                {.train = 0.6, .validation = 0.2, .test = 0.2});
+  TuneOptions options;
+  options.max_iterations = 10;
+  const Tuned tuned = tune(parts.train, parts.validation, parts.test, options);
+  ASSERT_TRUE(tuned.trajectory.has_result);
+  EXPECT_EQ(tuned.trajectory.records.size(), 10U);
+  EXPECT_DOUBLE_EQ(tuned.lambda, tuned.trajectory.lambda[0]);
+  EXPECT_EQ(tuned.model.n_features(), parts.train.features());
+  // The model predicts what the tuner measured on the test set.
+  const model::Metrics metrics = tuned.model.evaluate(parts.test);
+  EXPECT_NEAR(metrics.accuracy, tuned.trajectory.test_accuracy, 1e-12);
+  EXPECT_NEAR(metrics.log_loss, tuned.trajectory.test_loss, 1e-12);
+}
+
+TEST(Tune, ConcurrentRunsInSeparateThreadsAgreeWithASequentialRun) {
+  const data::Split parts = data::split_dataset(test::random_dataset(300, 40, 0.1, 8, 0.1));
+  TuneOptions options;
+  options.max_iterations = 6;
+  options.method = TuneMethod::Hoag;
+  const Tuned reference = tune(parts.train, parts.validation, options);
+  std::vector<Tuned> results(3);
+  std::vector<std::thread> threads;
+  for (auto& result : results) {
+    threads.emplace_back([&] { result = tune(parts.train, parts.validation, options); });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  for (const auto& result : results) {
+    EXPECT_EQ(result.lambda, reference.lambda);
+    EXPECT_EQ(result.model.weights, reference.model.weights);
+  }
+}
+
+}  // namespace
+}  // namespace shine
