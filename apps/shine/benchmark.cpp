@@ -57,10 +57,9 @@ std::map<std::uint64_t, double> best_losses(const std::vector<Run>& runs) {
   std::map<std::uint64_t, double> best;
   for (const Run& run : runs) {
     if (!run.finished) continue;
-    for (const outer::OuterRecord& r : run.result.records) {
-      if (!std::isfinite(r.test_loss)) continue;
-      auto [it, inserted] = best.try_emplace(run.seed, r.test_loss);
-      if (!inserted) it->second = std::min(it->second, r.test_loss);
+    for (const auto& point : returned_curve(run.result)) {
+      auto [it, inserted] = best.try_emplace(run.seed, point[1]);
+      if (!inserted) it->second = std::min(it->second, point[1]);
     }
   }
   return best;

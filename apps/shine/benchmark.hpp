@@ -7,8 +7,10 @@
 // - the **returned loss** of a run at time t is the held-out (test) loss of the evaluation with
 //   the lowest validation loss among those finished by t: what `tune` would return if stopped
 //   then;
-// - L*_s, the **best held-out loss** of seed s, is the lowest held-out loss of any evaluation of
-//   any method on that seed;
+// - L*_s, the **best held-out loss** of seed s, is the lowest returned loss of any method at any
+//   time on that seed: the best model any method would have returned (the held-out loss of an
+//   evaluation that no method would return, because its validation loss is not the lowest so
+//   far, does not count: the validation set decides, as in `tune`);
 // - the **suboptimality** is (L − L*_s)/L*_s, plotted with an offset of 1e-5 on a log scale;
 // - **time to 1 % / 0.1 %**: the first time the returned loss is within 1 % / 0.1 % of L*_s
 //   (+∞ when never); medians over seeds (+∞ when more than half never get there).
@@ -38,7 +40,7 @@ struct Run {
 /// no finite held-out loss are skipped.
 std::vector<std::array<double, 2>> returned_curve(const outer::TuneResult& result);
 
-/// L*_s for every seed of `runs` (finished runs only).
+/// L*_s for every seed of `runs`: the lowest returned loss (finished runs only).
 std::map<std::uint64_t, double> best_losses(const std::vector<Run>& runs);
 
 /// The first time `curve` is at or below `threshold`, +∞ when never.
