@@ -15,6 +15,7 @@ namespace shine {
 /// Deterministic random source: the same seed gives the same stream everywhere.
 class Random {
  public:
+  /// A stream seeded with `seed` (any value; `std::mt19937_64`'s own seeding).
   explicit Random(std::uint64_t seed) : engine_(seed) {}
 
   /// Uniform integer in [0, bound), unbiased (rejection sampling). `bound` must be > 0.

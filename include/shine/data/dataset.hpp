@@ -49,17 +49,24 @@ struct Dataset {
   Vector y;          ///< Labels in {−1, +1}.
   LabelMap labels;   ///< How the source's labels were mapped onto {−1, +1}.
 
+  /// An empty dataset (0 × 0, no labels).
   Dataset() = default;
+  /// Deep copy of the matrices, labels and name.
   Dataset(const Dataset&) = default;
+  /// Deep copy of the matrices, labels and name.
   Dataset& operator=(const Dataset&) = default;
   /// Moves swap the matrices: Eigen 3.4's SparseMatrix has no move constructor, so the implicit
   /// member-wise move would deep-copy X and Xt (and briefly double the memory).
   Dataset(Dataset&& other) noexcept;
+  /// Move assignment in O(1), by swapping the matrices (see the move constructor).
   Dataset& operator=(Dataset&& other) noexcept;
   ~Dataset() = default;
 
+  /// Number of samples n (rows of X).
   [[nodiscard]] Index rows() const noexcept { return X.rows(); }
+  /// Number of features d (columns of X).
   [[nodiscard]] Index features() const noexcept { return X.cols(); }
+  /// Stored non-zeros of X (explicit zeros included).
   [[nodiscard]] Index nnz() const noexcept { return X.nonZeros(); }
   /// Number of samples labelled +1.
   [[nodiscard]] Index positives() const noexcept;

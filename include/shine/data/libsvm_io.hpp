@@ -50,10 +50,14 @@ namespace shine::data {
 /// unsupported compression).
 class ParseError : public std::runtime_error {
  public:
+  /// An error at `file`:`line`:`column` (0 for "whole line" / "whole file", as above).
   ParseError(std::string file, std::int64_t line, std::int64_t column, const std::string& problem);
 
+  /// The file name as given to the reader.
   [[nodiscard]] const std::string& file() const noexcept { return file_; }
+  /// 1-based line, or 0 when the problem concerns the whole file.
   [[nodiscard]] std::int64_t line() const noexcept { return line_; }
+  /// 1-based byte column, or 0 when the problem concerns the whole line (or file).
   [[nodiscard]] std::int64_t column() const noexcept { return column_; }
   /// The problem alone, without the position prefix.
   [[nodiscard]] const std::string& problem() const noexcept { return problem_; }

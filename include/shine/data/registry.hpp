@@ -32,14 +32,14 @@ struct RegistryFile {
 
 /// A registered dataset and the shape its published files have.
 struct RegistryEntry {
-  std::string name;
-  std::string description;
-  std::string source;
-  std::vector<RegistryFile> files;
-  Index rows = 0;                  ///< Rows of the training file.
-  Index features = 0;              ///< Feature count of the dataset.
-  std::optional<Index> nnz;        ///< Non-zeros of the training file, where recorded.
-  std::optional<Index> positives;  ///< +1 labels in the training file, where recorded.
+  std::string name;                 ///< Registry key, e.g. "spamassassin".
+  std::string description;          ///< What the data is: task, features, label convention.
+  std::string source;               ///< Provenance and licence of the data.
+  std::vector<RegistryFile> files;  ///< Its files, one per role.
+  Index rows = 0;                   ///< Rows of the training file.
+  Index features = 0;               ///< Feature count of the dataset.
+  std::optional<Index> nnz;         ///< Non-zeros of the training file, where recorded.
+  std::optional<Index> positives;   ///< +1 labels in the training file, where recorded.
 
   /// The file with the given role, or nullptr.
   [[nodiscard]] const RegistryFile* file(std::string_view role) const noexcept;

@@ -36,9 +36,9 @@ struct SplitOptions {
 
 /// The three parts of a split. A part whose fraction is 0 has 0 rows.
 struct Split {
-  Dataset train;
-  Dataset validation;
-  Dataset test;
+  Dataset train;       ///< n_train rows (sizes: see `split_dataset`).
+  Dataset validation;  ///< n_val rows, the data of the outer objective.
+  Dataset test;        ///< n_test rows, held out from tuning.
 };
 
 /// Splits `data` by a seeded permutation of its rows.

@@ -78,18 +78,22 @@ class LbfgsMemory {
               InitialHessian initial_hessian = InitialHessian::ScaledIdentity,
               double curvature_epsilon = 1e-10);
 
-  /// Dimension of the vectors (also `rows()` of the operator).
+  /// Dimension of the vectors.
   [[nodiscard]] Index dim() const noexcept { return dim_; }
+  /// Linear-operator interface: the dimension (B⁻¹ is `dim()` × `dim()`).
   [[nodiscard]] Index rows() const noexcept { return dim_; }
   /// Most pairs kept (m).
   [[nodiscard]] int capacity() const noexcept { return capacity_; }
   /// Pairs currently stored, in [0, capacity()].
   [[nodiscard]] int size() const noexcept { return size_; }
+  /// True when no pair is stored (B⁻¹ = B = I).
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
 
+  /// H₀ mode (see `InitialHessian`).
   [[nodiscard]] InitialHessian initial_hessian() const noexcept { return initial_hessian_; }
   /// Changes H₀ for later applications (the pairs are kept).
   void set_initial_hessian(InitialHessian mode) noexcept { initial_hessian_ = mode; }
+  /// ε of the curvature guard sᵀy > ε‖s‖‖y‖.
   [[nodiscard]] double curvature_epsilon() const noexcept { return curvature_epsilon_; }
   /// Changes the curvature guard of later `add_pair` calls. Throws `std::invalid_argument` unless
   /// `epsilon` ∈ [0, 1).
@@ -101,6 +105,7 @@ class LbfgsMemory {
   /// Threads of the d-sized sweeps: 0 (default) = all cores, n > 0 = n. Results do not depend
   /// on it. Throws `std::invalid_argument` when negative.
   void set_num_threads(int num_threads);
+  /// Threads of the sweeps (0 = all cores).
   [[nodiscard]] int num_threads() const noexcept { return num_threads_; }
 
   /// Removes every pair (capacity, dimension and modes are kept).
@@ -133,11 +138,13 @@ class LbfgsMemory {
   /// when empty.
   [[nodiscard]] double gamma() const noexcept;
 
-  /// Pair i in chronological order (0 = oldest, size() − 1 = newest). No bounds check.
+  /// s_i of pair i in chronological order (0 = oldest, size() − 1 = newest). No bounds check.
   [[nodiscard]] const Vector& s(int i) const noexcept { return s_[slot(i)]; }
+  /// y_i of pair i (indexed as `s`). No bounds check.
   [[nodiscard]] const Vector& y(int i) const noexcept { return y_[slot(i)]; }
-  /// s_iᵀy_i (> 0) and ρ_i = 1/(s_iᵀy_i) of pair i.
+  /// s_iᵀy_i (> 0) of pair i.
   [[nodiscard]] double curvature(int i) const noexcept { return sy_(slot(i), slot(i)); }
+  /// ρ_i = 1/(s_iᵀy_i) of pair i.
   [[nodiscard]] double rho(int i) const noexcept { return 1.0 / curvature(i); }
 
   /// out = B⁻¹v (the L-BFGS two-loop recursion, see above). `out` is resized to `dim()`; it may
@@ -192,7 +199,9 @@ class LbfgsMemory {
 /// memory, which must outlive the view.
 class LbfgsHessianView {
  public:
+  /// B of `memory` (referenced, not copied).
   explicit LbfgsHessianView(const LbfgsMemory& memory) : memory_(&memory) {}
+  /// Dimension.
   [[nodiscard]] Index rows() const noexcept { return memory_->dim(); }
   /// y = B·x.
   void apply(const Vector& x, Vector& y) const { memory_->apply_hessian(x, y); }

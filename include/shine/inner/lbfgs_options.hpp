@@ -25,8 +25,9 @@ enum class ToleranceMode {
   Relative,
 };
 
-/// Stable lower-case names: "scaled_identity", "identity"; "absolute", "relative".
+/// Stable lower-case name: "scaled_identity" or "identity".
 std::string_view to_string(InitialHessian mode) noexcept;
+/// Stable lower-case name: "absolute" or "relative".
 std::string_view to_string(ToleranceMode mode) noexcept;
 
 /// Options of `inner::minimize`. Every field has a usable default; `validate()` checks them all.

@@ -69,7 +69,7 @@ struct InnerResult {
   double value = 0.0;  ///< h(w).
   Vector gradient;     ///< ∇h(w).
   LbfgsMemory memory;  ///< The (s, y) pairs at return: B⁻¹ for SHINE, or warm memory next time.
-  InnerSummary summary;
+  InnerSummary summary;  ///< Why the solve stopped, work done and times.
 };
 
 /// What a hook sees at an accepted iterate (before the stopping tests of that iterate).

@@ -23,9 +23,9 @@ namespace shine::inner {
 
 /// A point on the line: step α, φ(α), φ'(α).
 struct LinePoint {
-  double step = 0.0;
-  double value = 0.0;
-  double slope = 0.0;
+  double step = 0.0;   ///< α.
+  double value = 0.0;  ///< φ(α).
+  double slope = 0.0;  ///< φ'(α).
 };
 
 /// Parameters of `strong_wolfe_search` (the solver fills them from `LbfgsOptions`).
@@ -52,7 +52,7 @@ std::string_view to_string(LineSearchOutcome outcome) noexcept;
 
 /// Result of a line search. When `outcome` is `Failed`, `point` is the origin (step 0).
 struct LineSearchResult {
-  LineSearchOutcome outcome = LineSearchOutcome::Failed;
+  LineSearchOutcome outcome = LineSearchOutcome::Failed;  ///< How the search ended.
   LinePoint point;      ///< The step returned with φ and φ' there.
   int evaluations = 0;  ///< Evaluations of φ made.
   /// True unless `Failed`: the step can be taken.

@@ -36,10 +36,13 @@ class SmoothObjective {
 
   /// Moves the cursor to `w` (`dim()` entries) and evaluates h and ∇h there.
   virtual void set_point(const Vector& w) = 0;
-  /// The current point, h there, ∇h there and ‖∇h‖₂.
+  /// The current point.
   [[nodiscard]] virtual const Vector& point() const = 0;
+  /// h at the current point.
   [[nodiscard]] virtual double value() const = 0;
+  /// ∇h at the current point (`dim()` entries).
   [[nodiscard]] virtual const Vector& gradient() const = 0;
+  /// ‖∇h‖₂ at the current point.
   [[nodiscard]] virtual double gradient_norm() const = 0;
 
   /// Prepares the line point() + α·d and returns φ(0) and φ'(0) = ∇hᵀd. `direction` is held by
@@ -74,8 +77,11 @@ class LogisticObjective final : public SmoothObjective {
   /// Moves between two full re-evaluations of the margins.
   static constexpr int kResyncInterval = 64;
 
+  /// A cursor over `objective` (referenced, not copied); call `set_point` before anything else.
   explicit LogisticObjective(const objective::InnerObjective& objective);
 
+  // The SmoothObjective interface (documented there); the pass cost of each call is listed in
+  // objective/inner_objective.hpp.
   [[nodiscard]] Index dim() const override { return objective_->dim(); }
   void set_point(const Vector& w) override;
   [[nodiscard]] const Vector& point() const override { return state_.w; }
@@ -92,6 +98,7 @@ class LogisticObjective final : public SmoothObjective {
   /// The evaluation state at the current point (margins, σ, D, gradient): after a solve, the
   /// state at the returned w, ready for `objective::InnerObjective::hessian`.
   [[nodiscard]] const objective::LogisticState& state() const noexcept { return state_; }
+  /// The objective this cursor runs over.
   [[nodiscard]] const objective::InnerObjective& objective() const noexcept { return *objective_; }
 
  private:
@@ -110,13 +117,16 @@ class LogisticObjective final : public SmoothObjective {
 /// the accepted step is reused by `move`. Optionally a Hessian-vector callable.
 class CallableObjective final : public SmoothObjective {
  public:
+  /// Returns h(w) and writes ∇h(w) into `gradient` (already sized `dim`).
   using ValueAndGradient = std::function<double(const Vector& w, Vector& gradient)>;
+  /// Writes ∇²h(w)·v into `out` (already sized `dim`).
   using HessianVector = std::function<void(const Vector& w, const Vector& v, Vector& out)>;
 
   /// `function` must be callable with vectors of `dim` entries. `hessian_vector`, when given,
   /// computes ∇²h(w)·v. Throws `std::invalid_argument` when `dim` < 1 or `function` is empty.
   CallableObjective(Index dim, ValueAndGradient function, HessianVector hessian_vector = {});
 
+  // The SmoothObjective interface (documented there).
   [[nodiscard]] Index dim() const override { return dim_; }
   void set_point(const Vector& w) override;
   [[nodiscard]] const Vector& point() const override { return w_; }

@@ -41,6 +41,7 @@ namespace shine::objective {
 /// (`penalty`, `value`, `gradient`) reflect θ at the time of the call; after `set_theta` evaluate
 /// again.
 struct LogisticState {
+  /// Initial value of the scalar fields: NaN until the state is first evaluated.
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
   Vector w;            ///< The point: d feature weights, then the intercept when fitted.
@@ -68,8 +69,8 @@ struct LineProbe {
 
 /// φ(α) = h(w + αd) and its derivative φ'(α) = ∇h(w + αd)ᵀd.
 struct LineValue {
-  double value;
-  double slope;
+  double value;  ///< φ(α).
+  double slope;  ///< φ'(α).
 };
 
 class HessianOperator;
@@ -95,8 +96,11 @@ class InnerObjective {
   [[nodiscard]] Index samples() const noexcept { return data_->rows(); }
   /// Non-zeros of X (one pass reads about 12 bytes per non-zero).
   [[nodiscard]] Index nnz() const noexcept { return data_->nnz(); }
+  /// The training data the objective is bound to.
   [[nodiscard]] const data::Dataset& data() const noexcept { return *data_; }
+  /// Intercept and thread settings.
   [[nodiscard]] const ObjectiveOptions& options() const noexcept { return options_; }
+  /// The penalty, with the current θ.
   [[nodiscard]] const L2Regularizer& regularizer() const noexcept { return regularizer_; }
 
   /// Changes θ (see `L2Regularizer::set_theta`; throws on a bad size or value). States computed
@@ -175,9 +179,11 @@ class InnerObjective {
 /// concurrent `apply` on one object (it keeps a scratch vector); copies are independent.
 class HessianOperator {
  public:
+  /// The Hessian of `objective` at the point of `state` (both referenced, not copied).
   HessianOperator(const InnerObjective& objective, const LogisticState& state)
       : objective_(&objective), state_(&state) {}
 
+  /// Dimension of w.
   [[nodiscard]] Index rows() const noexcept { return objective_->dim(); }
   /// y = H·x.
   void apply(const Vector& x, Vector& y) const {

@@ -25,9 +25,13 @@ class OuterObjective {
 
   /// Dimension of w: d, or d + 1 with an intercept (stored last).
   [[nodiscard]] Index dim() const noexcept { return features_ + (options_.fit_intercept ? 1 : 0); }
+  /// Number of features d.
   [[nodiscard]] Index features() const noexcept { return features_; }
+  /// Number of held-out samples.
   [[nodiscard]] Index samples() const noexcept { return data_->rows(); }
+  /// The held-out data the objective is bound to.
   [[nodiscard]] const data::Dataset& data() const noexcept { return *data_; }
+  /// Intercept and thread settings.
   [[nodiscard]] const ObjectiveOptions& options() const noexcept { return options_; }
 
   /// f(w), one pass over X'. Throws `std::invalid_argument` when `w` has the wrong size.

@@ -40,7 +40,7 @@ struct HoagStepOptions {
   StepRule rule = StepRule::Single;
   /// Bounds of every θ_j (log λ). Defaults −12 and 12 (λ from 6.1e-6 to 1.6e5). lower < upper.
   double lower_bound = -12.0;
-  double upper_bound = 12.0;
+  double upper_bound = 12.0;  ///< Upper bound of every θ_j; see `lower_bound`.
   /// C of the sufficient-decrease test. Range (0, 1]. Default 0.25.
   double decrease_slack = 0.25;
   /// L ← shrink·L after a sufficient decrease. Range (0, 1]. Default 0.95.
@@ -70,6 +70,7 @@ std::string_view to_string(StepOutcome outcome) noexcept;
 /// Not thread-safe; one per outer loop.
 class HoagStep {
  public:
+  /// L unset, f_{k−1} = +∞. Throws `std::invalid_argument` when `options` are invalid.
   explicit HoagStep(HoagStepOptions options = {});
 
   /// Result of `update`.
@@ -98,6 +99,7 @@ class HoagStep {
     lipschitz_ = lipschitz;
     previous_loss_ = previous_loss;
   }
+  /// The options given at construction.
   [[nodiscard]] const HoagStepOptions& options() const noexcept { return options_; }
 
  private:

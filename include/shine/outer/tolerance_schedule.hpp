@@ -24,7 +24,7 @@ ScheduleKind parse_schedule_kind(std::string_view name);
 
 /// The tolerance schedule. Defaults: exponential, ε₀ = 1e-3, ρ = 0.9, floor 1e-12.
 struct ToleranceSchedule {
-  ScheduleKind kind = ScheduleKind::Exponential;
+  ScheduleKind kind = ScheduleKind::Exponential;  ///< Shape of the sequence. Default exponential.
   /// ε₀, the tolerance of the first outer iteration. Range (0, 1]. Default 1e-3.
   double initial = 1e-3;
   /// ρ of the exponential schedule. Range (0, 1). Default 0.9.

@@ -65,11 +65,14 @@ struct OuterRecord {
   Vector theta;       ///< θ at which the inner problem was solved.
   Vector lambda;      ///< exp(θ).
   double validation_loss = std::numeric_limits<double>::quiet_NaN();  ///< Mean log-loss.
+  /// Share of validation samples classified correctly, in [0, 1].
   double validation_accuracy = std::numeric_limits<double>::quiet_NaN();
   double test_loss = std::numeric_limits<double>::quiet_NaN();  ///< Mean log-loss; NaN: no test.
+  /// Share of test samples classified correctly; NaN without a test set.
   double test_accuracy = std::numeric_limits<double>::quiet_NaN();
   /// ∇F(θ) of the summed validation loss (empty for grid and random search).
   Vector hypergradient;
+  /// ‖∇F(θ)‖₂ (NaN for grid and random search).
   double hypergradient_norm = std::numeric_limits<double>::quiet_NaN();
   double tolerance = std::numeric_limits<double>::quiet_NaN();  ///< ε_k (hypergradient methods).
   StepOutcome step = StepOutcome::Kept;  ///< What the adaptive step did after this evaluation.
@@ -83,10 +86,15 @@ struct OuterRecord {
 
 /// Sizes and settings of a run, given to observers before the first iteration.
 struct TuneInfo {
-  TuneMethod method = TuneMethod::ShineOpa;
-  Index train_rows = 0, validation_rows = 0, test_rows = 0, features = 0, train_nnz = 0;
-  Index hyperparameters = 1;
-  int threads = 1;  ///< Threads of the sparse kernels.
+  TuneMethod method = TuneMethod::ShineOpa;  ///< The tuning method of this run.
+  Index train_rows = 0;                      ///< Samples of the training set.
+  Index validation_rows = 0;                 ///< Samples of the validation set.
+  Index test_rows = 0;                       ///< Samples of the test set (0 without one).
+  Index features = 0;                        ///< Number of features d.
+  Index train_nnz = 0;                       ///< Non-zeros of the training X.
+  Index hyperparameters = 1;  ///< Number k of entries of θ (1 without feature groups).
+  int threads = 1;            ///< Threads of the sparse kernels.
+  /// The options `tune` was called with; valid only during the call.
   const TuneOptions* options = nullptr;
 };
 
@@ -101,9 +109,13 @@ struct TuneResult {
   Vector theta;             ///< Best θ (lowest validation loss).
   Vector lambda;            ///< exp(θ).
   Vector w;                 ///< The weights fitted at that θ (intercept last when fitted).
+  /// Mean validation log-loss at the best θ (NaN without a result).
   double validation_loss = std::numeric_limits<double>::quiet_NaN();
+  /// Validation accuracy at the best θ, in [0, 1].
   double validation_accuracy = std::numeric_limits<double>::quiet_NaN();
+  /// Mean test log-loss at the best θ; NaN without a test set.
   double test_loss = std::numeric_limits<double>::quiet_NaN();
+  /// Test accuracy at the best θ; NaN without a test set.
   double test_accuracy = std::numeric_limits<double>::quiet_NaN();
   std::vector<OuterRecord> records;   ///< Every evaluation, in order.
   double elapsed_seconds = 0.0;       ///< Timed work (test losses excluded).
@@ -117,8 +129,13 @@ struct TuneResult {
 class Observer {
  public:
   virtual ~Observer() = default;
+  /// Called once before the first evaluation. Default: nothing.
   virtual void on_begin(const TuneInfo& /*info*/) {}
+  /// Called after each evaluation, with its record; true requests a stop (every observer is
+  /// still called for this record). Default: false.
   virtual bool on_iteration(const OuterRecord& /*record*/) { return false; }
+  /// Called once with the final result, after the loop has ended (whatever the `termination`).
+  /// Default: nothing.
   virtual void on_end(const TuneResult& /*result*/) {}
 };
 
@@ -128,7 +145,10 @@ class EarlyStopping final : public Observer {
  public:
   /// `patience` >= 1, `min_relative_improvement` >= 0; throws `std::invalid_argument` otherwise.
   explicit EarlyStopping(int patience = 5, double min_relative_improvement = 1e-4);
+  /// Resets the best loss and the count, so one object can watch several runs.
   void on_begin(const TuneInfo& info) override;
+  /// True once `patience` evaluations in a row have not lowered the best validation loss by
+  /// more than `min_relative_improvement`·|best| (a non-finite loss never improves).
   bool on_iteration(const OuterRecord& record) override;
 
  private:
