@@ -1,4 +1,4 @@
-// Uses an installed shine: load the shipped dataset, split it, tune lambda, check the result.
+// Uses shine from another project: load the shipped dataset, tune lambda, predict, check.
 #include <cmath>
 #include <cstdio>
 #include <shine/shine.hpp>
@@ -10,15 +10,13 @@ int main(int argc, char** argv) {
   }
   const shine::data::Dataset all = shine::data::read_libsvm(argv[1]);
   const shine::data::Split parts = shine::data::split_dataset(all, {.seed = 3});
-  shine::outer::TuneProblem problem;
-  problem.train = &parts.train;
-  problem.validation = &parts.validation;
-  problem.test = &parts.test;
-  const shine::outer::TuneResult result =
-      shine::outer::tune(problem, {.method = shine::outer::TuneMethod::Shine, .max_iterations = 8});
-  std::printf("lambda %.4g, validation loss %.4f, test accuracy %.4f\n", result.lambda[0],
-              result.validation_loss, result.test_accuracy);
-  const bool ok = result.has_result && std::isfinite(result.validation_loss) &&
-                  result.test_accuracy > 0.9;
+  shine::TuneOptions options;
+  options.method = shine::TuneMethod::Shine;
+  options.max_iterations = 8;
+  const shine::Tuned tuned = shine::tune(parts.train, parts.validation, parts.test, options);
+  const shine::model::Metrics test = tuned.model.evaluate(parts.test);
+  std::printf("lambda %.4g, validation loss %.4f, test accuracy %.4f\n", tuned.lambda,
+              tuned.trajectory.validation_loss, test.accuracy);
+  const bool ok = tuned.trajectory.has_result && std::isfinite(tuned.lambda) && test.accuracy > 0.9;
   return ok ? 0 : 1;
 }
