@@ -377,8 +377,7 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
         << with_commas(all.features()) << " features, " << with_commas(all.nnz()) << " non-zeros; "
         << seeds.size() << (seeds.size() == 1 ? " seed x " : " seeds x ") << methods.size()
         << (methods.size() == 1 ? " method" : " methods") << ", "
-        << linalg::resolve_threads(threads)
-        << (linalg::resolve_threads(threads) == 1 ? " thread\n" : " threads\n");
+        << linalg::resolve_threads(threads) << " threads\n";
   }
 
   InterruptGuard interrupt;
