@@ -377,7 +377,8 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
         << with_commas(all.features()) << " features, " << with_commas(all.nnz()) << " non-zeros; "
         << seeds.size() << (seeds.size() == 1 ? " seed x " : " seeds x ") << methods.size()
         << (methods.size() == 1 ? " method" : " methods") << ", "
-        << linalg::resolve_threads(threads) << " threads\n";
+        << linalg::resolve_threads(threads)
+        << (linalg::resolve_threads(threads) == 1 ? " thread\n" : " threads\n");
   }
 
   InterruptGuard interrupt;
@@ -486,7 +487,8 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
       step + " adaptive step; H0 = " + (h0 == "identity" ? "I" : "gamma I") + "\n" +
       "- seeds: " + vm["seeds"].as<std::string>() + " (" + std::to_string(finished_seeds) +
       " with finished runs)\n" + "- machine: " + cpu_model() + ", " +
-      std::to_string(linalg::resolve_threads(threads)) + " threads; " + utc_date() + "\n\n" +
+      std::to_string(linalg::resolve_threads(threads)) +
+      (linalg::resolve_threads(threads) == 1 ? " thread; " : " threads; ") + utc_date() + "\n\n" +
       "Median over seeds. Time to 1 % / 0.1 %: wall time until the held-out loss of the model "
       "that tune would return (lowest validation loss so far) is within 1 % / 0.1 % of the best "
       "held-out loss any method reached on that seed; (k/n): seeds that got there.\n\n" +
