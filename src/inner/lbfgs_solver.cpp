@@ -71,6 +71,13 @@ InnerResult minimize(SmoothObjective& objective, const Vector& w0, const LbfgsOp
   search_options.max_evaluations = options.max_linesearch;
   search_options.value_noise = options.value_noise;
 
+  Vector delta;
+  if (options.diagonal_scaling && objective.diagonal_scaling(delta)) {
+    mem.set_diagonal(delta);
+  } else if (mem.diagonal().size() > 0) {
+    mem.set_diagonal(Vector());
+  }
+
   objective.set_point(w0);
   summary.initial_value = objective.value();
   summary.initial_gradient_norm = objective.gradient_norm();
@@ -135,27 +142,26 @@ InnerResult minimize(SmoothObjective& objective, const Vector& w0, const LbfgsOp
       break;
     }
 
-    // Search direction: d = −B⁻¹g (or −g with an empty memory).
+    // Search direction d = −B⁻¹g (−H₀g with an empty memory, then a first trial step of unit
+    // length at most).
     const Timer direction_timer;
-    bool steepest = mem.empty();
-    if (steepest) {
-      direction = -objective.gradient();
-    } else {
-      mem.apply_inverse(objective.gradient(), direction, -1.0, &projection);
-    }
+    const bool first_step = mem.empty();
+    mem.apply_inverse(objective.gradient(), direction, -1.0, &projection);
     summary.direction_seconds += direction_timer.seconds();
 
     const Timer search_timer;
     const double steepest_step = std::min(1.0, 1.0 / gnorm);
+    double initial_step = first_step ? std::min(1.0, 1.0 / direction.norm()) : 1.0;
+    bool steepest = first_step && mem.diagonal().size() == 0;  // d is already −g
     LinePoint origin = objective.set_direction(direction);
-    if (!steepest && !(origin.slope < 0.0)) {
+    if (!(origin.slope < 0.0)) {
       // Not a descent direction (rounding in a badly conditioned memory): use −g.
       direction = -objective.gradient();
       origin = objective.set_direction(direction);
+      initial_step = steepest_step;
       steepest = true;
     }
-    LineSearchResult search =
-        strong_wolfe_search(phi, origin, steepest ? steepest_step : 1.0, search_options);
+    LineSearchResult search = strong_wolfe_search(phi, origin, initial_step, search_options);
     summary.line_search_evaluations += search.evaluations;
     if (!search.usable() && !steepest) {
       ++summary.steepest_descent_retries;

@@ -11,6 +11,10 @@ bool SmoothObjective::hessian_vector(const Vector& /*v*/, Vector& /*out*/) {
   return false;
 }
 
+bool SmoothObjective::diagonal_scaling(Vector& /*delta*/) {
+  return false;
+}
+
 // ---------------------------------------------------------------------------------------------
 // LogisticObjective
 
@@ -78,6 +82,11 @@ bool LogisticObjective::hessian_vector(const Vector& v, Vector& out) {
   objective_->hessian_vector(state_, v, out, &hessian_work_);
   counts_.hessian_products += 1;
   counts_.data_passes += 2;
+  return true;
+}
+
+bool LogisticObjective::diagonal_scaling(Vector& delta) {
+  delta = objective_->hessian_diagonal_bound().array().rsqrt().matrix();
   return true;
 }
 

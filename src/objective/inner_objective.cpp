@@ -22,6 +22,18 @@ InnerObjective::InnerObjective(const data::Dataset& train, L2Regularizer regular
           "InnerObjective: Xt rows", train.Xt.rows(), "Xt must be the stored transpose of X");
   row_chunks_ = linalg::RowChunks::balanced(train.X);
   feature_chunks_ = linalg::RowChunks::balanced(train.Xt);
+  column_sq_norms_.resize(features_);
+  for (Index j = 0; j < features_; ++j) {
+    const auto row = train.Xt.row(j);
+    column_sq_norms_[j] = row.squaredNorm();
+  }
+}
+
+Vector InnerObjective::hessian_diagonal_bound() const {
+  Vector bound(dim());
+  bound.head(features_) = 0.25 * column_sq_norms_ + regularizer_.weights();
+  if (options_.fit_intercept) bound[features_] = 0.25 * static_cast<double>(samples());
+  return bound;
 }
 
 InnerObjective::InnerObjective(const data::Dataset& train, double theta, ObjectiveOptions options)

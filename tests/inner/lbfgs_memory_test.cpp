@@ -29,27 +29,47 @@ Eigen::MatrixXd spd_matrix(Index d, std::uint64_t seed) {
   return U * eig.asDiagonal() * U.transpose();
 }
 
+// A positive diagonal spanning two orders of magnitude.
+Vector random_diagonal(Index d, std::uint64_t seed) {
+  return (random_vector(d, seed).array() * 1.2).exp().matrix();
+}
+
+struct MemoryCase {
+  InitialHessian mode;
+  bool diagonal;
+  bool diagonal_after_pairs;  // set Δ once the pairs are in (the Gram is then recomputed)
+};
+
 // Fills a memory with pairs (s, A s) from random steps.
 LbfgsMemory filled_memory(const Eigen::MatrixXd& A, int capacity, int pairs,
-                          InitialHessian mode = InitialHessian::ScaledIdentity) {
-  LbfgsMemory memory(A.rows(), capacity, mode);
+                          MemoryCase c = {InitialHessian::ScaledIdentity, false, false}) {
+  LbfgsMemory memory(A.rows(), capacity, c.mode);
+  const Vector delta = random_diagonal(A.rows(), 77);
+  if (c.diagonal && !c.diagonal_after_pairs) memory.set_diagonal(delta);
   for (int k = 0; k < pairs; ++k) {
     const Vector s = random_vector(A.rows(), 1000 + static_cast<std::uint64_t>(k));
     EXPECT_TRUE(memory.add_pair(s, A * s));
   }
+  if (c.diagonal && c.diagonal_after_pairs) memory.set_diagonal(delta);
   return memory;
 }
 
-// The textbook two-loop recursion (Nocedal & Wright Algorithm 7.4), as an independent reference.
+// The textbook two-loop recursion (Nocedal & Wright Algorithm 7.4) with H₀ = γΔ, as an
+// independent reference.
 Vector two_loop_reference(const LbfgsMemory& m, const Vector& v) {
   const int k = m.size();
+  const Vector delta = m.diagonal().size() > 0 ? m.diagonal() : Vector::Ones(v.size());
   Vector q = v;
   std::vector<double> alpha(static_cast<std::size_t>(k));
   for (int i = k - 1; i >= 0; --i) {
     alpha[static_cast<std::size_t>(i)] = m.rho(i) * m.s(i).dot(q);
     q -= alpha[static_cast<std::size_t>(i)] * m.y(i);
   }
-  Vector r = m.gamma() * q;
+  double gamma = 1.0;
+  if (m.initial_hessian() == InitialHessian::ScaledIdentity && k > 0) {
+    gamma = m.s(k - 1).dot(m.y(k - 1)) / m.y(k - 1).dot(delta.cwiseProduct(m.y(k - 1)));
+  }
+  Vector r = gamma * delta.cwiseProduct(q);
   for (int i = 0; i < k; ++i) {
     const double beta = m.rho(i) * m.y(i).dot(r);
     r += (alpha[static_cast<std::size_t>(i)] - beta) * m.s(i);
@@ -57,7 +77,7 @@ Vector two_loop_reference(const LbfgsMemory& m, const Vector& v) {
   return r;
 }
 
-class MemoryProperties : public testing::TestWithParam<InitialHessian> {};
+class MemoryProperties : public testing::TestWithParam<MemoryCase> {};
 
 TEST_P(MemoryProperties, SecantEquationForTheNewestPair) {
   const auto A = spd_matrix(30, 1);
@@ -125,8 +145,12 @@ TEST_P(MemoryProperties, MatchesTheTextbookTwoLoopRecursion) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(BothInitialHessians, MemoryProperties,
-                         testing::Values(InitialHessian::ScaledIdentity, InitialHessian::Identity));
+INSTANTIATE_TEST_SUITE_P(InitialHessians, MemoryProperties,
+                         testing::Values(MemoryCase{InitialHessian::ScaledIdentity, false, false},
+                                         MemoryCase{InitialHessian::Identity, false, false},
+                                         MemoryCase{InitialHessian::ScaledIdentity, true, false},
+                                         MemoryCase{InitialHessian::ScaledIdentity, true, true},
+                                         MemoryCase{InitialHessian::Identity, true, false}));
 
 TEST(LbfgsMemory, GammaFollowsTheInitialHessianMode) {
   const auto A = spd_matrix(10, 5);
@@ -136,6 +160,38 @@ TEST(LbfgsMemory, GammaFollowsTheInitialHessianMode) {
   m.set_initial_hessian(InitialHessian::Identity);
   EXPECT_EQ(m.gamma(), 1.0);
   EXPECT_EQ(LbfgsMemory(10, 4).gamma(), 1.0);
+}
+
+TEST(LbfgsMemory, DiagonalInitialHessian) {
+  const auto A = spd_matrix(10, 9);
+  LbfgsMemory m = filled_memory(A, 4, 3, {InitialHessian::ScaledIdentity, true, false});
+  const Vector& delta = m.diagonal();
+  ASSERT_EQ(delta.size(), 10);
+  const int newest = m.size() - 1;
+  EXPECT_NEAR(m.gamma(),
+              m.s(newest).dot(m.y(newest)) / m.y(newest).dot(delta.cwiseProduct(m.y(newest))),
+              1e-14);
+  // An empty memory applies H₀ = Δ (γ = 1) and B₀ = Δ⁻¹.
+  LbfgsMemory empty(10, 3);
+  empty.set_diagonal(delta);
+  const Vector v = random_vector(10, 41);
+  Vector out;
+  empty.apply_inverse(v, out);
+  EXPECT_LT(relative_error(out, delta.cwiseProduct(v)), 1e-15);
+  empty.apply_hessian(v, out);
+  EXPECT_LT(relative_error(out, v.cwiseQuotient(delta)), 1e-15);
+  // Removing Δ gives back the plain memory (same pairs).
+  const std::uint64_t before = m.revision();
+  m.set_diagonal(Vector());
+  EXPECT_NE(m.revision(), before);
+  const LbfgsMemory plain = filled_memory(A, 4, 3);
+  Vector a;
+  Vector b;
+  m.apply_inverse(v, a);
+  plain.apply_inverse(v, b);
+  EXPECT_LT(relative_error(a, b), 1e-13);
+  EXPECT_THROW(m.set_diagonal(Vector::Ones(3)), std::invalid_argument);
+  EXPECT_THROW(m.set_diagonal(-Vector::Ones(10)), std::invalid_argument);
 }
 
 TEST(LbfgsMemory, EmptyMemoryIsTheIdentity) {

@@ -7,6 +7,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "shine/objective/outer_objective.hpp"
@@ -50,26 +51,51 @@ bool honest(Termination t) {
          t == Termination::LineSearchFailed;
 }
 
-class NewtonAgreement : public testing::TestWithParam<bool> {};
+class NewtonAgreement : public testing::TestWithParam<std::tuple<bool, bool>> {};
 
 TEST_P(NewtonAgreement, LbfgsOptimumMatchesNewtonTo1e8) {
+  const auto [intercept, diagonal] = GetParam();
   const data::Dataset data = random_dataset(80, 10, 0.4, 101);
-  const InnerObjective obj(data, std::log(0.5), ObjectiveOptions{GetParam(), 1});
+  const InnerObjective obj(data, std::log(0.5), ObjectiveOptions{intercept, 1});
   const Vector w_newton = newton_solve(obj);
   ASSERT_LT(obj.evaluate(w_newton).gradient_norm, 1e-12);
 
   LbfgsOptions options;
   options.tolerance = 1e-10;
   options.tolerance_mode = ToleranceMode::Absolute;
+  options.diagonal_scaling = diagonal;
   const InnerResult r = minimize(obj, Vector::Zero(obj.dim()), options);
   EXPECT_EQ(r.summary.termination, Termination::Converged) << r.summary.message;
   EXPECT_LE(r.summary.final_gradient_norm, options.tolerance);
   EXPECT_LT((r.w - w_newton).lpNorm<Eigen::Infinity>(), 1e-8);
   EXPECT_LT(relative_error(r.w, w_newton), 1e-8);
   EXPECT_NEAR(r.value, obj.value(w_newton), 1e-12 * r.value);
+  EXPECT_EQ(r.memory.diagonal().size(), diagonal ? obj.dim() : 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(WithAndWithoutIntercept, NewtonAgreement, testing::Bool());
+INSTANTIATE_TEST_SUITE_P(InterceptAndDiagonalScaling, NewtonAgreement,
+                         testing::Combine(testing::Bool(), testing::Bool()));
+
+TEST(Lbfgs, DiagonalScalingHelpsBadlyScaledColumns) {
+  // Columns scaled over four orders of magnitude, as word counts of rare and common words.
+  data::Dataset raw = random_dataset(400, 60, 0.1, 120);
+  Vector scale(60);
+  for (Index j = 0; j < 60; ++j)
+    scale[j] = std::pow(10.0, -2.0 + 4.0 * static_cast<double>(j) / 59);
+  const data::Dataset data =
+      data::make_dataset(SparseMatrix(raw.X * scale.asDiagonal()), raw.y, "scaled");
+  const InnerObjective obj(data, std::log(0.01));
+  LbfgsOptions options;
+  options.tolerance = 1e-8;
+  const InnerResult plain = minimize(obj, Vector::Zero(60), options);
+  options.diagonal_scaling = true;
+  const InnerResult scaled = minimize(obj, Vector::Zero(60), options);
+  // Without scaling the 1000 iterations may not even suffice.
+  EXPECT_TRUE(honest(plain.summary.termination)) << plain.summary.message;
+  ASSERT_EQ(scaled.summary.termination, Termination::Converged) << scaled.summary.message;
+  EXPECT_LT(2 * scaled.summary.iterations, plain.summary.iterations);
+  EXPECT_LE(scaled.value, plain.value);
+}
 
 TEST(Lbfgs, ReturnedGradientMeetsTheToleranceInBothModes) {
   const data::Dataset data = random_dataset(200, 30, 0.2, 102);

@@ -117,6 +117,16 @@ TEST_P(InnerObjectiveTest, HessianVectorMatchesDifferencesOfTheGradient) {
   }
 }
 
+TEST_P(InnerObjectiveTest, HessianDiagonalBoundIsTheDiagonalAtZero) {
+  const LogisticState zero = objective_.evaluate(Vector::Zero(objective_.dim()));
+  const Vector bound = objective_.hessian_diagonal_bound();
+  EXPECT_LT(relative_error(bound, dense_hessian(objective_, zero).diagonal()), 1e-14);
+  const LogisticState s = objective_.evaluate(point(14));
+  const Vector diag = dense_hessian(objective_, s).diagonal();
+  for (Index j = 0; j < objective_.dim(); ++j)
+    EXPECT_LE(diag[j], bound[j] * (1 + 1e-14));
+}
+
 TEST_P(InnerObjectiveTest, HessianOperatorIsSymmetricPositiveDefinite) {
   const LogisticState s = objective_.evaluate(point(7));
   const HessianOperator H = objective_.hessian(s);

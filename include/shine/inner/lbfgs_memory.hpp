@@ -2,20 +2,21 @@
 /// @file
 /// The L-BFGS memory: the last m secant pairs (s, y) and the quasi-Newton matrices they define.
 ///
-/// With pairs (s_i, y_i), i = 0 (oldest) … k−1 (newest), ρ_i = 1/(s_iᵀy_i) and H₀ = γI, the
+/// With pairs (s_i, y_i), i = 0 (oldest) … k−1 (newest), ρ_i = 1/(s_iᵀy_i) and H₀ = γ·Δ, the
 /// L-BFGS inverse-Hessian estimate is H_k = B_k⁻¹ with
 ///
 ///     H ← (I − ρ s yᵀ) H (I − ρ y sᵀ) + ρ s sᵀ      (applied for i = 0 … k−1)
 ///
-/// γ = s_{k−1}ᵀy_{k−1} / y_{k−1}ᵀy_{k−1} (`InitialHessian::ScaledIdentity`, default) or 1
+/// Δ = I by default, or a positive diagonal set with `set_diagonal` (a diagonal preconditioner);
+/// γ = s_{k−1}ᵀy_{k−1} / y_{k−1}ᵀΔy_{k−1} (`InitialHessian::ScaledIdentity`, default) or 1
 /// (`InitialHessian::Identity`, the reference code's choice), and 1 when the memory is empty.
 ///
 /// The memory is a first-class object: the solver returns it, it outlives the solve and the data,
 /// and SHINE applies it to the outer gradient (q = B⁻¹∇f). It needs no access to the objective.
 ///
 /// **How it is applied.** The memory keeps, besides the pairs, their Gram matrix (all products
-/// s_iᵀs_j, s_iᵀy_j, y_iᵀy_j), updated in one sweep when a pair is added. Applying B⁻¹ to v then
-/// costs one sweep computing s_iᵀv and y_iᵀv (the *projection* of v), the classical two-loop
+/// s_iᵀs_j, s_iᵀy_j, y_iᵀΔy_j), updated in one sweep when a pair is added. Applying B⁻¹ to v then
+/// costs one sweep computing s_iᵀv and y_iᵀΔv (the *projection* of v), the classical two-loop
 /// recursion run on the O(m) coefficients of the result in the basis {v, s_i, y_i} (O(m²) scalar
 /// work), and one sweep forming the combination — about 4m reads of d-vectors instead of the 8m
 /// of the textbook two-loop, the difference that matters when d is large (this is the
@@ -28,7 +29,7 @@
 ///
 /// B itself is applied through the compact representation of Byrd, Nocedal & Schnabel (1994):
 ///
-///     B = σI − [σS  Y] [[σSᵀS, L], [Lᵀ, −D]]⁻¹ [σSᵀ; Yᵀ],   σ = 1/γ,
+///     B = B₀ − [B₀S  Y] [[SᵀB₀S, L], [Lᵀ, −D]]⁻¹ [SᵀB₀; Yᵀ],   B₀ = H₀⁻¹ = Δ⁻¹/γ,
 ///
 /// L the strictly lower triangle of SᵀY (L_ij = s_iᵀy_j for i > j), D = diag(s_iᵀy_i).
 ///
@@ -54,14 +55,14 @@ namespace shine::inner {
 
 class LbfgsHessianView;
 
-/// The products s_iᵀv and y_iᵀv of one vector v with every stored pair (chronological order),
+/// The products s_iᵀv and y_iᵀΔv of one vector v with every stored pair (chronological order),
 /// stamped with the memory revision they were computed at. Filled by `LbfgsMemory::project` or by
 /// `LbfgsMemory::add_pair` with a probe; consumed by `LbfgsMemory::apply_inverse`, which ignores a
 /// projection whose revision is not current.
 struct LbfgsProjection {
   std::uint64_t revision = 0;  ///< `LbfgsMemory::revision()` at computation (0 = none).
   Eigen::VectorXd s_dots;      ///< s_iᵀv, i = 0 (oldest) … size() − 1.
-  Eigen::VectorXd y_dots;      ///< y_iᵀv.
+  Eigen::VectorXd y_dots;      ///< y_iᵀΔv (Δ the diagonal of H₀, I by default).
 };
 
 /// The (s, y) pairs of L-BFGS and the operators B⁻¹ and B they define.
@@ -102,6 +103,14 @@ class LbfgsMemory {
   /// `std::invalid_argument` when `capacity` < 1.
   void set_capacity(int capacity);
 
+  /// Sets the diagonal Δ of H₀ = γΔ (`dim()` positive finite entries), or removes it (Δ = I)
+  /// when `diagonal` is empty. The pairs are kept (their Gram products with Δ are recomputed, one
+  /// sweep of O(m²·d) work). Throws `std::invalid_argument` on a wrong size or a non-positive or
+  /// non-finite entry.
+  void set_diagonal(const Vector& diagonal);
+  /// Δ (empty when Δ = I).
+  [[nodiscard]] const Vector& diagonal() const noexcept { return diagonal_; }
+
   /// Threads of the d-sized sweeps: 0 (default) = all cores, n > 0 = n. Results do not depend
   /// on it. Throws `std::invalid_argument` when negative.
   void set_num_threads(int num_threads);
@@ -134,7 +143,7 @@ class LbfgsMemory {
   /// Projects `v` onto the stored pairs (one sweep).
   void project(const Vector& v, LbfgsProjection& projection) const;
 
-  /// Scale of H₀ = γI: s_newᵀy_new / y_newᵀy_new with `ScaledIdentity`, 1 with `Identity` or
+  /// Scale of H₀ = γΔ: s_newᵀy_new / y_newᵀΔy_new with `ScaledIdentity`, 1 with `Identity` or
   /// when empty.
   [[nodiscard]] double gamma() const noexcept;
 
@@ -176,6 +185,8 @@ class LbfgsMemory {
   void check_vector(const Vector& v, const char* what) const;
   bool store(const Vector& s, const Vector& y, Vector* s_owned, Vector* y_owned,
              const Vector* probe, LbfgsProjection* projection);
+  // yδy_(a, b) = y_aᵀΔy_b for every stored pair (after Δ changed).
+  void recompute_weighted_gram();
   // Chronological pointers to s_0, y_0, s_1, y_1, ….
   [[nodiscard]] std::vector<const double*> pair_data() const;
 
@@ -189,7 +200,9 @@ class LbfgsMemory {
   std::uint64_t revision_ = 1;
   std::vector<Vector> s_;
   std::vector<Vector> y_;
-  // Gram matrices indexed by slot: ss_(a, b) = s_aᵀs_b, sy_(a, b) = s_aᵀy_b, yy_(a, b) = y_aᵀy_b.
+  Vector diagonal_;  // Δ; empty for the identity
+  // Gram matrices indexed by slot: ss_(a, b) = s_aᵀs_b, sy_(a, b) = s_aᵀy_b,
+  // yy_(a, b) = y_aᵀΔy_b.
   Eigen::MatrixXd ss_;
   Eigen::MatrixXd sy_;
   Eigen::MatrixXd yy_;

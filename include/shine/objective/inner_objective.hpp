@@ -147,6 +147,11 @@ class InnerObjective {
   /// objective and `state`, which must outlive it).
   [[nodiscard]] HessianOperator hessian(const LogisticState& state) const;
 
+  /// The diagonal of the Hessian where every D_i = ¼ (its maximum, reached at w = 0):
+  /// ¼ Σ_i x_ij² + λ_{g(j)} for each feature (and n/4 for the intercept), an upper bound of
+  /// diag(H(w)) for every w. `dim()` entries, O(d) (the column norms are computed once).
+  [[nodiscard]] Vector hessian_diagonal_bound() const;
+
   /// ∂h/∂θ_k = ½ exp(θ_k) Σ_{j∈G_k} w_j² (k entries).
   [[nodiscard]] Vector theta_gradient(const Vector& w) const {
     return regularizer_.theta_gradient(w);
@@ -172,6 +177,7 @@ class InnerObjective {
   Index features_;
   linalg::RowChunks row_chunks_;      // of X: per-sample loops
   linalg::RowChunks feature_chunks_;  // of Xt: per-feature loops (gradient, penalty forms)
+  Vector column_sq_norms_;            // Σ_i x_ij², θ-independent
 };
 
 /// The Hessian ∇²_w h at a fixed state, as a linear operator (two passes per `apply`).
