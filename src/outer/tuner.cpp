@@ -340,7 +340,8 @@ class Run {
     result_.elapsed_seconds = elapsed();
     if (!stopped_) {
       result_.termination = Termination::MaxIterations;
-      result_.message = std::to_string(result_.records.size()) + " evaluations done";
+      result_.message = std::to_string(result_.records.size()) +
+                        (result_.records.size() == 1 ? " evaluation done" : " evaluations done");
     }
     if (!result_.has_result) {
       if (!stopped_) result_.termination = Termination::NumericalError;
