@@ -1,5 +1,5 @@
-// `shine reproduce`: the SHINE paper's bi-level benchmark (DESIGN §5) on one dataset: every
-// method on every seed, raw records, a summary table and the figure.
+// `shine reproduce`: the SHINE paper's bi-level benchmark (its logistic-regression experiment) on
+// one dataset: every method on every seed, raw records, a summary table and the figure.
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>

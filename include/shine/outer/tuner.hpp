@@ -2,7 +2,8 @@
 /// @file
 /// The outer loop: tune θ = log λ on a validation set, by hypergradients or by a baseline search.
 ///
-/// Hypergradient methods (DESIGN §4, HOAG's loop), at outer iteration k with tolerance ε_k:
+/// Hypergradient methods (HOAG's loop, as its reference code), at outer iteration k with tolerance
+/// ε_k:
 ///  1. solve the inner problem at θ_k, warm-started from the previous w (and memory, when
 ///     `warm_memory`), to ‖∇h‖ ≤ ε_k·‖∇h(w₀, θ₀)‖·min_j exp(θ_k,j − θ₀,j) (the reference's rule:
 ///     the gradient scales with λ);
