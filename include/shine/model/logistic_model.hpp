@@ -63,6 +63,7 @@ namespace shine::model {
 /// A model file that cannot be used; `what()` reads `"<file>: <problem>"`.
 class ModelError : public std::runtime_error {
  public:
+  /// `file`: the model file's path; `problem`: what is wrong with it and what to do.
   ModelError(const std::string& file, const std::string& problem)
       : std::runtime_error(file + ": " + problem) {}
 };
@@ -117,6 +118,7 @@ struct LogisticModel {
   /// t_i = x_iᵀw + b for every row of `X` (CSR). Columns beyond d have weight 0 (ignored); `X`
   /// may have fewer columns than d. `num_threads`: 0 = all cores.
   [[nodiscard]] Vector decision_function(const SparseMatrix& X, int num_threads = 0) const;
+  /// The decision values on the rows of `data` (its X), as above.
   [[nodiscard]] Vector decision_function(const data::Dataset& data, int num_threads = 0) const {
     return decision_function(data.X, num_threads);
   }

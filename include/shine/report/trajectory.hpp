@@ -46,11 +46,11 @@ using Fields = std::vector<std::pair<std::string, Value>>;
 
 /// One dataset of a run, for the record.
 struct DatasetDescription {
-  std::string role;    ///< "train", "validation" or "test".
-  std::string source;  ///< Where it came from, e.g. "train.svm" or "split 5 % of train.svm".
-  Index rows = 0;
-  Index features = 0;
-  Index nnz = 0;
+  std::string role;     ///< "train", "validation" or "test".
+  std::string source;   ///< Where it came from, e.g. "train.svm" or "split 5 % of train.svm".
+  Index rows = 0;       ///< Samples.
+  Index features = 0;   ///< Feature count (the training file's, for every part).
+  Index nnz = 0;        ///< Non-zeros of X.
   Index positives = 0;  ///< Rows labelled +1.
 
   /// The description of `data` with the given role and source.
@@ -59,17 +59,17 @@ struct DatasetDescription {
 
 /// What a run was, beyond its options.
 struct RunDescription {
-  std::string tool = "shine";
-  std::string version;  ///< Version of the tool.
-  std::string command;  ///< The command line, for the record (may be empty).
-  std::vector<DatasetDescription> datasets;
-  data::LabelMap labels;  ///< Label mapping of the training data.
-  Fields extra;           ///< Written into `run` after the fields above (e.g. seed, dataset name).
+  std::string tool = "shine";                ///< Name of the program that made the run.
+  std::string version;                       ///< Version of the tool.
+  std::string command;                       ///< The command line, for the record (may be empty).
+  std::vector<DatasetDescription> datasets;  ///< Train, validation and test, as used.
+  data::LabelMap labels;                     ///< Label mapping of the training data.
+  Fields extra;  ///< Written into `run` after the fields above (e.g. seed, dataset name).
 };
 
 /// Everything the JSON of one run is made of.
 struct Trajectory {
-  RunDescription run;
+  RunDescription run;          ///< What the run was (tool, command, datasets, labels).
   outer::TuneOptions options;  ///< The options given to `tune` (`interrupt` is not written).
   outer::TuneInfo info;        ///< Sizes and threads (its `options` pointer is not used).
   outer::TuneResult result;    ///< The result, or the records so far (`complete` false).
@@ -101,6 +101,8 @@ class JsonTrajectoryWriter final : public outer::Observer {
   /// Checkpoints are written while the run has at most this many hyperparameters.
   static constexpr Index kCheckpointMaxHyperparameters = 1000;
 
+  /// Writes the trajectory of the observed run to `path` (through a temporary and a rename),
+  /// described by `run`. Nothing is written before `on_begin`.
   JsonTrajectoryWriter(std::filesystem::path path, RunDescription run);
 
   void on_begin(const outer::TuneInfo& info) override;
@@ -111,6 +113,7 @@ class JsonTrajectoryWriter final : public outer::Observer {
   [[nodiscard]] const std::string& error() const noexcept { return error_; }
   /// Files written so far (checkpoints and the final one).
   [[nodiscard]] int writes() const noexcept { return writes_; }
+  /// The output file.
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 
  private:
