@@ -21,19 +21,37 @@ std::string source_name(const LoadedData& loaded) {
 
 }  // namespace
 
+LoadedData load_like_train(const std::string& source, const data::Dataset& train,
+                           const std::string& role) {
+  data::ReadOptions aligned;
+  aligned.n_features = train.features();
+  aligned.drop_extra_features = true;
+  aligned.labels = train.labels;
+  try {
+    return load_dataset(source, aligned, role);
+  } catch (const data::ParseError& e) {
+    // The reader's advice ("read it without a forced label map") is for library callers.
+    const auto neither = e.problem().find(" is neither of the expected labels");
+    if (e.problem().rfind("label '", 0) != 0 || neither == std::string::npos) throw;
+    throw data::ParseError(e.file(), e.line(), e.column(),
+                           e.problem().substr(0, neither) +
+                               " is not one of the training data's labels (" +
+                               train.labels.to_string() +
+                               "): relabel this file to the training data's two label values");
+  }
+}
+
 Parts load_parts(const PartSources& sources) {
   const Timer timer;
   Parts parts;
   LoadedData all = load_dataset(sources.train, {});
   const std::string train_source = source_name(all);
 
-  data::ReadOptions aligned;
-  aligned.n_features = all.data.features();
-  aligned.drop_extra_features = true;
-  aligned.labels = all.data.labels;
   std::optional<LoadedData> validation, test;
-  if (sources.validation) validation = load_dataset(*sources.validation, aligned, "validation");
-  if (sources.test) test = load_dataset(*sources.test, aligned, "test");
+  if (sources.validation) {
+    validation = load_like_train(*sources.validation, all.data, "validation");
+  }
+  if (sources.test) test = load_like_train(*sources.test, all.data, "test");
 
   const double f_train = sources.fractions[0];
   const double f_validation = sources.fractions[1];
@@ -80,6 +98,10 @@ Parts load_parts(const PartSources& sources) {
 }
 
 Groups read_groups(const std::string& path, Index features) {
+  std::error_code folder_error;
+  if (std::filesystem::is_directory(path, folder_error)) {
+    throw std::runtime_error(path + ": is a folder, not a group file");
+  }
   std::ifstream in(path);
   if (!in) {
     throw std::runtime_error(path + ": cannot open the group file" +

@@ -35,6 +35,12 @@ struct PartSources {
   bool stratify = false;
 };
 
+/// Loads `source` (a file or registered name, by `role`) with `train`'s feature count (features
+/// beyond it are dropped) and label mapping; a label outside that mapping is a `data::ParseError`
+/// that says so in the command line's terms.
+LoadedData load_like_train(const std::string& source, const data::Dataset& train,
+                           const std::string& role);
+
 /// Loads TRAIN, then the validation and test files (read with TRAIN's feature count and label
 /// mapping; features beyond it are dropped), and splits off TRAIN what is missing: both → the
 /// three fractions; only the test part → train gets train + validation fractions; only the

@@ -1,8 +1,10 @@
 #include "shine/model/logistic_model.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
@@ -193,11 +195,21 @@ std::string to_json(const LogisticModel& model) {
 }
 
 LogisticModel from_json(std::string_view text, const std::string& source) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    throw ModelError(source, "the model file is empty: expected a JSON model written by shine");
+  }
   json document;
   try {
     document = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    throw ModelError(source, std::string("not a JSON model file: ") + e.what());
+  } catch (const json::exception& e) {
+    // Parse errors, and numbers beyond the double range (out_of_range.406). The library's tag
+    // "[json.exception.parse_error.101] " means nothing to a reader: keep what follows it.
+    std::string problem = e.what();
+    if (const auto tag = problem.find("] ");
+        problem.rfind("[json.exception.", 0) == 0 && tag != std::string::npos) {
+      problem.erase(0, tag + 2);
+    }
+    throw ModelError(source, "not a JSON model file: " + problem);
   }
   if (!document.is_object()) throw ModelError(source, "not a JSON object");
   const json& format = member(document, "format", source);
@@ -207,7 +219,7 @@ LogisticModel from_json(std::string_view text, const std::string& source) {
   }
   const json& version = member(document, "version", source);
   if (!version.is_number_integer()) throw ModelError(source, "version must be an integer");
-  if (version.get<int>() > kVersion || version.get<int>() < 1) {
+  if (version.get<std::int64_t>() > kVersion || version.get<std::int64_t>() < 1) {
     throw ModelError(source, "model format version " + version.dump() +
                                  " is not supported (this shine reads version " +
                                  std::to_string(kVersion) + "); use a newer shine");
@@ -255,7 +267,13 @@ LogisticModel from_json(std::string_view text, const std::string& source) {
       if (!group.is_number_integer()) {
         throw ModelError(source, "group_of must be an array of integers");
       }
-      model.group_of.push_back(group.get<std::int32_t>());
+      const auto value = group.get<std::int64_t>();
+      if (value < 0 || value > std::numeric_limits<std::int32_t>::max()) {
+        throw ModelError(source, "group_of[" + std::to_string(model.group_of.size()) +
+                                     "] = " + group.dump() + ": must be in [0, " +
+                                     std::to_string(model.lambda.size()) + ")");
+      }
+      model.group_of.push_back(static_cast<std::int32_t>(value));
     }
   }
 
@@ -283,6 +301,10 @@ void save_json(const LogisticModel& model, const std::filesystem::path& path) {
 }
 
 LogisticModel load_json(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw std::runtime_error(path.string() + ": is a folder, not a model file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw std::runtime_error(path.string() + ": cannot open the model file" +

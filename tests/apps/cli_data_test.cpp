@@ -1,58 +1,17 @@
 // The `shine` command line, driven in-process: exit codes, messages and files it writes.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
-#include <vector>
 
-#include "cli.hpp"
+#include "cli_support.hpp"
 #include "shine/data/libsvm_io.hpp"
-#include "support/paths.hpp"
 
 namespace shine::cli {
 namespace {
 
-namespace fs = std::filesystem;
+using namespace test_support;
 
-struct Outcome {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Outcome shine(std::vector<std::string> args) {
-  args.insert(args.begin(), "shine");
-  std::vector<const char*> argv;
-  for (const auto& a : args)
-    argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int code = run(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {code, out.str(), err.str()};
-}
-
-std::string shipped() {
-  return (test::source_dir() / "datasets/spamassassin/spamassassin.uni.svm.xz").string();
-}
-
-class CliData : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("shine_cli_test_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path write(const std::string& name, const std::string& content) {
-    const fs::path path = dir_ / name;
-    std::ofstream(path) << content;
-    return path;
-  }
-  fs::path dir_;
-};
+class CliData : public CliTest {};
 
 TEST_F(CliData, UsageHelpAndVersion) {
   auto r = shine({});

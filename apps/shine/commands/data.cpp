@@ -1,5 +1,7 @@
 // `shine data`: inspect, convert and split LIBSVM datasets.
 #include <boost/program_options.hpp>
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <ostream>
@@ -39,6 +41,38 @@ data::ReadOptions read_options(const po::variables_map& vm) {
     options.n_features = features;
   }
   return options;
+}
+
+// Loads `source` with the --features count of `vm`. The reader words an entry beyond a forced
+// feature count in terms of its ReadOptions; here it is said in terms of the option.
+LoadedData load_with_features(const std::string& source, const po::variables_map& vm) {
+  const data::ReadOptions options = read_options(vm);
+  try {
+    return load_dataset(source, options);
+  } catch (const data::ParseError& e) {
+    const std::string& problem = e.problem();
+    const auto beyond = problem.find(" is beyond the forced feature count");
+    if (options.n_features == 0 || problem.rfind("index ", 0) != 0 || beyond == std::string::npos) {
+      throw;
+    }
+    throw data::ParseError(e.file(), e.line(), e.column(),
+                           problem.substr(0, beyond) + " is beyond --features " +
+                               std::to_string(options.n_features) +
+                               ": give a larger --features, or leave it out to use the largest "
+                               "index in the file");
+  }
+}
+
+// --seed as a whole number >= 0 (Boost.Program_options reads "-1" as 2^64 - 1).
+std::uint64_t seed_option(const po::variables_map& vm) {
+  const std::string text = vm["seed"].as<std::string>();
+  std::uint64_t seed = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    throw UsageError("--seed must be a whole number from 0 to 18446744073709551615, got '" + text +
+                     "'");
+  }
+  return seed;
 }
 
 void add_features_option(po::options_description& options) {
@@ -98,7 +132,7 @@ int info(const Arguments& args, std::ostream& out) {
   add_features_option(options);
   po::variables_map vm;
   if (!parse_options(args, options, {"source"}, vm, out, kDataUsage)) return 0;
-  const LoadedData loaded = load_dataset(vm["source"].as<std::string>(), read_options(vm));
+  const LoadedData loaded = load_with_features(vm["source"].as<std::string>(), vm);
   describe(loaded, out);
   return check_against_registry(loaded, out) ? 0 : 3;
 }
@@ -109,7 +143,8 @@ int convert(const Arguments& args, std::ostream& out) {
   options.add_options()("pm1-labels", "write labels as -1/+1 instead of the original values");
   po::variables_map vm;
   if (!parse_options(args, options, {"input", "output"}, vm, out, kDataUsage)) return 0;
-  const LoadedData loaded = load_dataset(vm["input"].as<std::string>(), read_options(vm));
+  check_output_path(vm["output"].as<std::string>(), "OUTPUT");
+  const LoadedData loaded = load_with_features(vm["input"].as<std::string>(), vm);
   data::WriteOptions write;
   write.original_labels = vm.count("pm1-labels") == 0U;
   const fs::path output = vm["output"].as<std::string>();
@@ -125,7 +160,7 @@ int split(const Arguments& args, std::ostream& out) {
   add_features_option(options);
   options.add_options()("out", po::value<std::string>(), "output folder (created if needed)")(
       "split", po::value<std::string>()->default_value("0.9,0.05,0.05"),
-      "train,validation,test fractions")("seed", po::value<unsigned long long>()->default_value(0),
+      "train,validation,test fractions")("seed", po::value<std::string>()->default_value("0"),
                                          "seed of the permutation")(
       "stratify", "keep the class balance in every part")(
       "format", po::value<std::string>()->default_value("svm"),
@@ -142,17 +177,32 @@ int split(const Arguments& args, std::ostream& out) {
   split_options.train = fractions[0];
   split_options.validation = fractions[1];
   split_options.test = fractions[2];
-  split_options.seed = vm["seed"].as<unsigned long long>();
+  split_options.seed = seed_option(vm);
   split_options.stratify = vm.count("stratify") != 0U;
   try {
     split_options.validate();
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--split: ") + e.what());
   }
-  const LoadedData loaded = load_dataset(vm["input"].as<std::string>(), read_options(vm));
-  const data::Split parts = data::split_dataset(loaded.data, split_options);
   const fs::path dir = vm["out"].as<std::string>();
-  fs::create_directories(dir);
+  {
+    // Checked before any data is read; created only once the split has succeeded.
+    std::error_code ec;
+    if (dir.empty()) throw UsageError("--out needs a folder name");
+    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+      throw UsageError("--out " + dir.string() + ": not a folder; give a folder name");
+    }
+  }
+  const LoadedData loaded = load_with_features(vm["input"].as<std::string>(), vm);
+  const data::Split parts = data::split_dataset(loaded.data, split_options);
+  {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+      throw std::runtime_error("--out " + dir.string() +
+                               ": cannot create the folder: " + ec.message());
+    }
+  }
   std::string stem = loaded.path.filename().string();
   stem = stem.substr(0, stem.find('.'));
   const std::pair<const char*, const data::Dataset*> named[] = {

@@ -12,6 +12,7 @@
 #include "shine/inner/lbfgs_solver.hpp"
 #include "shine/model/logistic_model.hpp"
 #include "shine/objective/inner_objective.hpp"
+#include "tuning.hpp"
 
 namespace shine::cli {
 namespace {
@@ -102,11 +103,8 @@ int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   const LoadedData train = load_dataset(vm["TRAIN"].as<std::string>(), {});
   std::optional<LoadedData> test;
   if (vm.count("test") != 0U) {
-    data::ReadOptions aligned;  // the test file in the training file's feature space and labels
-    aligned.n_features = train.data.features();
-    aligned.drop_extra_features = true;
-    aligned.labels = train.data.labels;
-    test = load_dataset(vm["test"].as<std::string>(), aligned, "test");
+    // The test file in the training file's feature space and labels.
+    test = load_like_train(vm["test"].as<std::string>(), train.data, "test");
   }
   const objective::InnerObjective objective(train.data, theta, objective_options);
 
@@ -123,7 +121,8 @@ int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
 
   if (solved.summary.termination == Termination::NumericalError || !solved.w.allFinite()) {
     err << "shine: the solve failed: " << solved.summary.message
-        << "; no model was written (try a larger --lambda)\n";
+        << "; no model was written (try a larger --lambda, and check the data for huge "
+           "values)\n";
     return kNoResult;
   }
   model::LogisticModel model = model::LogisticModel::from_solution(
