@@ -81,7 +81,13 @@ std::string command_line(const char* command, const Arguments& args) {
 LoadedData load_dataset(const std::string& source, const data::ReadOptions& options,
                         const std::string& role) {
   LoadedData loaded;
-  if (std::filesystem::exists(source)) {
+  // A folder of the same name as a registered dataset (say, an output folder `20news`) does not
+  // hide the registry entry.
+  std::error_code ec;
+  const bool is_folder = std::filesystem::is_directory(source, ec);
+  if (std::filesystem::exists(source, ec) &&
+      !(is_folder && data::Registry::load_default().find(source) != nullptr)) {
+    if (is_folder) throw std::runtime_error("'" + source + "' is a folder, not a LIBSVM file");
     loaded.path = source;
   } else {
     const data::Registry registry = data::Registry::load_default();
