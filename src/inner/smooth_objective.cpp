@@ -1,11 +1,22 @@
 #include "shine/inner/smooth_objective.hpp"
 
+#include <cmath>
 #include <string>
 #include <utility>
 
 #include "shine/core/check.hpp"
 
 namespace shine::inner {
+namespace {
+
+// ‖g‖₂, rescaled when Σ g_j² would underflow (entries below ~1e-154) or overflow (above ~1e154)
+// although g is finite.
+double safe_norm(const Vector& g) {
+  const double norm2 = g.squaredNorm();
+  return (norm2 > 1e-200 && norm2 < 1e200) ? std::sqrt(norm2) : g.stableNorm();
+}
+
+}  // namespace
 
 bool SmoothObjective::hessian_vector(const Vector& /*v*/, Vector& /*out*/) {
   return false;
@@ -107,7 +118,7 @@ void CallableObjective::set_point(const Vector& w) {
   w_ = w;
   gradient_.resize(dim_);
   value_ = function_(w_, gradient_);
-  gradient_norm_ = gradient_.norm();
+  gradient_norm_ = safe_norm(gradient_);
   direction_ = nullptr;
   probe_valid_ = false;
   counts_.function_evaluations += 1;
@@ -151,7 +162,7 @@ void CallableObjective::move(double alpha, Vector* step, Vector* gradient_change
   }
   if (step != nullptr) *step = alpha * (*direction_);
   if (gradient_change != nullptr) *gradient_change = gradient_ - *gradient_change;
-  gradient_norm_ = gradient_.norm();
+  gradient_norm_ = safe_norm(gradient_);
   direction_ = nullptr;
   probe_valid_ = false;
 }

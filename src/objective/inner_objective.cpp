@@ -141,7 +141,10 @@ double InnerObjective::gradient_pass(LogisticState& state, double residual_sum, 
     g[b] = residual_sum;
     norm2 += residual_sum * residual_sum;
   }
-  state.gradient_norm = std::sqrt(norm2);
+  // Σ g_j² loses gradients below ~1e-154 (their squares underflow) and overflows for entries
+  // above ~1e154 while the gradient itself is finite: outside a safe range, rescale.
+  state.gradient_norm =
+      (norm2 > 1e-200 && norm2 < 1e200) ? std::sqrt(norm2) : state.gradient.stableNorm();
   return sums[1];
 }
 
