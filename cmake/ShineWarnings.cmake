@@ -8,7 +8,13 @@ function(shine_set_warnings target)
 endfunction()
 
 function(shine_set_sanitizers target)
-  if(SHINE_SANITIZE)
+  if(SHINE_BUILD_FUZZERS)
+    # Coverage instrumentation for libFuzzer and the sanitizers on every target; the fuzzers
+    # themselves link with -fsanitize=fuzzer (tests/fuzz/CMakeLists.txt).
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+                                             -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  elseif(SHINE_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=undefined)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)

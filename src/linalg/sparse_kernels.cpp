@@ -29,8 +29,8 @@ Index matrix_cost(const SparseMatrix& A) {
 }
 
 // First row r such that the work of rows [0, r) reaches `target`: a binary search over the
-// increasing sequence row_ptr[r] + kRowCost·r.
-Index split_row(const SparseMatrix& A, Index target) {
+// increasing sequence row_ptr[r] + kRowCost·r. Unused without OpenMP.
+[[maybe_unused]] Index split_row(const SparseMatrix& A, Index target) {
   const StorageIndex* row_ptr = A.outerIndexPtr();
   Index lo = 0;
   Index hi = A.rows();
