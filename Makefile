@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SHINE := $(BUILD_DIR)/bin/shine
 DEMO_DATA := datasets/spamassassin/spamassassin.uni.svm.xz
 
-.PHONY: all deps configure build demo test test-sanitize bench docs format clean
+.PHONY: all deps configure build demo test test-sanitize fuzz bench docs format clean
 
 all: build
 
@@ -34,6 +34,36 @@ test-sanitize: deps
 	cmake --build $(SANITIZE_DIR) --parallel $(JOBS)
 	cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure --parallel $(JOBS)
+
+# libFuzzer targets (tests/fuzz/), built with clang in their own folder and run one after the
+# other for FUZZ_SECONDS each on a copy of the seed corpus (build-fuzz/corpus/, kept between runs).
+# Fails when a fuzzer finds a crash, a leak or a hang (input saved in build-fuzz/artifacts/).
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZERS := libsvm_reader cli_options
+fuzz:
+	@scripts/install-deps.sh clang libclang-rt-14-dev
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSHINE_BUILD_FUZZERS=ON -DSHINE_USE_OPENMP=OFF -DSHINE_BUILD_TESTS=OFF \
+	  -DSHINE_BUILD_BENCH=OFF -DSHINE_BUILD_EXAMPLES=OFF
+	cmake --build $(FUZZ_DIR) --parallel $(JOBS) --target $(addsuffix _fuzzer,$(FUZZERS))
+	@status=0; \
+	for f in $(FUZZERS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$f $(FUZZ_DIR)/artifacts; \
+	  cp tests/fuzz/corpus/$$f/* $(FUZZ_DIR)/corpus/$$f/; \
+	  echo "fuzz: $$f for $(FUZZ_SECONDS) s (log: $(FUZZ_DIR)/$$f.log)"; \
+	  $(FUZZ_DIR)/fuzz/$${f}_fuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=2048 -dict=tests/fuzz/$$f.dict -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_DIR)/artifacts/$$f- $(FUZZ_DIR)/corpus/$$f \
+	    >$(FUZZ_DIR)/$$f.log 2>&1; \
+	  rc=$$?; \
+	  grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec' \
+	    $(FUZZ_DIR)/$$f.log | sed 's/^/  /'; \
+	  if [ $$rc -ne 0 ]; then \
+	    echo "fuzz: $$f FAILED (exit $$rc):"; tail -n 40 $(FUZZ_DIR)/$$f.log; status=1; \
+	  fi; \
+	done; \
+	exit $$status
 
 bench: build
 	scripts/bench.sh $(BUILD_DIR)
