@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SHINE := $(BUILD_DIR)/bin/shine
 DEMO_DATA := datasets/spamassassin/spamassassin.uni.svm.xz
 
-.PHONY: all deps configure build demo test test-sanitize fuzz bench docs format clean
+.PHONY: all deps configure build demo test test-sanitize test-tsan fuzz bench docs format clean
 
 all: build
 
@@ -34,6 +34,31 @@ test-sanitize: deps
 	cmake --build $(SANITIZE_DIR) --parallel $(JOBS)
 	cd $(SANITIZE_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure --parallel $(JOBS)
+
+# The tests that run the OpenMP kernels, under ThreadSanitizer with TSAN_THREADS threads, in their
+# own build folder. clang with LLVM's libomp and its Archer tool, which tells ThreadSanitizer about
+# OpenMP's barriers (GCC's libgomp is not instrumented and would give false reports); the runtime
+# itself is not instrumented either, hence ignore_noninstrumented_modules. Fails on any report.
+TSAN_DIR ?= build-tsan
+TSAN_THREADS ?= 4
+TSAN_MODULES := linalg objective inner hypergrad outer model api
+TSAN_ARCHER := /usr/lib/llvm-14/lib/libarcher.so
+TSAN_ENV := OMP_TOOL_LIBRARIES=$(TSAN_ARCHER) \
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1
+empty :=
+space := $(empty) $(empty)
+test-tsan:
+	@scripts/install-deps.sh clang libomp-14-dev libclang-rt-14-dev
+	CC=clang CXX=clang++ cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSHINE_TSAN=ON -DSHINE_TEST_OMP_NUM_THREADS=$(TSAN_THREADS) -DSHINE_BUILD_APPS=OFF \
+	  -DSHINE_BUILD_BENCH=OFF -DSHINE_BUILD_EXAMPLES=OFF
+	cmake --build $(TSAN_DIR) --parallel $(JOBS) --target $(TSAN_MODULES:%=shine_%_tests)
+	@$(TSAN_ENV) ARCHER_OPTIONS=verbose=1 OMP_NUM_THREADS=$(TSAN_THREADS) \
+	  $(TSAN_DIR)/tests/shine_linalg_tests --gtest_brief=1 \
+	  --gtest_filter=SparseKernels.ResultsAreIdenticalForOneTwoAndFourThreads 2>&1 \
+	  | grep -q 'Archer detected' || { echo "test-tsan: Archer ($(TSAN_ARCHER)) did not load"; exit 1; }
+	cd $(TSAN_DIR) && $(TSAN_ENV) ctest --output-on-failure --parallel $(JOBS) \
+	  -L '^($(subst $(space),|,$(TSAN_MODULES)))$$'
 
 # libFuzzer targets (tests/fuzz/), built with clang in their own folder and run one after the
 # other for FUZZ_SECONDS each on a copy of the seed corpus (build-fuzz/corpus/, kept between runs).

@@ -18,6 +18,10 @@ function(shine_set_sanitizers target)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=undefined)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  elseif(SHINE_TSAN)
+    # -O1 keeps the reports' stacks readable at a moderate slowdown.
+    target_compile_options(${target} PRIVATE -fsanitize=thread -g -O1)
+    target_link_options(${target} PRIVATE -fsanitize=thread)
   endif()
 endfunction()
 
