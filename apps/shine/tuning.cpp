@@ -68,7 +68,8 @@ Parts load_parts(const PartSources& sources) {
   if (validation && test) {
     parts.train = std::move(all.data);
   } else {
-    data::Split pieces = data::split_dataset(all.data, split);
+    // Consumes the loaded data: the source and its parts are never all in memory at once.
+    data::Split pieces = data::split_dataset(std::move(all.data), split);
     parts.train = std::move(pieces.train);
     parts.validation = std::move(pieces.validation);
     parts.test = std::move(pieces.test);

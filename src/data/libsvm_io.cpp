@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <exception>
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "shine/core/check.hpp"
+#include "shine/data/memory.hpp"
 
 // GCC 12 reports a false -Wrestrict inside the inlined gzip_compressor code of Boost 1.74 (an
 // impossible memcpy size on a branch that cannot be taken); silence it for this header only.
@@ -60,6 +62,9 @@ constexpr std::size_t kChunkEntries = std::size_t{1} << 18;
 constexpr std::streamsize kFilterBufferBytes = std::streamsize{1} << 16;
 // Longest excerpt of the input quoted in an error message.
 constexpr std::size_t kMaxQuoted = 40;
+// The memory check runs each time rows + non-zeros grow by this much (a few MiB of data): often
+// enough to stop long before the memory runs out, rarely enough to cost nothing.
+constexpr std::size_t kMemoryCheckEvery = std::size_t{1} << 18;
 
 constexpr Index kMaxStorageIndex = std::numeric_limits<StorageIndex>::max();
 
@@ -82,6 +87,39 @@ std::string format_number(double value) {
   std::array<char, 32> buffer{};
   const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
   return std::string(buffer.data(), result.ptr);
+}
+
+// Bytes in words: "512 bytes", "3.4 MiB", "1.2 GiB".
+std::string format_bytes(std::uint64_t bytes) {
+  if (bytes < 1024) return std::to_string(bytes) + " bytes";
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+  double value = static_cast<double>(bytes) / 1024.0;
+  std::size_t unit = 0;
+  while (value >= 1024.0 && unit + 1 < std::size(units)) {
+    value /= 1024.0;
+    ++unit;
+  }
+  std::array<char, 32> buffer{};
+  std::snprintf(buffer.data(), buffer.size(), "%.1f %s", value, units[unit]);
+  return buffer.data();
+}
+
+// 1234567 -> "1,234,567".
+std::string with_commas(std::uint64_t value) {
+  const std::string digits = std::to_string(value);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+// Bytes of a Dataset with these counts (Dataset::memory_bytes): X and its stored transpose, 12
+// bytes per non-zero each, their row pointers and the labels.
+std::uint64_t dataset_bytes(std::uint64_t rows, std::uint64_t nnz, std::uint64_t cols) {
+  constexpr std::uint64_t entry = sizeof(double) + sizeof(StorageIndex);
+  return 2 * nnz * entry + (rows + 1 + cols + 1) * sizeof(StorageIndex) + rows * sizeof(double);
 }
 
 std::string format_position(const std::string& file, std::int64_t line, std::int64_t column,
@@ -327,6 +365,41 @@ std::string describe_decompression_error(const std::exception_ptr& error) {
   }
 }
 
+// The reader's working memory besides the data: its text block, the blocks decoded ahead, one
+// chunk of entries being filled and the decompressor's state (xz's default window is 8 MiB).
+constexpr std::uint64_t kReaderWorkingBytes = std::uint64_t{16} << 20;
+// Address space needed beyond resident memory, against RLIMIT_AS only: the decompressing thread's
+// 8 MiB stack and what malloc maps beyond what it hands out. (The thread's own glibc arena would
+// reserve 64 to 128 MiB more, but glibc falls back to the main arena when the address space is
+// short.) Measured on a 208.6 MiB dataset: loads need 17 + 240 to 247 MiB of address space.
+constexpr std::uint64_t kHelperArenaBytes = std::uint64_t{32} << 20;
+
+std::uint64_t minus(std::uint64_t a, std::uint64_t b) {
+  return a > b ? a - b : 0;
+}
+
+// The limit for ReadOptions::memory_limit_bytes = 0: the memory available, less the reader's own
+// working memory, and the limit's origin in words for the message. No limit known: none.
+std::pair<std::uint64_t, std::string> automatic_memory_limit(const AvailableMemory& available,
+                                                             bool helper_thread) {
+  std::uint64_t least = std::numeric_limits<std::uint64_t>::max();
+  std::string from;
+  const auto consider = [&](const std::optional<std::uint64_t>& bytes, std::uint64_t less,
+                            const char* name) {
+    if (bytes && minus(*bytes, less) < least) {
+      least = minus(*bytes, less);
+      from = name;
+    }
+  };
+  consider(available.system, 0, "MemAvailable in /proc/meminfo");
+  consider(available.cgroup, 0, "the cgroup memory limit");
+  consider(available.address_space, helper_thread ? kHelperArenaBytes : 0, "RLIMIT_AS (ulimit -v)");
+  if (from.empty()) return {least, "no known limit"};
+  return {minus(least, kReaderWorkingBytes), from + ", less " +
+                                                 std::to_string(kReaderWorkingBytes >> 20) +
+                                                 " MiB for the reader's buffers"};
+}
+
 // ---------------------------------------------------------------------------------------------
 // Entry storage: fixed-size chunks, drained into the final CSR arrays chunk by chunk.
 
@@ -402,6 +475,16 @@ class Parser {
     }
   }
 
+  // Stops the read once the dataset would need more than `bytes` (the largest value: never);
+  // `source` says where the limit comes from, for the message.
+  void set_memory_limit(std::uint64_t bytes, std::string source) {
+    memory_limit_ = bytes;
+    memory_limit_source_ = std::move(source);
+    next_memory_check_ = bytes == std::numeric_limits<std::uint64_t>::max()
+                             ? std::numeric_limits<std::size_t>::max()
+                             : kMemoryCheckEvery;
+  }
+
   // Parses [begin, end), whose first byte is byte `offset` of the text. Returns the first byte
   // not consumed: `end`, or the start of a token cut by `end` (only when !eof).
   const char* parse(const char* begin, const char* end, std::uint64_t offset, bool eof);
@@ -449,6 +532,10 @@ class Parser {
     cut_ = true;
     return token;
   }
+
+  // The memory the dataset would take is above the limit: throws MemoryLimitError. Called every
+  // kMemoryCheckEvery rows + non-zeros (`whole` false) and before building (`whole` true).
+  void check_memory(bool whole, Index cols);
 
   const char* end_line(const char* newline);
   const char* parse_label(const char* p);
@@ -499,6 +586,11 @@ class Parser {
   std::vector<StorageIndex> row_end_;
   Index max_index_ = 0;
   std::int64_t dropped_ = 0;
+
+  // Memory check.
+  std::uint64_t memory_limit_ = std::numeric_limits<std::uint64_t>::max();
+  std::string memory_limit_source_;
+  std::size_t next_memory_check_ = std::numeric_limits<std::size_t>::max();
 };
 
 const char* Parser::parse(const char* begin, const char* end, std::uint64_t offset, bool eof) {
@@ -796,6 +888,32 @@ void Parser::finish_row() {
   row_value_.clear();
   row_column_.clear();
   row_open_ = false;
+  if (store_.size() + labels_.size() >= next_memory_check_) [[unlikely]] {
+    check_memory(false, options_.n_features > 0 ? options_.n_features : max_index_);
+  }
+}
+
+void Parser::check_memory(bool whole, Index cols) {
+  const auto rows = static_cast<std::uint64_t>(labels_.size());
+  const auto nnz = static_cast<std::uint64_t>(store_.size());
+  const std::uint64_t needed = dataset_bytes(rows, nnz, static_cast<std::uint64_t>(cols));
+  if (needed <= memory_limit_) {
+    next_memory_check_ = store_.size() + labels_.size() + kMemoryCheckEvery;
+    return;
+  }
+  std::string what = source_ + ": not enough memory to load this file: ";
+  if (whole) {
+    what += "its " + with_commas(rows) + " rows, " + with_commas(static_cast<std::uint64_t>(cols)) +
+            " features and " + with_commas(nnz) + " non-zeros need " + format_bytes(needed);
+  } else {
+    what += "the first " + with_commas(rows) + " rows (" + with_commas(nnz) +
+            " non-zeros, up to line " + std::to_string(line_) + ") already need " +
+            format_bytes(needed);
+  }
+  what += " with the transpose shine stores, and " + format_bytes(memory_limit_) +
+          " is available (" + memory_limit_source_ +
+          "); use a smaller file (fewer rows: cut it by lines), or a machine with more memory";
+  throw MemoryLimitError(source_, line_, needed, memory_limit_, what);
 }
 
 void Parser::finish(std::uint64_t total_bytes) {
@@ -826,6 +944,7 @@ Dataset Parser::build(std::string name, ReadReport* report, Compression compress
   const auto rows = static_cast<Index>(labels_.size());
   const Index cols = options_.n_features > 0 ? options_.n_features : max_index_;
   const auto nnz = static_cast<Index>(store_.size());
+  check_memory(true, cols);
 
   Vector y(rows);
   for (Index i = 0; i < rows; ++i) {
@@ -873,18 +992,25 @@ Dataset read_stream(std::istream& input, const std::string& source, const std::s
                      "re-compress it with xz, bzip2 or gzip");
   }
   const Compression compression = detect_compression(head, head_size);
+  const bool helper_thread = compression != Compression::None && options.decompress_in_background;
+  // Read before the reader's thread starts: the address space it reserves is allowed for apart.
+  const std::pair<std::uint64_t, std::string> memory_limit =
+      options.memory_limit_bytes > 0
+          ? std::pair{options.memory_limit_bytes, std::string("ReadOptions::memory_limit_bytes")}
+          : automatic_memory_limit(available_memory(), helper_thread);
   PrefixedSource raw(&input, head, head_size);
   std::unique_ptr<ByteReader> reader;
   if (compression == Compression::None) {
     reader = std::make_unique<PlainReader>(raw);
   } else {
     reader = std::make_unique<DecompressingReader>(compression, raw);
-    if (options.decompress_in_background) {
+    if (helper_thread) {
       reader = std::make_unique<PrefetchingReader>(std::move(reader));
     }
   }
 
   Parser parser(source, options);
+  parser.set_memory_limit(memory_limit.first, memory_limit.second);
   std::vector<char> buffer(kMaxTokenBytes + kBlockBytes);
   std::size_t carry = 0;            // bytes of a cut token kept at the front of the buffer
   std::uint64_t buffer_offset = 0;  // text offset of buffer[0]
@@ -1000,6 +1126,14 @@ ParseError::ParseError(std::string file, std::int64_t line, std::int64_t column,
       line_(line),
       column_(column),
       problem_(problem) {}
+
+MemoryLimitError::MemoryLimitError(std::string file, std::int64_t line, std::uint64_t needed_bytes,
+                                   std::uint64_t available_bytes, const std::string& message)
+    : std::runtime_error(message),
+      file_(std::move(file)),
+      line_(line),
+      needed_(needed_bytes),
+      available_(available_bytes) {}
 
 void ReadOptions::validate() const {
   require(n_features >= 0 && n_features <= kMaxStorageIndex, "ReadOptions::n_features", n_features,

@@ -3,24 +3,23 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "shine/core/check.hpp"
 #include "shine/core/random.hpp"
 
 namespace shine::data {
+namespace {
 
-void SplitOptions::validate() const {
-  require(train > 0.0 && train <= 1.0, "SplitOptions::train", train, "must be in (0, 1]");
-  require(validation >= 0.0 && validation < 1.0, "SplitOptions::validation", validation,
-          "must be in [0, 1)");
-  require(test >= 0.0 && test < 1.0, "SplitOptions::test", test, "must be in [0, 1)");
-  const double sum = train + validation + test;
-  require(std::abs(sum - 1.0) <= 1e-9, "SplitOptions::train + validation + test", sum,
-          "the three fractions must sum to 1");
-}
+// The rows of each part, in their original order.
+struct SplitRows {
+  std::vector<Index> train, validation, test;
+};
 
-Dataset select_rows(const Dataset& data, std::span<const Index> rows, std::string name) {
+// X and y of the given rows of `data` (no transpose).
+std::pair<SparseMatrix, Vector> gather_rows(const Dataset& data, std::span<const Index> rows) {
   const StorageIndex* row_ptr = data.X.outerIndexPtr();
   Index nnz = 0;
   for (const Index r : rows) {
@@ -30,9 +29,12 @@ Dataset select_rows(const Dataset& data, std::span<const Index> rows, std::strin
     }
     nnz += row_ptr[r + 1] - row_ptr[r];
   }
-  SparseMatrix X(static_cast<Index>(rows.size()), data.features());
+  std::pair<SparseMatrix, Vector> out;
+  SparseMatrix& X = out.first;
+  Vector& y = out.second;
+  X.resize(static_cast<Index>(rows.size()), data.features());
   X.resizeNonZeros(nnz);
-  Vector y(static_cast<Index>(rows.size()));
+  y.resize(static_cast<Index>(rows.size()));
   StorageIndex* out_ptr = X.outerIndexPtr();
   StorageIndex* out_col = X.innerIndexPtr();
   double* out_val = X.valuePtr();
@@ -50,10 +52,10 @@ Dataset select_rows(const Dataset& data, std::span<const Index> rows, std::strin
     out_ptr[i + 1] = position;
     y[static_cast<Index>(i)] = data.y[r];
   }
-  return make_dataset(std::move(X), std::move(y), std::move(name), data.labels);
+  return out;
 }
 
-Split split_dataset(const Dataset& data, const SplitOptions& options) {
+SplitRows plan_split(const Dataset& data, const SplitOptions& options) {
   options.validate();
   Random rng(options.seed);
 
@@ -69,7 +71,10 @@ Split split_dataset(const Dataset& data, const SplitOptions& options) {
       groups[0][static_cast<std::size_t>(i)] = i;
   }
 
-  std::vector<Index> train_rows, validation_rows, test_rows;
+  SplitRows split;
+  std::vector<Index>& train_rows = split.train;
+  std::vector<Index>& validation_rows = split.validation;
+  std::vector<Index>& test_rows = split.test;
   for (auto& group : groups) {
     rng.shuffle(group.begin(), group.end());
     const auto n = static_cast<double>(group.size());
@@ -98,10 +103,54 @@ Split split_dataset(const Dataset& data, const SplitOptions& options) {
 
   for (auto* rows : {&train_rows, &validation_rows, &test_rows})
     std::sort(rows->begin(), rows->end());
+  return split;
+}
+
+}  // namespace
+
+void SplitOptions::validate() const {
+  require(train > 0.0 && train <= 1.0, "SplitOptions::train", train, "must be in (0, 1]");
+  require(validation >= 0.0 && validation < 1.0, "SplitOptions::validation", validation,
+          "must be in [0, 1)");
+  require(test >= 0.0 && test < 1.0, "SplitOptions::test", test, "must be in [0, 1)");
+  const double sum = train + validation + test;
+  require(std::abs(sum - 1.0) <= 1e-9, "SplitOptions::train + validation + test", sum,
+          "the three fractions must sum to 1");
+}
+
+Dataset select_rows(const Dataset& data, std::span<const Index> rows, std::string name) {
+  auto [X, y] = gather_rows(data, rows);
+  return make_dataset(std::move(X), std::move(y), std::move(name), data.labels);
+}
+
+Split split_dataset(const Dataset& data, const SplitOptions& options) {
+  const SplitRows rows = plan_split(data, options);
   Split split;
-  split.train = select_rows(data, train_rows, data.name + "[train]");
-  split.validation = select_rows(data, validation_rows, data.name + "[validation]");
-  split.test = select_rows(data, test_rows, data.name + "[test]");
+  split.train = select_rows(data, rows.train, data.name + "[train]");
+  split.validation = select_rows(data, rows.validation, data.name + "[validation]");
+  split.test = select_rows(data, rows.test, data.name + "[test]");
+  return split;
+}
+
+Split split_dataset(Dataset&& data, const SplitOptions& options) {
+  const SplitRows rows = plan_split(data, options);
+  // The parts' rows are copied out of X alone: the source's transpose goes first, its X once the
+  // parts hold their rows, and only then are the parts' transposes built, so the peak is the
+  // source's footprint plus row pointers, not source + parts.
+  SparseMatrix().swap(data.Xt);
+  auto train = gather_rows(data, rows.train);
+  auto validation = gather_rows(data, rows.validation);
+  auto test = gather_rows(data, rows.test);
+  SparseMatrix().swap(data.X);
+  const std::string name = std::move(data.name);
+  const LabelMap labels = data.labels;
+  data = Dataset();
+  Split split;
+  split.train =
+      make_dataset(std::move(train.first), std::move(train.second), name + "[train]", labels);
+  split.validation = make_dataset(std::move(validation.first), std::move(validation.second),
+                                  name + "[validation]", labels);
+  split.test = make_dataset(std::move(test.first), std::move(test.second), name + "[test]", labels);
   return split;
 }
 

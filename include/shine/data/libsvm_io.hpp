@@ -69,6 +69,30 @@ class ParseError : public std::runtime_error {
   std::string problem_;
 };
 
+/// The dataset being read would not fit in memory (see `ReadOptions::memory_limit_bytes`).
+/// `what()` names the file, the memory needed (at least) and available, and what to do.
+class MemoryLimitError : public std::runtime_error {
+ public:
+  /// `line`: the last line read (the whole file read: its last line).
+  MemoryLimitError(std::string file, std::int64_t line, std::uint64_t needed_bytes,
+                   std::uint64_t available_bytes, const std::string& message);
+
+  /// The file name as given to the reader.
+  [[nodiscard]] const std::string& file() const noexcept { return file_; }
+  /// The last line read when the reader stopped.
+  [[nodiscard]] std::int64_t line() const noexcept { return line_; }
+  /// Bytes the dataset needs at least (the part read so far, with its transpose).
+  [[nodiscard]] std::uint64_t needed_bytes() const noexcept { return needed_; }
+  /// Bytes available: the limit it was compared with.
+  [[nodiscard]] std::uint64_t available_bytes() const noexcept { return available_; }
+
+ private:
+  std::string file_;
+  std::int64_t line_;
+  std::uint64_t needed_;
+  std::uint64_t available_;
+};
+
 /// Compression of a stream, detected from its first bytes.
 enum class Compression { None, Xz, Bzip2, Gzip };
 
@@ -100,6 +124,18 @@ struct ReadOptions {
   /// Ignored when `n_features` > 0 (that count is then the limit). Valid range: 1 .. 2^31 − 1.
   Index max_features = Index{1} << 26;
 
+  /// Memory the loaded dataset may take, in bytes. The reader estimates the memory the dataset
+  /// needs as it grows (12 bytes per non-zero for X and as much for its stored transpose, 12 bytes
+  /// per row, 4 per feature) and stops with a `MemoryLimitError` as soon as that exceeds the
+  /// limit, instead of running the process out of memory. 0 (default): the memory available
+  /// when the read starts, the smallest of `MemAvailable` in /proc/meminfo, the cgroup limit
+  /// minus its usage and RLIMIT_AS minus the process's size (see `available_memory()`), less
+  /// 16 MiB for the reader's own buffers (and, against RLIMIT_AS, 32 MiB of address space for
+  /// the decompressing thread's stack and malloc's mappings); no check when none is known. Any
+  /// other value is the limit itself; the largest std::uint64_t turns the check off. The check runs
+  /// every 2^18 rows + non-zeros and once more before the matrices are built.
+  std::uint64_t memory_limit_bytes = 0;
+
   /// For a compressed input, decompress on a helper thread a few 1 MiB blocks ahead of the
   /// parser, so that decompression and parsing overlap on two cores (the result is the same).
   /// Default true; false reads everything on the calling thread.
@@ -120,8 +156,9 @@ struct ReadReport {
 
 /// Reads a LIBSVM file (plain, .xz, .bz2 or .gz, detected by content). Streams the file once and
 /// keeps only the CSR arrays (peak memory about 1x the final dataset, at most 2x). Throws
-/// `ParseError` for a malformed file, `std::runtime_error` naming the path when it cannot be
-/// opened or read, `std::invalid_argument` for bad options (before opening the file). `report`,
+/// `ParseError` for a malformed file, `MemoryLimitError` when the dataset would not fit in
+/// memory (`ReadOptions::memory_limit_bytes`), `std::runtime_error` naming the path when it cannot
+/// be opened or read, `std::invalid_argument` for bad options (before opening the file). `report`,
 /// when given, receives what the reader saw (only on success).
 Dataset read_libsvm(const std::filesystem::path& path, const ReadOptions& options = {},
                     ReadReport* report = nullptr);

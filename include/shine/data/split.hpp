@@ -49,6 +49,13 @@ struct Split {
 /// when a part with a positive fraction would be empty (too few rows).
 Split split_dataset(const Dataset& data, const SplitOptions& options = {});
 
+/// Same, consuming `data` (left empty) to keep the peak memory at about the source's own
+/// footprint: the parts are copied from X while the source's transpose is already freed, and
+/// their transposes are built once the source's X is freed. The copying overload above holds the
+/// source and all three parts at once (about twice the memory). When a part would be empty the
+/// `std::invalid_argument` is thrown before `data` is touched.
+Split split_dataset(Dataset&& data, const SplitOptions& options = {});
+
 /// The dataset made of the given rows of `data`, in the given order (indices may repeat). The
 /// feature count and label mapping are kept. Throws `std::out_of_range` for an index outside
 /// [0, rows).
