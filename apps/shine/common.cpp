@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -143,7 +144,31 @@ std::vector<double> parse_fractions(const std::string& text, const std::string& 
                      "such as 0.9,0.05,0.05; got '" +
                      text + "'");
   }
+  const char* names[] = {"train", "validation", "test"};
+  for (int i = 0; i < 3; ++i) {
+    const bool ok =
+        i == 0 ? values[0] > 0.0 && values[0] <= 1.0 : values[i] >= 0.0 && values[i] < 1.0;
+    if (!ok) {
+      throw UsageError(option + ": the " + names[i] + " fraction must be in " +
+                       (i == 0 ? "(0, 1]" : "[0, 1)") + ", got " + format("%g", values[i]));
+    }
+  }
+  const double sum = values[0] + values[1] + values[2];
+  if (std::abs(sum - 1.0) > 1e-9) {
+    throw UsageError(option + ": the fractions must sum to 1, got " +
+                     format("%g + %g + %g = %g", values[0], values[1], values[2], sum));
+  }
   return values;
+}
+
+std::uint64_t parse_seed(const std::string& text, const std::string& option) {
+  std::uint64_t seed = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    throw UsageError(option + " must be a whole number from 0 to 18446744073709551615, got '" +
+                     text + "'");
+  }
+  return seed;
 }
 
 std::string with_commas(long long value) {

@@ -3,6 +3,7 @@
 // loading by name or path, output paths, number formatting.
 
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <filesystem>
 #include <iosfwd>
 #include <stdexcept>
@@ -55,6 +56,10 @@ LoadedData load_dataset(const std::string& source, const data::ReadOptions& opti
 
 /// Parses "0.9,0.05,0.05" into three fractions; throws UsageError naming `option`.
 std::vector<double> parse_fractions(const std::string& text, const std::string& option);
+
+/// A seed option: a whole number in [0, 2^64 - 1] (Boost.Program_options would read "-1" as
+/// 2^64 - 1). Throws `UsageError` naming `option` otherwise.
+std::uint64_t parse_seed(const std::string& text, const std::string& option);
 
 /// 1234567 -> "1,234,567".
 std::string with_commas(long long value);

@@ -37,6 +37,7 @@
 #include "shine/objective/logistic_loss.hpp"
 #include "shine/objective/objective_options.hpp"
 #include "shine/objective/outer_objective.hpp"
+#include "shine/outer/checkpoint.hpp"
 #include "shine/outer/hoag_step.hpp"
 #include "shine/outer/tolerance_schedule.hpp"
 #include "shine/outer/tune_options.hpp"

@@ -1,5 +1,6 @@
 #include "shine/core/atomic_file.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -22,6 +23,15 @@ std::filesystem::path temporary_beside(const std::filesystem::path& path) {
   name.push_back('-');
   name.append(std::to_string(counter.fetch_add(1)));
   return path.parent_path() / name;
+}
+
+// Flushes a file's (or a folder's) data to the device, so that a rename is not recorded before
+// the content it names. Best effort: a file system that cannot sync is not an error.
+void sync_to_device(const std::filesystem::path& path, bool folder) {
+  const int fd = ::open(path.c_str(), folder ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  (void)::close(fd);
 }
 
 }  // namespace
@@ -59,6 +69,9 @@ void AtomicFile::commit() {
     std::filesystem::remove(temporary_, ignored);
     throw std::runtime_error(path_.string() + ": write failed (disk full or file system error)");
   }
+  // The content reaches the device before the rename: after a crash of the machine (not only of
+  // the process), the file is then still either the old one or the whole new one.
+  sync_to_device(temporary_, false);
   std::error_code ec;
   std::filesystem::rename(temporary_, path_, ec);
   if (ec) {
@@ -66,6 +79,8 @@ void AtomicFile::commit() {
     std::filesystem::remove(temporary_, ignored);
     throw std::runtime_error(path_.string() + ": cannot replace the file: " + ec.message());
   }
+  sync_to_device(path_.parent_path().empty() ? std::filesystem::path(".") : path_.parent_path(),
+                 true);
   committed_ = true;
 }
 

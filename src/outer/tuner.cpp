@@ -14,6 +14,7 @@
 #include "shine/objective/l2_regularizer.hpp"
 #include "shine/objective/logistic_loss.hpp"
 #include "shine/objective/outer_objective.hpp"
+#include "shine/outer/checkpoint.hpp"
 
 namespace shine::outer {
 namespace {
@@ -55,9 +56,79 @@ class Run {
         observers_(observers),
         k_(problem.hyperparameters()),
         inner_(*problem.train, make_regularizer(problem, options.initial_theta), options.objective),
-        outer_(*problem.validation, options.objective) {
+        outer_(*problem.validation, options.objective),
+        schedule_(options.effective_schedule()),
+        step_(options.step) {
     lbfgs_ = options.lbfgs;
     lbfgs_.memory = options.effective_memory();
+    theta_ = Vector::Constant(k_, options.initial_theta);
+    epsilon_ = schedule_.initial;
+    for (const Observer* observer : observers_)
+      wants_checkpoints_ = wants_checkpoints_ || observer->wants_checkpoints();
+    if (wants_checkpoints_) fingerprint_ = fingerprint(problem, options);
+  }
+
+  // Continues from `checkpoint` instead of starting afresh (before `run`).
+  void restore(const TuneCheckpoint& checkpoint) {
+    const Fingerprint expected = fingerprint(problem_, options_);
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      const std::string& key = expected[i].first;
+      const std::string& value = expected[i].second;
+      const auto found = std::find_if(checkpoint.fingerprint.begin(), checkpoint.fingerprint.end(),
+                                      [&key](const auto& entry) { return entry.first == key; });
+      const std::string saved =
+          found == checkpoint.fingerprint.end() ? std::string("(missing)") : found->second;
+      if (saved != value) {
+        throw std::invalid_argument("resume: the checkpoint was made with " + key + " = " + saved +
+                                    ", this run has " + key + " = " + value +
+                                    ": resume with the same data and options");
+      }
+    }
+    const Index dim = inner_.dim();
+    const auto check = [](bool ok, const std::string& what) {
+      if (!ok) throw std::invalid_argument("resume: inconsistent checkpoint: " + what);
+    };
+    check(checkpoint.w.size() == dim, "w has " + std::to_string(checkpoint.w.size()) +
+                                          " entries, the problem needs " + std::to_string(dim));
+    check(checkpoint.w.allFinite(), "w is not finite");
+    check(checkpoint.q.size() == 0 || checkpoint.q.size() == dim, "q has the wrong size");
+    check(checkpoint.memory_s.size() == checkpoint.memory_y.size(), "memory has unpaired vectors");
+    const TuneResult& saved = checkpoint.result;
+    check(!saved.has_result ||
+              (saved.best_iteration >= 0 && saved.best_iteration < checkpoint.evaluations() &&
+               saved.theta.size() == k_ && saved.w.size() == dim),
+          "the best result does not match the records");
+    if (is_hypergradient_method(options_.method)) {
+      check(checkpoint.theta.size() == k_, "theta has " + std::to_string(checkpoint.theta.size()) +
+                                               " entries, the problem has " + std::to_string(k_));
+      check(checkpoint.theta.allFinite() &&
+                checkpoint.theta.minCoeff() >= options_.step.lower_bound &&
+                checkpoint.theta.maxCoeff() <= options_.step.upper_bound,
+            "theta is not finite or outside the bounds");
+      check(std::isfinite(checkpoint.epsilon) && checkpoint.epsilon > 0.0,
+            "the tolerance is not positive");
+      theta_ = checkpoint.theta;
+      epsilon_ = checkpoint.epsilon;
+      initial_gradient_norm_ = checkpoint.initial_gradient_norm;
+      step_.restore(checkpoint.lipschitz, checkpoint.previous_loss);
+      have_q_ = checkpoint.q.size() == dim;
+      if (have_q_) q_previous_ = checkpoint.q;
+    }
+    if (options_.warm_memory && !checkpoint.memory_s.empty()) {
+      memory_ =
+          inner::LbfgsMemory(dim, lbfgs_.memory, lbfgs_.initial_hessian, lbfgs_.curvature_epsilon);
+      for (std::size_t i = 0; i < checkpoint.memory_s.size(); ++i) {
+        check(checkpoint.memory_s[i].size() == dim && checkpoint.memory_y[i].size() == dim,
+              "a memory pair has the wrong size");
+        memory_.add_pair(checkpoint.memory_s[i], checkpoint.memory_y[i]);
+      }
+    }
+    result_ = saved;
+    result_.termination = Termination::MaxIterations;
+    result_.message.clear();
+    w_ = checkpoint.w;
+    elapsed_offset_ = saved.elapsed_seconds;
+    resumed_ = true;
   }
 
   TuneResult run() {
@@ -71,10 +142,15 @@ class Run {
     info.hyperparameters = k_;
     info.threads = linalg::resolve_threads(options_.objective.num_threads);
     info.options = &options_;
+    info.resumed_evaluations = static_cast<int>(result_.records.size());
     for (Observer* observer : observers_)
       observer->on_begin(info);
-
-    w_ = initial_weights();
+    if (resumed_) {
+      for (Observer* observer : observers_)
+        observer->on_resume(result_.records);
+    } else {
+      w_ = initial_weights();
+    }
     if (is_hypergradient_method(options_.method)) {
       hypergradient_loop();
     } else {
@@ -125,7 +201,37 @@ class Run {
     stopped_ = true;
   }
 
-  double elapsed() const { return timer_.seconds() - excluded_seconds_; }
+  double elapsed() const { return elapsed_offset_ + timer_.seconds() - excluded_seconds_; }
+
+  // Passes the state after an evaluation to the observers that asked for it (outside the timed
+  // region).
+  void checkpoint() {
+    if (!wants_checkpoints_) return;
+    const Timer excluded;
+    TuneCheckpoint state;
+    state.fingerprint = fingerprint_;
+    state.result = result_;
+    state.result.elapsed_seconds = elapsed();
+    if (is_hypergradient_method(options_.method)) {
+      state.theta = theta_;
+      state.epsilon = epsilon_;
+      state.initial_gradient_norm = initial_gradient_norm_;
+      state.lipschitz = step_.lipschitz();
+      state.previous_loss = step_.previous_loss();
+      if (have_q_) state.q = q_previous_;
+    }
+    state.w = w_;
+    if (options_.warm_memory) {
+      for (int i = 0; i < memory_.size(); ++i) {
+        state.memory_s.push_back(memory_.s(i));
+        state.memory_y.push_back(memory_.y(i));
+      }
+    }
+    for (Observer* observer : observers_) {
+      if (observer->wants_checkpoints()) observer->on_checkpoint(state);
+    }
+    excluded_seconds_ += excluded.seconds();
+  }
 
   // An inner hook that abandons the solve on an interrupt, around the strategy's own hook.
   inner::IterationHook with_interrupt(inner::IterationHook hook) const {
@@ -201,29 +307,25 @@ class Run {
     hypergrad::HypergradOptions hg_options = options_.hypergrad;
     hg_options.method = to_hypergrad(options_.method);
     const std::unique_ptr<hypergrad::Strategy> strategy = hypergrad::make_strategy(hg_options);
-    const ToleranceSchedule schedule = options_.effective_schedule();
-    HoagStep step(options_.step);
+    const ToleranceSchedule& schedule = schedule_;
     const Vector theta0 = Vector::Constant(k_, options_.initial_theta);
-    Vector theta = theta0;
-    double epsilon = schedule.initial;
-    double initial_gradient_norm = 0.0;
-    Vector outer_gradient, q_previous;
-    bool have_q = false;
+    Vector outer_gradient;
 
-    for (int it = 0; it < options_.max_iterations; ++it) {
+    for (int it = static_cast<int>(result_.records.size()); it < options_.max_iterations; ++it) {
       if (should_stop()) return;
       const double iteration_start = elapsed();
-      inner_.set_theta(theta);
+      inner_.set_theta(theta_);
 
       // Inner tolerance ε_k·‖∇h(w₀, θ₀)‖·min_j exp(θ_j − θ₀_j). At the first iteration θ = θ₀ and
       // the solve starts at w₀, so the relative mode gives exactly that without an extra pass.
       inner::LbfgsOptions solver = lbfgs_;
       if (it == 0) {
         solver.tolerance_mode = inner::ToleranceMode::Relative;
-        solver.tolerance = epsilon;
+        solver.tolerance = epsilon_;
       } else {
         solver.tolerance_mode = inner::ToleranceMode::Absolute;
-        solver.tolerance = epsilon * initial_gradient_norm * std::exp((theta - theta0).minCoeff());
+        solver.tolerance =
+            epsilon_ * initial_gradient_norm_ * std::exp((theta_ - theta0).minCoeff());
       }
 
       hypergrad::InnerSolveContext solve_context;
@@ -236,7 +338,7 @@ class Run {
       inner::LogisticObjective adapter(inner_);
       inner::InnerResult solved;
       if (!solve(solver, strategy->inner_hook(solve_context), adapter, solved)) return;
-      if (it == 0) initial_gradient_norm = solved.summary.initial_gradient_norm;
+      if (it == 0) initial_gradient_norm_ = solved.summary.initial_gradient_norm;
       w_ = solved.w;
 
       const double f_sum = outer_.value_and_gradient(w_, outer_gradient);
@@ -249,22 +351,22 @@ class Run {
             inner_.hessian_vector(adapter.state(), v, out, &work);
           },
           [this](const Vector& w, const Vector& q) { return inner_.cross_derivative(w, q); },
-          epsilon,
-          have_q ? &q_previous : nullptr};
+          epsilon_,
+          have_q_ ? &q_previous_ : nullptr};
       hypergrad::HypergradResult hg = strategy->compute(context);
       if (hg.q.allFinite()) {
-        q_previous = hg.q;
-        have_q = true;
+        q_previous_ = hg.q;
+        have_q_ = true;
       }
 
-      const double epsilon_used = epsilon;
-      epsilon = schedule.next(epsilon, it + 1);
+      const double epsilon_used = epsilon_;
+      epsilon_ = schedule.next(epsilon_, it + 1);
       const HoagStep::Update update =
-          step.update(theta, hg.hypergradient, f_sum, epsilon_used, epsilon);
-      if (update.halve_tolerance) epsilon = std::max(epsilon / 2.0, schedule.floor);
+          step_.update(theta_, hg.hypergradient, f_sum, epsilon_used, epsilon_);
+      if (update.halve_tolerance) epsilon_ = std::max(epsilon_ / 2.0, schedule.floor);
 
       OuterRecord record;
-      record.theta = theta;
+      record.theta = theta_;
       record.hypergradient = hg.hypergradient;
       record.hypergradient_norm = hg.hypergradient.norm();
       record.tolerance = epsilon_used;
@@ -280,7 +382,8 @@ class Run {
 
       measure(record, w_);
       commit(std::move(record), w_, iteration_start);
-      theta = update.theta;
+      theta_ = update.theta;
+      checkpoint();
       if (stopped_) return;
     }
   }
@@ -317,7 +420,9 @@ class Run {
     inner::LbfgsOptions solver = lbfgs_;
     solver.tolerance_mode = inner::ToleranceMode::Relative;
     solver.tolerance = options_.baseline_tolerance;
-    for (const Vector& theta : baseline_candidates()) {
+    const std::vector<Vector> candidates = baseline_candidates();
+    for (auto next = result_.records.size(); next < candidates.size(); ++next) {
+      const Vector& theta = candidates[next];
       if (should_stop()) return;
       const double iteration_start = elapsed();
       inner_.set_theta(theta);
@@ -332,6 +437,7 @@ class Run {
       record.data_passes = solved.summary.data_passes;
       measure(record, w_);
       commit(std::move(record), w_, iteration_start);
+      checkpoint();
       if (stopped_) return;
     }
   }
@@ -365,9 +471,21 @@ class Run {
   inner::LbfgsOptions lbfgs_;
   inner::LbfgsMemory memory_;
   Vector w_;
+  // State of the hypergradient loop for the next evaluation (what a checkpoint saves).
+  ToleranceSchedule schedule_;
+  HoagStep step_;
+  Vector theta_;
+  double epsilon_ = 0.0;
+  double initial_gradient_norm_ = 0.0;
+  Vector q_previous_;
+  bool have_q_ = false;
   Timer timer_;
   double excluded_seconds_ = 0.0;
+  double elapsed_offset_ = 0.0;  // timed work before a resumed checkpoint
   bool stopped_ = false;
+  bool resumed_ = false;
+  bool wants_checkpoints_ = false;
+  Fingerprint fingerprint_;
   TuneResult result_;
 };
 
@@ -445,6 +563,11 @@ void EarlyStopping::on_begin(const TuneInfo& /*info*/) {
   since_best_ = 0;
 }
 
+void EarlyStopping::on_resume(std::span<const OuterRecord> previous) {
+  for (const OuterRecord& record : previous)
+    on_iteration(record);
+}
+
 bool EarlyStopping::on_iteration(const OuterRecord& record) {
   const double loss = record.validation_loss;
   const bool improved =
@@ -468,6 +591,20 @@ TuneResult tune(const TuneProblem& problem, const TuneOptions& options,
         "method");
   }
   Run run(problem, options, observers);
+  return run.run();
+}
+
+TuneResult resume(const TuneProblem& problem, const TuneOptions& options,
+                  const TuneCheckpoint& checkpoint, std::span<Observer* const> observers) {
+  problem.validate();
+  options.validate();
+  if (options.method == TuneMethod::Grid && problem.hyperparameters() > 1) {
+    throw std::invalid_argument(
+        "grid search tunes one lambda; with feature groups use random search or a hypergradient "
+        "method");
+  }
+  Run run(problem, options, observers);
+  run.restore(checkpoint);
   return run.run();
 }
 

@@ -262,7 +262,18 @@ void JsonTrajectoryWriter::on_begin(const outer::TuneInfo& info) {
   trajectory_.result.message = "running";
 }
 
+void JsonTrajectoryWriter::on_resume(std::span<const outer::OuterRecord> previous) {
+  for (const outer::OuterRecord& record : previous)
+    add(record);
+}
+
 bool JsonTrajectoryWriter::on_iteration(const outer::OuterRecord& record) {
+  add(record);
+  if (trajectory_.info.hyperparameters <= kCheckpointMaxHyperparameters) write();
+  return false;
+}
+
+void JsonTrajectoryWriter::add(const outer::OuterRecord& record) {
   outer::TuneResult& result = trajectory_.result;
   result.records.push_back(record);
   result.elapsed_seconds = record.elapsed_seconds;
@@ -277,8 +288,6 @@ bool JsonTrajectoryWriter::on_iteration(const outer::OuterRecord& record) {
     result.test_loss = record.test_loss;
     result.test_accuracy = record.test_accuracy;
   }
-  if (trajectory_.info.hyperparameters <= kCheckpointMaxHyperparameters) write();
-  return false;
 }
 
 void JsonTrajectoryWriter::on_end(const outer::TuneResult& result) {

@@ -65,14 +65,7 @@ LoadedData load_with_features(const std::string& source, const po::variables_map
 
 // --seed as a whole number >= 0 (Boost.Program_options reads "-1" as 2^64 - 1).
 std::uint64_t seed_option(const po::variables_map& vm) {
-  const std::string text = vm["seed"].as<std::string>();
-  std::uint64_t seed = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
-    throw UsageError("--seed must be a whole number from 0 to 18446744073709551615, got '" + text +
-                     "'");
-  }
-  return seed;
+  return parse_seed(vm["seed"].as<std::string>(), "--seed");
 }
 
 void add_features_option(po::options_description& options) {

@@ -360,6 +360,10 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
   label = label.substr(0, label.find('.'));
   const fs::path dir = vm.count("out") != 0U ? fs::path(vm["out"].as<std::string>())
                                              : fs::path("reproduce-" + label);
+  const bool quiet = vm.count("quiet") != 0U;
+
+  // The folder is made once the data has been read, so a bad --dataset leaves nothing behind.
+  const LoadedData loaded = load_dataset(dataset, {});
   {
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -368,9 +372,6 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
                                (ec ? ": " + ec.message() : std::string()));
     }
   }
-  const bool quiet = vm.count("quiet") != 0U;
-
-  const LoadedData loaded = load_dataset(dataset, {});
   const data::Dataset& all = loaded.data;
   if (!quiet) {
     err << "reproduce on " << loaded.path.string() << ": " << with_commas(all.rows()) << " rows, "

@@ -9,6 +9,7 @@
 #include "interrupt.hpp"
 #include "progress.hpp"
 #include "shine/model/logistic_model.hpp"
+#include "shine/outer/checkpoint.hpp"
 #include "shine/report/trajectory.hpp"
 #include "tuning.hpp"
 
@@ -34,11 +35,17 @@ constexpr const char* kTuneUsage =
     "|hypergradient|, inner iterations, elapsed time); the summary goes to stdout. Ctrl-C stops\n"
     "the run, writes --json/--model with the best lambda found so far and exits with 130.\n"
     "\n"
+    "--checkpoint FILE saves the state after every outer iteration; --resume FILE continues a\n"
+    "run that was stopped (Ctrl-C, a time budget, a kill, a crash) with the same data and options\n"
+    "and reaches the same result as a run that was never stopped.\n"
+    "\n"
     "Examples:\n"
     "  shine tune datasets/spamassassin/spamassassin.uni.svm.xz\n"
     "  shine tune train.svm --validation val.svm --test test.svm --method hoag --json run.json\n"
     "  shine tune spamassassin --method grid --candidates 20 --model model.json\n"
     "  shine tune train.svm.xz --groups groups.txt --max-iterations 50 --time-budget 60\n"
+    "  shine tune train.svm --checkpoint run.ckpt --json run.json   (then, after a stop:)\n"
+    "  shine tune train.svm --resume run.ckpt --json run.json\n"
     "\n"
     "Exit codes: 0 success, 2 bad option, 3 bad input file, 4 no usable result, 130 interrupted.\n";
 
@@ -64,6 +71,10 @@ outer::TuneOptions options_from(const po::variables_map& vm) {
 
   const auto [lower, upper] = parse_pair(vm["bounds"].as<std::string>(), "--bounds");
   check_range(lower < upper, format("--bounds LO,HI needs LO < HI, got %g,%g", lower, upper));
+  // lambda = exp(theta) must stay a finite, non-zero double, with room for the grid's steps.
+  check_range(lower >= -700.0 && upper <= 700.0,
+              format("--bounds must lie within [-700, 700] (lambda = exp(bound)), got %g,%g", lower,
+                     upper));
   options.step.lower_bound = lower;
   options.step.upper_bound = upper;
   const double lambda0 = positive_option(vm, "lambda0");
@@ -132,7 +143,7 @@ outer::TuneOptions options_from(const po::variables_map& vm) {
   const int threads = vm["threads"].as<int>();
   check_range(threads >= 0, format("--threads must be >= 0 (0 = all cores), got %d", threads));
   options.objective.num_threads = threads;
-  options.seed = vm["seed"].as<unsigned long long>();
+  options.seed = parse_seed(vm["seed"].as<std::string>(), "--seed");
   const double budget = vm["time-budget"].as<double>();
   check_range(std::isfinite(budget) && budget >= 0.0,
               format("--time-budget must be >= 0 seconds (0 = none), got %g", budget));
@@ -228,12 +239,17 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
                             "seconds for the whole run (0: no limit)")(
       "threads", po::value<int>()->default_value(0),
       "threads of the sparse kernels (0: all cores)")(
-      "seed", po::value<unsigned long long>()->default_value(0),
+      "seed", po::value<std::string>()->default_value("0"),
       "seed of the split, of gaussian initial weights and of random search")(
       "json", po::value<std::string>(), "write the configuration and the whole trajectory here")(
       "model", po::value<std::string>(), "save the model fitted at the best lambda (JSON)")(
       "liblinear", po::value<std::string>(), "also export that model in liblinear's format")(
-      "quiet,q", "no progress lines")("verbose,v", "also show each inner solve and hypergradient");
+      "checkpoint", po::value<std::string>(),
+      "save the state after every outer iteration here, to continue with --resume")(
+      "resume", po::value<std::string>(),
+      "continue the run saved in this checkpoint (same data and options); checkpoints go on "
+      "being saved to it unless --checkpoint names another file")("quiet,q", "no progress lines")(
+      "verbose,v", "also show each inner solve and hypergradient");
   po::options_description options("shine tune options");
   options.add(data_options).add(method_options).add(run_options);
   po::variables_map vm;
@@ -270,13 +286,23 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   }
   sources.seed = checked.seed;
   sources.stratify = vm.count("stratify") != 0U;
-  for (const char* name : {"json", "model", "liblinear"}) {
+  for (const char* name : {"json", "model", "liblinear", "checkpoint"}) {
     if (vm.count(name) != 0U)
       check_output_path(vm[name].as<std::string>(), std::string("--") + name);
   }
   const Verbosity verbosity = vm.count("quiet") != 0U     ? Verbosity::Quiet
                               : vm.count("verbose") != 0U ? Verbosity::Verbose
                                                           : Verbosity::Normal;
+
+  // The checkpoint is read before the data, so that a wrong file is reported at once.
+  std::optional<outer::TuneCheckpoint> resumed;
+  if (vm.count("resume") != 0U) resumed = outer::load_checkpoint(vm["resume"].as<std::string>());
+  std::string checkpoint_path;
+  if (vm.count("checkpoint") != 0U) {
+    checkpoint_path = vm["checkpoint"].as<std::string>();
+  } else if (resumed) {
+    checkpoint_path = vm["resume"].as<std::string>();
+  }
 
   Parts parts = load_parts(sources);
   outer::TuneProblem problem;
@@ -312,6 +338,10 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   if (!groups.names.empty()) {
     run.extra.push_back({"groups", static_cast<long long>(groups.names.size())});
   }
+  if (resumed) {
+    run.extra.push_back({"resumed_from", vm["resume"].as<std::string>()});
+    run.extra.push_back({"resumed_evaluations", static_cast<long long>(resumed->evaluations())});
+  }
   ConsoleProgress progress(err, verbosity);
   std::optional<report::JsonTrajectoryWriter> json;
   std::optional<outer::EarlyStopping> early;
@@ -324,8 +354,33 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
     early.emplace(patience);
     observers.push_back(&*early);
   }
+  std::optional<outer::CheckpointWriter> checkpointer;
+  if (!checkpoint_path.empty()) {
+    checkpointer.emplace(checkpoint_path);
+    observers.push_back(&*checkpointer);
+  }
 
-  const outer::TuneResult result = outer::tune(problem, tune_options, observers);
+  outer::TuneResult result;
+  if (resumed) {
+    if (verbosity != Verbosity::Quiet) {
+      err << "resuming " << vm["resume"].as<std::string>() << ": " << resumed->evaluations()
+          << (resumed->evaluations() == 1 ? " evaluation" : " evaluations") << " done";
+      if (resumed->result.has_result) {
+        err << format(", best validation loss %.6f at lambda %s", resumed->result.validation_loss,
+                      lambda_text(resumed->result.lambda).c_str());
+      }
+      err << '\n';
+    }
+    try {
+      result = outer::resume(problem, tune_options, *resumed, observers);
+    } catch (const std::invalid_argument& e) {
+      std::string message = e.what();
+      if (message.rfind("resume: ", 0) == 0) message.erase(0, 8);
+      throw UsageError("--resume " + vm["resume"].as<std::string>() + ": " + message);
+    }
+  } else {
+    result = outer::tune(problem, tune_options, observers);
+  }
   print_summary(out, result, parts, vm);
 
   int code = tune_exit_code(result);
@@ -351,6 +406,12 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
     }
   } else if (!result.has_result && (vm.count("model") != 0U || vm.count("liblinear") != 0U)) {
     err << "shine: no usable result, so no model was written\n";
+  }
+  if (checkpointer && !checkpointer->error().empty()) {
+    err << "shine: --checkpoint: " << checkpointer->error() << '\n';
+    if (code == kSuccess) code = kInputError;
+  } else if (checkpointer && code == kInterrupted && checkpointer->writes() > 0) {
+    err << "shine: continue this run with --resume " << checkpointer->path().string() << '\n';
   }
   if (json && !json->error().empty()) {
     err << "shine: --json: " << json->error() << '\n';

@@ -35,6 +35,8 @@
 
 namespace shine::outer {
 
+struct TuneCheckpoint;  // checkpoint.hpp
+
 /// The data of a tuning problem, held by pointer (they must outlive `tune`).
 struct TuneProblem {
   const data::Dataset* train = nullptr;       ///< Inner problem: the model is fitted on it.
@@ -97,6 +99,8 @@ struct TuneInfo {
   int threads = 1;            ///< Threads of the sparse kernels.
   /// The options `tune` was called with; valid only during the call.
   const TuneOptions* options = nullptr;
+  /// Evaluations restored from a checkpoint by `resume` (0 for a fresh run).
+  int resumed_evaluations = 0;
 };
 
 /// The outcome of `tune`.
@@ -135,6 +139,16 @@ class Observer {
   /// Called after each evaluation, with its record; true requests a stop (every observer is
   /// still called for this record). Default: false.
   virtual bool on_iteration(const OuterRecord& /*record*/) { return false; }
+  /// True when this observer wants `on_checkpoint` calls (building a checkpoint copies the
+  /// weights and the records, so the loop only does it when asked). Default: false.
+  [[nodiscard]] virtual bool wants_checkpoints() const { return false; }
+  /// Called after each evaluation (after every observer's `on_iteration`, also when the run then
+  /// stops), when `wants_checkpoints()`, with the state from which `resume` continues the run
+  /// (checkpoint.hpp). Default: nothing.
+  virtual void on_checkpoint(const TuneCheckpoint& /*checkpoint*/) {}
+  /// Called after `on_begin` when `resume` continues a checkpoint, with the evaluations it holds
+  /// (which are not passed to `on_iteration`). Default: nothing.
+  virtual void on_resume(std::span<const OuterRecord> /*previous*/) {}
   /// Called once with the final result, after the loop has ended (whatever the `termination`).
   /// Default: nothing.
   virtual void on_end(const TuneResult& /*result*/) {}
@@ -151,6 +165,8 @@ class EarlyStopping final : public Observer {
   /// True once `patience` evaluations in a row have not lowered the best validation loss by
   /// more than `min_relative_improvement`·|best| (a non-finite loss never improves).
   bool on_iteration(const OuterRecord& record) override;
+  /// Replays the previous evaluations, so a resumed run stops where an uninterrupted one would.
+  void on_resume(std::span<const OuterRecord> previous) override;
 
  private:
   int patience_;

@@ -107,6 +107,8 @@ class JsonTrajectoryWriter final : public outer::Observer {
 
   void on_begin(const outer::TuneInfo& info) override;
   bool on_iteration(const outer::OuterRecord& record) override;
+  /// Takes the evaluations of a resumed checkpoint into the trajectory.
+  void on_resume(std::span<const outer::OuterRecord> previous) override;
   void on_end(const outer::TuneResult& result) override;
 
   /// The message of the first failed write, or empty.
@@ -118,6 +120,7 @@ class JsonTrajectoryWriter final : public outer::Observer {
 
  private:
   void write();
+  void add(const outer::OuterRecord& record);
 
   std::filesystem::path path_;
   Trajectory trajectory_;
