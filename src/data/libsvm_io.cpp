@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <boost/iostreams/filter/bzip2.hpp>
 #include <boost/iostreams/filter/lzma.hpp>
 #include <boost/iostreams/filtering_stream.hpp>
@@ -10,7 +9,6 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
-#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -30,6 +28,8 @@
 #include <utility>
 #include <vector>
 
+#include "shine/core/atomic_file.hpp"
+#include "shine/core/atomic_file.hpp"
 #include "shine/core/check.hpp"
 #include "shine/data/memory.hpp"
 
@@ -1108,15 +1108,6 @@ void write_text(const Dataset& data, std::ostream& output, const WriteOptions& o
   if (!output) throw std::runtime_error("write error");
 }
 
-std::filesystem::path temporary_beside(const std::filesystem::path& path) {
-  static std::atomic<unsigned> counter{0};
-  const auto stamp =
-      static_cast<unsigned long long>(std::chrono::steady_clock::now().time_since_epoch().count());
-  std::filesystem::path name = path.filename();
-  name += ".tmp-" + std::to_string(stamp) + "-" + std::to_string(counter.fetch_add(1));
-  return path.parent_path() / ("." + name.string());
-}
-
 }  // namespace
 
 ParseError::ParseError(std::string file, std::int64_t line, std::int64_t column,
@@ -1188,15 +1179,11 @@ void write_libsvm(const Dataset& data, std::ostream& output, const WriteOptions&
 void write_libsvm(const Dataset& data, const std::filesystem::path& path,
                   const WriteOptions& options) {
   const Compression compression = options.compression.value_or(compression_from_extension(path));
-  const std::filesystem::path temporary = temporary_beside(path);
   try {
-    std::ofstream file(temporary, std::ios::binary | std::ios::trunc);
-    if (!file) {
-      throw std::runtime_error("cannot create the temporary file '" + temporary.string() +
-                               "': " + std::strerror(errno));
-    }
+    // Temporary, fsync and rename: a kill leaves the old file or the new one, never a torn one.
+    AtomicFile file(path);
     if (compression == Compression::None) {
-      write_text(data, file, options);
+      write_text(data, file.stream(), options);
     } else {
       io::filtering_ostream out;
       switch (compression) {
@@ -1212,16 +1199,12 @@ void write_libsvm(const Dataset& data, const std::filesystem::path& path,
         case Compression::None:
           break;
       }
-      out.push(file);
+      out.push(file.stream());
       write_text(data, out, options);
       out.reset();  // flushes and closes the compressor, which writes its trailer
     }
-    file.close();
-    if (!file) throw std::runtime_error("write error");
-    std::filesystem::rename(temporary, path);
+    file.commit();
   } catch (const std::exception& e) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
     throw std::runtime_error("cannot write '" + path.string() + "': " + e.what());
   }
 }
