@@ -29,7 +29,6 @@
 #include <vector>
 
 #include "shine/core/atomic_file.hpp"
-#include "shine/core/atomic_file.hpp"
 #include "shine/core/check.hpp"
 #include "shine/data/memory.hpp"
 

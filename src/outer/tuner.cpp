@@ -70,7 +70,9 @@ class Run {
 
   // Continues from `checkpoint` instead of starting afresh (before `run`).
   void restore(const TuneCheckpoint& checkpoint) {
-    const Fingerprint expected = fingerprint(problem_, options_);
+    // One checksum pass over the data: the constructor's, when an observer wants checkpoints.
+    if (fingerprint_.empty()) fingerprint_ = fingerprint(problem_, options_);
+    const Fingerprint& expected = fingerprint_;
     for (std::size_t i = 0; i < expected.size(); ++i) {
       const std::string& key = expected[i].first;
       const std::string& value = expected[i].second;
@@ -581,8 +583,10 @@ bool EarlyStopping::on_iteration(const OuterRecord& record) {
   return ++since_best_ >= patience_;
 }
 
-TuneResult tune(const TuneProblem& problem, const TuneOptions& options,
-                std::span<Observer* const> observers) {
+namespace {
+
+// The checks of `tune` and `resume`, before any work.
+void validate_call(const TuneProblem& problem, const TuneOptions& options) {
   problem.validate();
   options.validate();
   if (options.method == TuneMethod::Grid && problem.hyperparameters() > 1) {
@@ -590,19 +594,20 @@ TuneResult tune(const TuneProblem& problem, const TuneOptions& options,
         "grid search tunes one lambda; with feature groups use random search or a hypergradient "
         "method");
   }
+}
+
+}  // namespace
+
+TuneResult tune(const TuneProblem& problem, const TuneOptions& options,
+                std::span<Observer* const> observers) {
+  validate_call(problem, options);
   Run run(problem, options, observers);
   return run.run();
 }
 
 TuneResult resume(const TuneProblem& problem, const TuneOptions& options,
                   const TuneCheckpoint& checkpoint, std::span<Observer* const> observers) {
-  problem.validate();
-  options.validate();
-  if (options.method == TuneMethod::Grid && problem.hyperparameters() > 1) {
-    throw std::invalid_argument(
-        "grid search tunes one lambda; with feature groups use random search or a hypergradient "
-        "method");
-  }
+  validate_call(problem, options);
   Run run(problem, options, observers);
   run.restore(checkpoint);
   return run.run();

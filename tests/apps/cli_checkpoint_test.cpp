@@ -166,18 +166,7 @@ TEST_F(CliFaults, ResumeRefusesAnotherRunOrADamagedFile) {
 // Starts `args`, and kills it with SIGKILL as soon as a temporary of `target` appears beside it
 // (that is, while the file is being written). Returns whether it was caught writing.
 bool kill_while_writing(const std::vector<std::string>& args, const fs::path& target) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int null = open("/dev/null", O_WRONLY);
-    dup2(null, STDOUT_FILENO);
-    dup2(null, STDERR_FILENO);
-    std::vector<char*> argv;
-    for (const auto& a : args)
-      argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  const pid_t pid = spawn(args, "/dev/null", "/dev/null");
   const std::string prefix = "." + target.filename().string() + ".tmp-";
   const auto start = std::chrono::steady_clock::now();
   bool caught = false;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fuzz/cli_options_fuzzer.cpp"  // NOLINT(bugprone-suspicious-include)
+#include "support/fuzz_corpus.hpp"
 #include "support/paths.hpp"
 
 namespace {
@@ -44,21 +45,9 @@ class SavedEnvironment {
 };
 
 TEST(CliFuzzCorpus, EveryCommandLineEndsWithADocumentedExitCode) {
-  const auto dir = shine::test::source_dir() / "tests/fuzz/corpus/cli_options";
-  ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
   const SavedEnvironment environment;
-  ASSERT_EQ(LLVMFuzzerInitialize(nullptr, nullptr), 0);
-  int seeds = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    std::ifstream file(entry.path(), std::ios::binary);
-    const std::vector<char> bytes((std::istreambuf_iterator<char>(file)),
-                                  std::istreambuf_iterator<char>());
-    SCOPED_TRACE(entry.path().filename().string());
-    EXPECT_EQ(
-        LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
-        0);
-    ++seeds;
-  }
+  const int seeds =
+      shine::test::replay_fuzz_corpus(shine::test::source_dir() / "tests/fuzz/corpus/cli_options");
   EXPECT_GE(seeds, 30);
 }
 

@@ -122,14 +122,10 @@ class CliTest : public ::testing::Test {
   fs::path dir_;
 };
 
-/// Runs a program (argv[0] is its path) with stdout and stderr going to files, optionally sending
-/// `signal` once `ready(stderr so far)` is true. Returns the exit code (128 + signal when killed)
-/// and the outputs. Gives up after `timeout` (the child is then killed: code -1).
-inline Outcome run_binary(const std::vector<std::string>& args, const fs::path& scratch,
-                          int signal = 0, const std::function<bool(const std::string&)>& ready = {},
-                          std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  const fs::path out_path = scratch / ".stdout";
-  const fs::path err_path = scratch / ".stderr";
+/// Starts a program (argv[0] is its path) with stdout and stderr going to the given files
+/// (created or truncated); returns its pid.
+inline pid_t spawn(const std::vector<std::string>& args, const fs::path& out_path,
+                   const fs::path& err_path) {
   const pid_t pid = fork();
   if (pid == 0) {
     const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -143,6 +139,18 @@ inline Outcome run_binary(const std::vector<std::string>& args, const fs::path& 
     execv(argv[0], argv.data());
     _exit(127);
   }
+  return pid;
+}
+
+/// Runs a program (argv[0] is its path) with stdout and stderr going to files, optionally sending
+/// `signal` once `ready(stderr so far)` is true. Returns the exit code (128 + signal when killed)
+/// and the outputs. Gives up after `timeout` (the child is then killed: code -1).
+inline Outcome run_binary(const std::vector<std::string>& args, const fs::path& scratch,
+                          int signal = 0, const std::function<bool(const std::string&)>& ready = {},
+                          std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  const fs::path out_path = scratch / ".stdout";
+  const fs::path err_path = scratch / ".stderr";
+  const pid_t pid = spawn(args, out_path, err_path);
   const auto start = std::chrono::steady_clock::now();
   bool signalled = signal == 0;
   int status = 0;

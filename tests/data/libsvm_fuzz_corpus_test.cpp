@@ -11,25 +11,14 @@
 #include <vector>
 
 #include "fuzz/libsvm_reader_fuzzer.cpp"  // NOLINT(bugprone-suspicious-include)
+#include "support/fuzz_corpus.hpp"
 #include "support/paths.hpp"
 
 namespace {
 
 TEST(LibsvmFuzzCorpus, EverySeedLoadsOrIsRejectedWithAMessage) {
-  const auto dir = shine::test::source_dir() / "tests/fuzz/corpus/libsvm_reader";
-  ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
-  ASSERT_EQ(LLVMFuzzerInitialize(nullptr, nullptr), 0);
-  int seeds = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    std::ifstream file(entry.path(), std::ios::binary);
-    const std::vector<char> bytes((std::istreambuf_iterator<char>(file)),
-                                  std::istreambuf_iterator<char>());
-    SCOPED_TRACE(entry.path().filename().string());
-    EXPECT_EQ(
-        LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
-        0);
-    ++seeds;
-  }
+  const int seeds = shine::test::replay_fuzz_corpus(shine::test::source_dir() /
+                                                    "tests/fuzz/corpus/libsvm_reader");
   EXPECT_GE(seeds, 50);
 }
 
