@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ostream>
 #include <sstream>
+#include <string_view>
 
 #include "shine/core/timer.hpp"
 #include "shine/data/registry.hpp"
@@ -13,6 +14,27 @@
 namespace shine::cli {
 
 namespace po = boost::program_options;
+
+namespace {
+
+// Boost.Program_options builds its error messages by replacing the placeholders below with the
+// option's name and value until none is left; an argument that itself contains a placeholder
+// makes that replacement loop forever. Such an argument is reported here instead.
+void refuse_parser_placeholders(const Arguments& args) {
+  static constexpr std::string_view kPlaceholders[] = {"%canonical_option%", "%option%",
+                                                       "%original_token%", "%prefix%", "%value%"};
+  for (const auto& arg : args) {
+    for (const auto placeholder : kPlaceholders) {
+      if (arg.find(placeholder) != std::string::npos) {
+        throw UsageError("the argument '" + arg + "' is not valid here, and it contains '" +
+                         std::string(placeholder) +
+                         "', which the option parser cannot quote in its message (see --help)");
+      }
+    }
+  }
+}
+
+}  // namespace
 
 bool parse_options(const Arguments& args, po::options_description& options,
                    const std::vector<std::string>& positional, po::variables_map& vm,
@@ -36,6 +58,7 @@ bool parse_options(const Arguments& args, po::options_description& options,
     throw UsageError("too many arguments: expected" +
                      (expected.empty() ? std::string(" none") : expected) + " (see --help)");
   } catch (const po::error& e) {
+    refuse_parser_placeholders(args);  // before what(), which would never return
     throw UsageError(std::string(e.what()) + " (see --help)");
   }
   if (vm.count("help") != 0U) {
