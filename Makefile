@@ -63,8 +63,11 @@ test-tsan:
 # libFuzzer targets (tests/fuzz/), built with clang in their own folder and run one after the
 # other for FUZZ_SECONDS each on a copy of the seed corpus (build-fuzz/corpus/, kept between runs).
 # Fails when a fuzzer finds a crash, a leak or a hang (input saved in build-fuzz/artifacts/).
+# FUZZ_SEED fixes libFuzzer's random seed (CI sets it, so that a failure there replays the same
+# inputs); left empty, each run draws its own seed and explores further.
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
+FUZZ_SEED ?=
 FUZZERS := libsvm_reader cli_options
 fuzz:
 	@scripts/install-deps.sh clang libclang-rt-14-dev
@@ -78,6 +81,7 @@ fuzz:
 	  cp tests/fuzz/corpus/$$f/* $(FUZZ_DIR)/corpus/$$f/; \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS) s (log: $(FUZZ_DIR)/$$f.log)"; \
 	  $(FUZZ_DIR)/fuzz/$${f}_fuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED)) \
 	    -rss_limit_mb=2048 -dict=tests/fuzz/$$f.dict -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_DIR)/artifacts/$$f- $(FUZZ_DIR)/corpus/$$f \
 	    >$(FUZZ_DIR)/$$f.log 2>&1; \
