@@ -249,7 +249,13 @@ class Run {
   // the solve was abandoned because of an interrupt.
   bool solve(const inner::LbfgsOptions& solver, inner::IterationHook hook,
              inner::LogisticObjective& adapter, inner::InnerResult& result) {
-    inner::LbfgsMemory warm = options_.warm_memory ? memory_ : inner::LbfgsMemory{};
+    // The warm pairs move into the solve (no copy of m·2·d doubles); memory_ is left empty and
+    // refilled from the solve's memory by the caller before the next checkpoint.
+    inner::LbfgsMemory warm;
+    if (options_.warm_memory) {
+      warm = std::move(memory_);
+      memory_ = inner::LbfgsMemory{};
+    }
     result = inner::minimize(adapter, w_, solver, std::move(warm), with_interrupt(std::move(hook)));
     if (options_.interrupt != nullptr && options_.interrupt->load(std::memory_order_relaxed)) {
       stop(Termination::Interrupted,
@@ -341,7 +347,7 @@ class Run {
       inner::InnerResult solved;
       if (!solve(solver, strategy->inner_hook(solve_context), adapter, solved)) return;
       if (it == 0) initial_gradient_norm_ = solved.summary.initial_gradient_norm;
-      w_ = solved.w;
+      w_ = std::move(solved.w);
 
       const double f_sum = outer_.value_and_gradient(w_, outer_gradient);
       Vector work;
@@ -431,8 +437,8 @@ class Run {
       inner::LogisticObjective adapter(inner_);
       inner::InnerResult solved;
       if (!solve(solver, {}, adapter, solved)) return;
-      w_ = solved.w;
-      if (options_.warm_memory) memory_ = solved.memory;
+      w_ = std::move(solved.w);
+      if (options_.warm_memory) memory_ = std::move(solved.memory);
       OuterRecord record;
       record.theta = theta;
       record.inner = solved.summary;
