@@ -19,7 +19,7 @@
 namespace shine::hypergrad::detail {
 namespace {
 
-// The hook's state: the outer gradient, the frequency, scratch vectors and the shared counters.
+// The hook's state: the outer gradient, the frequency and the shared counters.
 class OpaHook {
  public:
   OpaHook(std::function<void(const Vector&, Vector&)> outer_gradient, int every, bool exact,
@@ -38,42 +38,48 @@ class OpaHook {
   }
 
  private:
+  // Works in at most two d-vectors, released on return (the hook runs every F iterations; an
+  // allocation costs far less than the two passes over the data it goes with).
   void add_pair(inner::IterationView& view) {
     inner::LbfgsMemory& memory = view.memory;
-    outer_gradient_(view.w, d_);
+    Vector e;  // ∇f(w_k), then B_k⁻¹∇f(w_k) in place
+    outer_gradient_(view.w, e);
     ++counts_->outer_gradient_evaluations;
-    if (!d_.allFinite() || d_.isZero(0.0)) return;  // nothing to learn along a null direction
+    if (!e.allFinite() || e.isZero(0.0)) return;  // nothing to learn along a null direction
 
-    memory.apply_inverse(d_, e_);
-    const double e_norm = e_.norm();
+    memory.apply_inverse(e, e);
+    const double e_norm = e.norm();
     if (!(e_norm > 0.0) || !std::isfinite(e_norm)) return;
     // Length of the pair: that of the newest step (a length the solver found meaningful at this
     // stage of the solve). Without any pair yet there is no such length; use the rule of the
     // solver's first step instead, at most unit length (min(1, 1/‖e‖)·e).
     const double length =
         memory.empty() ? std::min(e_norm, 1.0) : memory.s(memory.size() - 1).norm();
-    e_ *= length / e_norm;
+    e *= length / e_norm;
 
+    Vector y;
     bool have_y = false;
     if (exact_) {
-      have_y = view.objective.hessian_vector(e_, y_);
+      have_y = view.objective.hessian_vector(e, y);
       if (have_y) ++counts_->hessian_products;
     }
     if (!have_y) {
-      w_plus_ = view.w + e_;
-      view.objective.evaluate_at(w_plus_, &y_);
+      // ∇h(w_k + e) − ∇h(w_k): formed directly when the objective can, else from ∇h(w_k + e).
+      if (!view.objective.gradient_change(e, y)) {
+        const Vector w_plus = view.w + e;
+        view.objective.evaluate_at(w_plus, &y);
+        y -= view.gradient;
+      }
       ++counts_->inner_gradient_evaluations;
-      y_ -= view.gradient;
     }
     ++counts_->pairs_offered;
-    if (memory.add_pair(e_, y_)) ++counts_->pairs_accepted;
+    if (memory.add_pair(std::move(e), std::move(y))) ++counts_->pairs_accepted;
   }
 
   std::function<void(const Vector&, Vector&)> outer_gradient_;
   int every_;
   bool exact_;
   std::shared_ptr<OpaCounts> counts_;
-  Vector d_, e_, y_, w_plus_;
 };
 
 class ShineOpaStrategy final : public Strategy {

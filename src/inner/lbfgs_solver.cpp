@@ -203,6 +203,11 @@ InnerResult minimize(SmoothObjective& objective, const Vector& w0, const LbfgsOp
     summary.direction_seconds += update_timer.seconds();
   }
 
+  // The work vectors (direction, s, y) go before the point and gradient are copied out, so that
+  // they do not add to the peak beside the memory's 2m vectors.
+  direction.resize(0);
+  s.resize(0);
+  y.resize(0);
   result.w = objective.point();
   result.value = objective.value();
   result.gradient = objective.gradient();

@@ -22,6 +22,10 @@ bool SmoothObjective::hessian_vector(const Vector& /*v*/, Vector& /*out*/) {
   return false;
 }
 
+bool SmoothObjective::gradient_change(const Vector& /*e*/, Vector& /*out*/) {
+  return false;
+}
+
 bool SmoothObjective::diagonal_scaling(Vector& /*delta*/) {
   return false;
 }
@@ -82,16 +86,25 @@ double LogisticObjective::evaluate_at(const Vector& w, Vector* gradient) {
     counts_.data_passes += 1;
     return objective_->value(w);
   }
-  objective_->evaluate(w, side_state_);
+  // A state of its own, released on return: the cursor keeps no second point between calls.
+  objective::LogisticState side;
+  objective_->evaluate(w, side);
   counts_.gradient_evaluations += 1;
   counts_.data_passes += 2;
-  *gradient = side_state_.gradient;
-  return side_state_.value;
+  *gradient = std::move(side.gradient);
+  return side.value;
 }
 
 bool LogisticObjective::hessian_vector(const Vector& v, Vector& out) {
   objective_->hessian_vector(state_, v, out, &hessian_work_);
   counts_.hessian_products += 1;
+  counts_.data_passes += 2;
+  return true;
+}
+
+bool LogisticObjective::gradient_change(const Vector& e, Vector& out) {
+  objective_->gradient_change(state_, e, out, &hessian_work_);
+  counts_.gradient_evaluations += 1;
   counts_.data_passes += 2;
   return true;
 }

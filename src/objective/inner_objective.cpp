@@ -249,7 +249,6 @@ void InnerObjective::hessian_vector(const LogisticState& state, const Vector& v,
   Vector local;
   Vector& q = (work != nullptr) ? *work : local;
   q.resize(samples());
-  out.resize(dim());
   const SparseMatrix& X = data_->X;
   const double* vp = v.data();
   const double v_bias = options_.fit_intercept ? v[features_] : 0.0;
@@ -263,6 +262,41 @@ void InnerObjective::hessian_vector(const LogisticState& state, const Vector& v,
           acc[0] += qp[i];
         }
       });
+  transpose_pass(q, sums[0], v, out);
+}
+
+void InnerObjective::gradient_change(const LogisticState& state, const Vector& e, Vector& out,
+                                     Vector* work) const {
+  check_point(e, "e");
+  require(state.margins.size() == samples() && state.sigma_neg.size() == samples(),
+          "InnerObjective::gradient_change: state size", state.margins.size(),
+          "evaluate the state first");
+  Vector local;
+  Vector& q = (work != nullptr) ? *work : local;
+  q.resize(samples());
+  const SparseMatrix& X = data_->X;
+  const double* y = data_->y.data();
+  const double* ep = e.data();
+  const double e_bias = options_.fit_intercept ? e[features_] : 0.0;
+  const double* z = state.margins.data();
+  const double* p = state.sigma_neg.data();
+  double* qp = q.data();
+  // First pass: the residual change r_i(w + e) − r_i(w) = −y_i (σ(−(z_i + u_i)) − σ(−z_i)) with
+  // u_i = y_i (x_iᵀe + e_b), from the stored margins (w + e is never formed), fused with its sum.
+  const auto sums = linalg::sum_over_chunks<1>(
+      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
+        for (Index i = begin; i < end; ++i) {
+          const double u = y[i] * (linalg::row_dot(X, i, ep) + e_bias);
+          qp[i] = -y[i] * (logistic_terms(z[i] + u).sigma_neg - p[i]);
+          acc[0] += qp[i];
+        }
+      });
+  transpose_pass(q, sums[0], e, out);
+}
+
+void InnerObjective::transpose_pass(const Vector& q, double q_sum, const Vector& v,
+                                    Vector& out) const {
+  out.resize(dim());
   const auto v_head = v.head(features_);
   auto out_head = out.head(features_);
   if (regularizer_.is_uniform()) {
@@ -272,7 +306,7 @@ void InnerObjective::hessian_vector(const LogisticState& state, const Vector& v,
     linalg::multiply_add_diagonal(data_->Xt, q, regularizer_.weights(), v_head, out_head,
                                   options_.num_threads);
   }
-  if (options_.fit_intercept) out[features_] = sums[0];
+  if (options_.fit_intercept) out[features_] = q_sum;
 }
 
 }  // namespace shine::objective

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
 #include "shine/hypergrad/hypergradient.hpp"
 #include "support/fd_check.hpp"
+#include "support/logistic_bilevel.hpp"
 #include "support/ridge_problem.hpp"
 
 namespace shine::hypergrad {
@@ -147,6 +149,56 @@ TEST(ShineOpaHook, PairIsAlongTheInverseEstimateOfTheOuterGradientScaledToTheNew
   EXPECT_LE(test::relative_error(e.normalized(), direction.normalized()), 1e-12);  // along B⁻¹d
   // For a quadratic the gradient difference is exactly H e.
   EXPECT_LE(test::relative_error(y, H * e), 1e-9);
+}
+
+// On the logistic objective the hook forms ∇h(w + e) − ∇h(w) from the stored margins
+// (`SmoothObjective::gradient_change`): each pair must equal the difference of two full
+// evaluations, and cost what `evaluate_at` would (one inner gradient, two passes).
+TEST(ShineOpaHook, LogisticPairsAreTheDifferenceOfTwoFullGradients) {
+  const auto [train, validation] = test::random_train_validation(150, 60, 20, 5);
+  test::LogisticBilevel problem(train, validation, 1, -1.0, true);
+  auto strategy = make_strategy({.method = Method::ShineOpa, .opa_every = 2});
+  InnerSolveContext context;
+  context.outer_gradient = [&problem](const Vector& w, Vector& g) {
+    problem.outer().value_and_gradient(w, g);
+  };
+  inner::IterationHook opa = strategy->inner_hook(context);
+  int checked = 0;
+  std::int64_t passes_in_hook = 0;
+  inner::LogisticObjective adapter(problem.inner());
+  const double scale = problem.inner().evaluate(Vector::Zero(problem.dim())).gradient_norm;
+  const inner::IterationHook hook = [&](inner::IterationView& view) {
+    const std::uint64_t revision = view.memory.revision();
+    const std::int64_t passes = adapter.counts().data_passes;
+    const bool stop = opa(view);
+    passes_in_hook += adapter.counts().data_passes - passes;
+    if (view.memory.revision() != revision) {
+      const int newest = view.memory.size() - 1;
+      const Vector& e = view.memory.s(newest);
+      const Vector gradient_at = problem.inner().evaluate(view.w + e).gradient;
+      const Vector reference = gradient_at - view.gradient;
+      // The reference subtracts two full gradients, each a sum of terms of the size of ∇h(0)
+      // (λw against Xᵀr): its rounding is relative to that size, not to the small difference.
+      const double tolerance = 1e-13 * scale + 1e-10 * reference.norm();
+      EXPECT_LT((view.memory.y(newest) - reference).norm(), tolerance) << view.iteration;
+      ++checked;
+    }
+    return stop;
+  };
+  inner::LbfgsOptions options;
+  options.memory = 30;
+  options.tolerance = 1e-8;
+  const inner::InnerResult solved = problem.solve(adapter, options, hook);
+  EXPECT_EQ(solved.summary.termination, Termination::Converged) << solved.summary.brief();
+  Vector g;
+  problem.outer().value_and_gradient(solved.w, g);
+  const HypergradResult result =
+      strategy->compute(logistic_context(problem.inner(), adapter.state(), g, solved.memory, 1e-6));
+  const OpaCounts& counts = result.summary.opa;
+  EXPECT_GT(checked, 2);
+  EXPECT_EQ(checked, counts.pairs_accepted);
+  EXPECT_EQ(counts.inner_gradient_evaluations, counts.pairs_offered);
+  EXPECT_EQ(passes_in_hook, 2 * counts.inner_gradient_evaluations);  // the outer ∇f is not h's
 }
 
 TEST(ShineOpaHook, EmptyMemoryUsesAtMostUnitLength) {

@@ -117,6 +117,29 @@ TEST_P(InnerObjectiveTest, HessianVectorMatchesDifferencesOfTheGradient) {
   }
 }
 
+TEST_P(InnerObjectiveTest, GradientChangeIsTheDifferenceOfTwoFullGradients) {
+  const LogisticState s = objective_.evaluate(point(20));
+  for (const double scale : {1.0, 0.05}) {
+    const Vector e = random_vector(objective_.dim(), 21, scale);
+    Vector change;
+    objective_.gradient_change(s, e, change);
+    const Vector reference = objective_.evaluate(s.w + e).gradient - s.gradient;
+    EXPECT_LT(relative_error(change, reference), 1e-12) << scale;
+  }
+  // A tiny step: the direct form agrees with H·e (the difference of two full gradients would
+  // lose most of its digits to cancellation here).
+  const Vector e = random_vector(objective_.dim(), 22, 1e-7);
+  Vector change;
+  objective_.gradient_change(s, e, change);
+  Vector he;
+  objective_.hessian_vector(s, e, he);
+  EXPECT_LT(relative_error(change, he), 1e-6);
+  // The state is only read.
+  const LogisticState again = objective_.evaluate(point(20));
+  EXPECT_EQ(s.gradient, again.gradient);
+  EXPECT_EQ(s.margins, again.margins);
+}
+
 TEST_P(InnerObjectiveTest, HessianDiagonalBoundIsTheDiagonalAtZero) {
   const LogisticState zero = objective_.evaluate(Vector::Zero(objective_.dim()));
   const Vector bound = objective_.hessian_diagonal_bound();
@@ -208,22 +231,27 @@ TEST(InnerObjective, ResultsAreIdenticalForOneTwoAndFourThreads) {
   const Vector v = random_vector(401, 33);
   LogisticState reference;
   Vector reference_hv;
+  Vector reference_change;
   for (const int threads : {1, 2, 4}) {
     const InnerObjective obj(data, -1.0, ObjectiveOptions{true, threads});
     const LogisticState s = obj.evaluate(w);
     Vector hv;
     obj.hessian_vector(s, v, hv);
+    Vector change;
+    obj.gradient_change(s, v, change);
     LineProbe probe;
     obj.prepare_line(s, v, probe);
     const LineValue lv = obj.line_value(s, probe, 0.3);
     if (threads == 1) {
       reference = s;
       reference_hv = hv;
+      reference_change = change;
       continue;
     }
     EXPECT_EQ(s.value, reference.value) << threads;
     EXPECT_EQ(s.gradient, reference.gradient) << threads;
     EXPECT_EQ(hv, reference_hv) << threads;
+    EXPECT_EQ(change, reference_change) << threads;
     EXPECT_LE(relative_error(s.gradient, reference.gradient), 1e-12);
     LineProbe ref_probe;
     const InnerObjective serial(data, -1.0, ObjectiveOptions{true, 1});

@@ -63,6 +63,11 @@ class SmoothObjective {
   /// (and leaves `out` alone) otherwise. The default returns false.
   virtual bool hessian_vector(const Vector& v, Vector& out);
 
+  /// out = ∇h(point() + e) − ∇h(point()) when the objective can form it without forming
+  /// point() + e (a secant pair along e, e.g. for iteration hooks); returns false (and leaves
+  /// `out` alone) otherwise, and the caller uses `evaluate_at`. The default returns false.
+  virtual bool gradient_change(const Vector& e, Vector& out);
+
   /// A positive diagonal Δ (`dim()` entries) for the initial inverse Hessian H₀ = γΔ of L-BFGS,
   /// i.e. a diagonal preconditioner; returns false (and leaves `delta` alone) when the objective
   /// offers none. The default returns false.
@@ -98,6 +103,9 @@ class LogisticObjective final : public SmoothObjective {
   void move(double alpha, Vector* step = nullptr, Vector* gradient_change = nullptr) override;
   double evaluate_at(const Vector& w, Vector* gradient) override;
   bool hessian_vector(const Vector& v, Vector& out) override;
+  /// From the margins at `point()`: two passes, no d-sized temporary (see
+  /// `objective::InnerObjective::gradient_change`).
+  bool gradient_change(const Vector& e, Vector& out) override;
   /// Δ_j = (¼ Σ_i x_ij² + λ_j)^(−1/2): the inverse square root of the Hessian diagonal at w = 0
   /// (see `objective::InnerObjective::hessian_diagonal_bound`).
   bool diagonal_scaling(Vector& delta) override;
@@ -112,7 +120,6 @@ class LogisticObjective final : public SmoothObjective {
  private:
   const objective::InnerObjective* objective_;
   objective::LogisticState state_;
-  objective::LogisticState side_state_;
   objective::LineProbe probe_;
   const Vector* direction_ = nullptr;
   Vector hessian_work_;

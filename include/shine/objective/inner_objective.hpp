@@ -143,6 +143,14 @@ class InnerObjective {
   void hessian_vector(const LogisticState& state, const Vector& v, Vector& out,
                       Vector* work = nullptr) const;
 
+  /// out = ∇h(w + e) − ∇h(w) at the point w of `state` (`e` with `dim()` entries), two passes:
+  /// the margins of w + e come from the stored ones (z + y∘(Xe + e_b)), so w + e and the two
+  /// gradients are never formed, and the difference carries no cancellation of the loss
+  /// gradients' common part. This is the secant pair (e, out) of a step e without taking it.
+  /// `work` (resized to n) is scratch space, as for `hessian_vector`.
+  void gradient_change(const LogisticState& state, const Vector& e, Vector& out,
+                       Vector* work = nullptr) const;
+
   /// The Hessian at the point of `state` as a `linalg::LinearOperator` (references this
   /// objective and `state`, which must outlive it).
   [[nodiscard]] HessianOperator hessian(const LogisticState& state) const;
@@ -170,6 +178,9 @@ class InnerObjective {
   // wᵀΛw (the penalty times 2) of the final w.
   double gradient_pass(LogisticState& state, double residual_sum, const Vector* d, double alpha,
                        Vector* step, Vector* gradient_change) const;
+  // The second pass of hessian_vector and gradient_change: out = Xᵀq + Λv, with Σq for the
+  // intercept entry.
+  void transpose_pass(const Vector& q, double q_sum, const Vector& v, Vector& out) const;
 
   const data::Dataset* data_;
   L2Regularizer regularizer_;
