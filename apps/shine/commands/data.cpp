@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <ostream>
+#include <utility>
 
 #include "commands.hpp"
 #include "common.hpp"
@@ -186,8 +187,9 @@ int split(const Arguments& args, std::ostream& out) {
       throw UsageError("--out " + dir.string() + ": not a folder; give a folder name");
     }
   }
-  const LoadedData loaded = load_with_features(vm["input"].as<std::string>(), vm);
-  const data::Split parts = data::split_dataset(loaded.data, split_options);
+  LoadedData loaded = load_with_features(vm["input"].as<std::string>(), vm);
+  // Consuming split: the source and its three parts are never all in memory at once.
+  const data::Split parts = data::split_dataset(std::move(loaded.data), split_options);
   {
     std::error_code ec;
     fs::create_directories(dir, ec);
