@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "shine/core/check.hpp"
 #include "shine/core/random.hpp"
@@ -251,11 +252,8 @@ class Run {
              inner::LogisticObjective& adapter, inner::InnerResult& result) {
     // The warm pairs move into the solve (no copy of m·2·d doubles); memory_ is left empty and
     // refilled from the solve's memory by the caller before the next checkpoint.
-    inner::LbfgsMemory warm;
-    if (options_.warm_memory) {
-      warm = std::move(memory_);
-      memory_ = inner::LbfgsMemory{};
-    }
+    inner::LbfgsMemory warm =
+        options_.warm_memory ? std::exchange(memory_, {}) : inner::LbfgsMemory{};
     result = inner::minimize(adapter, w_, solver, std::move(warm), with_interrupt(std::move(hook)));
     if (options_.interrupt != nullptr && options_.interrupt->load(std::memory_order_relaxed)) {
       stop(Termination::Interrupted,

@@ -119,12 +119,10 @@ bool asks_for_many_features(const std::vector<std::string>& args) {
     } else if (i + 1 < args.size()) {
       value = args[i + 1];
     }
-    std::size_t digits = value.find_first_not_of(" \t+0");
-    if (digits == std::string::npos) continue;
-    value = value.substr(digits);
-    const std::size_t end = value.find_first_not_of("0123456789");
-    const std::string number = value.substr(0, end);
-    if (number.size() > 7 || (!number.empty() && std::stoll(number) > (1LL << 22))) return true;
+    // The leading number, as Boost's conversion would read it.
+    char* end = nullptr;
+    const long long count = std::strtoll(value.c_str(), &end, 10);
+    if (end != value.c_str() && count > (1LL << 22)) return true;  // ERANGE: LLONG_MAX
   }
   return false;
 }
