@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "shine/core/check.hpp"
@@ -11,118 +12,326 @@
 namespace shine::inner {
 namespace {
 
-// Coordinates per parallel chunk of the sweeps: the chunk of every operand used repeatedly stays
-// in L2 while the stored vectors stream past once. The chunking is fixed, so results do not
-// depend on the number of threads.
+// Coordinates per chunk of the sweeps: the chunk of every operand used repeatedly (the new pair,
+// the probe) stays in L2 while the stored vectors stream past once. The chunking is fixed, so
+// results do not depend on the number of threads.
 constexpr Index kChunk = 8192;
+// Coordinates per block of the combination sweep: the output block stays in L1 while the stored
+// vectors stream past.
+constexpr Index kCombineBlock = 1024;
 
-using ConstMap = Eigen::Map<const Eigen::VectorXd>;
-using Map = Eigen::Map<Eigen::VectorXd>;
+template <typename T>
+using VectorT = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+// How far ahead the sweeps prefetch each stored vector they stream, in bytes (as
+// linalg::row_dot does for the matrix).
+constexpr Index kPrefetchBytes = 2048;
+template <typename T>
+constexpr Index kPrefetchAhead = kPrefetchBytes / static_cast<Index>(sizeof(T));
 
 // How an operand of a sweep is weighted by the diagonal Δ: x, Δ∘x or x/Δ (entrywise).
 enum class Weight { None, Diagonal, Inverse };
 
-// A batch of dot products over the d coordinates, computed in one sweep: operands are d-vectors
-// (optionally weighted by Δ, materialized chunk by chunk), products are pairs of operands.
-struct DotPlan {
-  std::vector<const double*> data;
-  std::vector<Weight> weight;
-  std::vector<std::pair<int, int>> products;
+// ---------------------------------------------------------------------------------------------
+// Dot products. Every product u·v over a chunk of coordinates is summed the same way, whatever
+// sweep computes it and whichever operand is the "probe": four lanes j ≡ 0, 1, 2, 3 (mod 4),
+// each summed in increasing j, added as (l0 + l1) + (l2 + l3), plus the remaining < 4 terms in
+// increasing j. Products are formed in double precision (float entries are widened exactly).
+// The lanes are held as two vectors of two doubles, the width every target has natively.
 
-  int operand(const double* v, Weight w = Weight::None) {
-    data.push_back(v);
-    weight.push_back(w);
-    return static_cast<int>(data.size()) - 1;
+using Pair = double __attribute__((vector_size(16)));
+// Unaligned views of memory (may_alias: they read arrays of double or float).
+using DoublePairU = double __attribute__((vector_size(16), aligned(8), may_alias));
+using FloatPairU = float __attribute__((vector_size(8), aligned(4), may_alias));
+using FloatPair = float __attribute__((vector_size(8)));
+
+inline Pair load_pair(const double* p) noexcept {
+  return *reinterpret_cast<const DoublePairU*>(p);
+}
+
+inline Pair load_pair(const float* p) noexcept {
+  const FloatPair f = *reinterpret_cast<const FloatPairU*>(p);
+  return __builtin_convertvector(f, Pair);
+}
+
+// out[b·ld + a] = p_aᵀv_b over `len` coordinates, for NP probes p_a and NB vectors v_b: each
+// entry of v_b is read once for all NP products.
+template <int NP, int NB, typename T>
+void dot_block(Index len, const double* const* p, const T* const* v, double* out, int ld) {
+  Pair lo[NB][NP] = {};  // lanes 0, 1
+  Pair hi[NB][NP] = {};  // lanes 2, 3
+  const auto step = [&](Index j) {
+    Pair xl[NP];
+    Pair xh[NP];
+    for (int a = 0; a < NP; ++a) {
+      xl[a] = load_pair(p[a] + j);
+      xh[a] = load_pair(p[a] + j + 2);
+    }
+    for (int b = 0; b < NB; ++b) {
+      const Pair ul = load_pair(v[b] + j);
+      const Pair uh = load_pair(v[b] + j + 2);
+      for (int a = 0; a < NP; ++a) {
+        lo[b][a] += xl[a] * ul;
+        hi[b][a] += xh[a] * uh;
+      }
+    }
+  };
+  Index j = 0;
+  for (; j + 8 <= len; j += 8) {
+    // The stored vectors stream from memory: the hardware prefetcher alone leaves bandwidth
+    // unused (see kPrefetchBytes).
+    for (int b = 0; b < NB; ++b)
+      __builtin_prefetch(v[b] + j + kPrefetchAhead<T>);
+    step(j);
+    step(j + 4);
   }
-  int product(int a, int b) {
-    products.emplace_back(a, b);
-    return static_cast<int>(products.size()) - 1;
+  for (; j + 4 <= len; j += 4)
+    step(j);
+  for (int b = 0; b < NB; ++b) {
+    for (int a = 0; a < NP; ++a) {
+      double tail = 0.0;
+      for (Index t = j; t < len; ++t)
+        tail += p[a][t] * static_cast<double>(v[b][t]);
+      out[b * ld + a] = ((lo[b][a][0] + lo[b][a][1]) + (hi[b][a][0] + hi[b][a][1])) + tail;
+    }
+  }
+}
+
+// Blocks of NP probes against the vectors, NB(NP) vectors at a time (fewer accumulators for more
+// probes, so that they stay in registers).
+template <int NP, typename T>
+void dot_probes(Index len, const double* const* p, int nv, const T* const* v, double* out, int ld) {
+  constexpr int kBlock = NP >= 3 ? 1 : (NP == 2 ? 2 : 4);
+  int b = 0;
+  for (; b + kBlock <= nv; b += kBlock)
+    dot_block<NP, kBlock>(len, p, v + b, out + b * ld, ld);
+  for (; b < nv; ++b)
+    dot_block<NP, 1>(len, p, v + b, out + b * ld, ld);
+}
+
+// out[b·np + a] = p_aᵀv_b for all np probes and nv vectors (one chunk).
+template <typename T>
+void dot_products(Index len, int np, const double* const* p, int nv, const T* const* v,
+                  double* out) {
+  int a = 0;
+  for (; a + 3 <= np; a += 3)
+    dot_probes<3>(len, p + a, nv, v, out + a, np);
+  if (np - a == 2) dot_probes<2>(len, p + a, nv, v, out + a, np);
+  if (np - a == 1) dot_probes<1>(len, p + a, nv, v, out + a, np);
+}
+
+// A probe of a sweep: a d-vector of doubles or floats, optionally weighted by Δ (materialized
+// chunk by chunk in double precision).
+struct Probe {
+  const double* d = nullptr;
+  const float* f = nullptr;
+  Weight weight = Weight::None;
+};
+
+Probe make_probe(const double* v, Weight w = Weight::None) {
+  return {v, nullptr, w};
+}
+Probe make_probe(const float* v, Weight w = Weight::None) {
+  return {nullptr, v, w};
+}
+
+// One group of products of a sweep: every probe against every vector, written to the sweep's
+// results at offset + b·probes.size() + a.
+template <typename T>
+struct DotTask {
+  std::vector<Probe> probes;
+  std::vector<const T*> vectors;
+  std::size_t offset = 0;
+};
+
+template <typename T>
+struct DotPlan {
+  std::vector<DotTask<T>> tasks;
+  std::size_t count = 0;  // number of results
+
+  DotTask<T>& add(std::vector<Probe> probes, std::vector<const T*> vectors) {
+    DotTask<T> task{std::move(probes), std::move(vectors), count};
+    count += task.probes.size() * task.vectors.size();
+    tasks.push_back(std::move(task));
+    return tasks.back();
   }
 };
 
-// Runs a plan: partial products per fixed chunk, added in chunk order.
-Eigen::VectorXd run_plan(Index dim, int threads, const Vector& delta, const DotPlan& plan) {
+// Runs a plan: per fixed chunk, every task's products; the per-chunk partials are added in chunk
+// order.
+template <typename T>
+std::vector<double> run_plan(Index dim, int threads, const Vector& delta, const DotPlan<T>& plan) {
   const auto chunks = linalg::RowChunks::uniform(dim, kChunk);
-  const auto np = static_cast<Index>(plan.products.size());
-  std::vector<Eigen::VectorXd> partial(static_cast<std::size_t>(chunks.count()));
+  const std::size_t n = plan.count;
+  std::vector<double> partial(static_cast<std::size_t>(chunks.count()) * n);
+  std::size_t max_probes = 0;
+  for (const auto& task : plan.tasks)
+    max_probes = std::max(max_probes, task.probes.size());
   const bool has_delta = delta.size() > 0;
   linalg::for_each_chunk(chunks, threads, [&](Index c, Index begin, Index end) {
     const Index len = end - begin;
-    // Pointers to this chunk of every operand, weighted ones copied into local buffers.
-    std::vector<const double*> ptr(plan.data.size());
-    std::vector<Eigen::VectorXd> local;
-    local.reserve(plan.data.size());
-    for (std::size_t o = 0; o < plan.data.size(); ++o) {
-      const ConstMap x(plan.data[o] + begin, len);
-      if (!has_delta || plan.weight[o] == Weight::None) {
-        ptr[o] = plan.data[o] + begin;
-        continue;
+    std::vector<double> scratch(max_probes * static_cast<std::size_t>(len));
+    std::vector<const double*> p(max_probes);
+    std::vector<const T*> v;
+    double* out = partial.data() + static_cast<std::size_t>(c) * n;
+    for (const auto& task : plan.tasks) {
+      // This chunk of every probe: in place when it is a plain double vector, else widened and
+      // weighted into the scratch buffer.
+      for (std::size_t a = 0; a < task.probes.size(); ++a) {
+        const Probe& q = task.probes[a];
+        const Weight w = has_delta ? q.weight : Weight::None;
+        if (q.d != nullptr && w == Weight::None) {
+          p[a] = q.d + begin;
+          continue;
+        }
+        double* x = scratch.data() + a * static_cast<std::size_t>(len);
+        const double* dl = has_delta ? delta.data() + begin : nullptr;
+        for (Index j = 0; j < len; ++j) {
+          const double value =
+              q.d != nullptr ? q.d[begin + j] : static_cast<double>(q.f[begin + j]);
+          x[j] = w == Weight::Diagonal ? value * dl[j]
+                                       : (w == Weight::Inverse ? value / dl[j] : value);
+        }
+        p[a] = x;
       }
-      const ConstMap dl(delta.data() + begin, len);
-      if (plan.weight[o] == Weight::Diagonal) {
-        local.emplace_back(x.cwiseProduct(dl));
-      } else {
-        local.emplace_back(x.cwiseQuotient(dl));
-      }
-      ptr[o] = local.back().data();
-    }
-    Eigen::VectorXd& out = partial[static_cast<std::size_t>(c)];
-    out.resize(np);
-    for (Index k = 0; k < np; ++k) {
-      const auto [a, b] = plan.products[static_cast<std::size_t>(k)];
-      out[k] = ConstMap(ptr[static_cast<std::size_t>(a)], len)
-                   .dot(ConstMap(ptr[static_cast<std::size_t>(b)], len));
+      v.resize(task.vectors.size());
+      for (std::size_t b = 0; b < task.vectors.size(); ++b)
+        v[b] = task.vectors[b] + begin;
+      dot_products(len, static_cast<int>(task.probes.size()), p.data(), static_cast<int>(v.size()),
+                   v.data(), out + task.offset);
     }
   });
-  Eigen::VectorXd total = Eigen::VectorXd::Zero(np);
-  for (const auto& p : partial)
-    total += p;
+  std::vector<double> total(n, 0.0);
+  for (Index c = 0; c < chunks.count(); ++c) {
+    const double* part = partial.data() + static_cast<std::size_t>(c) * n;
+    for (std::size_t k = 0; k < n; ++k)
+      total[k] += part[k];
+  }
   return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Combinations.
+
+// o[j] += Σ_i c_i·A_i[j] over `len` coordinates, the terms added in increasing i (four vectors
+// per read-modify-write of o; the association does not depend on the blocking).
+template <typename T>
+void add_combination(Index len, std::size_t n, const T* const* A, const double* c, Index at,
+                     double* o) {
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const T* a0 = A[i] + at;
+    const T* a1 = A[i + 1] + at;
+    const T* a2 = A[i + 2] + at;
+    const T* a3 = A[i + 3] + at;
+    const double c0 = c[i];
+    const double c1 = c[i + 1];
+    const double c2 = c[i + 2];
+    const double c3 = c[i + 3];
+    const auto term = [&](Index j) {
+      o[j] = (((o[j] + c0 * static_cast<double>(a0[j])) + c1 * static_cast<double>(a1[j])) +
+              c2 * static_cast<double>(a2[j])) +
+             c3 * static_cast<double>(a3[j]);
+    };
+    Index j = 0;
+    for (; j + 8 <= len; j += 8) {
+      __builtin_prefetch(a0 + j + kPrefetchAhead<T>);
+      __builtin_prefetch(a1 + j + kPrefetchAhead<T>);
+      __builtin_prefetch(a2 + j + kPrefetchAhead<T>);
+      __builtin_prefetch(a3 + j + kPrefetchAhead<T>);
+      for (Index t = 0; t < 8; ++t)
+        term(j + t);
+    }
+    for (; j < len; ++j)
+      term(j);
+  }
+  for (; i < n; ++i) {
+    const T* a = A[i] + at;
+    const double ci = c[i];
+    for (Index j = 0; j < len; ++j)
+      o[j] += ci * static_cast<double>(a[j]);
+  }
 }
 
 // out = W∘(a0·v + Σ_i ca_i·A_i) + Σ_i cb_i·B_i with W = Δ, 1/Δ or 1 (`weight`; 1 when Δ is
 // empty), chunk by chunk. `out` may alias `v`.
+template <typename T>
 void sweep_combine(Index dim, int threads, const Vector& delta, Weight weight, double a0,
-                   const double* v, const std::vector<const double*>& A, const Eigen::VectorXd& ca,
-                   const std::vector<const double*>& B, const Eigen::VectorXd& cb, double* out) {
+                   const double* v, const std::vector<const T*>& A, const Eigen::VectorXd& ca,
+                   const std::vector<const T*>& B, const Eigen::VectorXd& cb, double* out) {
   const auto chunks = linalg::RowChunks::uniform(dim, kChunk);
   const bool weighted = delta.size() > 0 && weight != Weight::None;
   linalg::for_each_chunk(chunks, threads, [&](Index, Index begin, Index end) {
-    // Sub-blocks keep the output block in L1 while the vectors stream past.
-    for (Index b = begin; b < end; b += 1024) {
-      const Index len = std::min<Index>(1024, end - b);
-      Map o(out + b, len);
-      o = a0 * ConstMap(v + b, len);
-      for (std::size_t i = 0; i < A.size(); ++i) {
-        const double c = ca[static_cast<Index>(i)];
-        if (c != 0.0) o += c * ConstMap(A[i] + b, len);
-      }
+    for (Index b = begin; b < end; b += kCombineBlock) {
+      const Index len = std::min<Index>(kCombineBlock, end - b);
+      double* o = out + b;
+      const double* vb = v + b;
+      for (Index j = 0; j < len; ++j)
+        o[j] = a0 * vb[j];
+      add_combination(len, A.size(), A.data(), ca.data(), b, o);
       if (weighted) {
-        const ConstMap dl(delta.data() + b, len);
+        const double* dl = delta.data() + b;
         if (weight == Weight::Diagonal) {
-          o = o.cwiseProduct(dl);
+          for (Index j = 0; j < len; ++j)
+            o[j] *= dl[j];
         } else {
-          o = o.cwiseQuotient(dl);
+          for (Index j = 0; j < len; ++j)
+            o[j] /= dl[j];
         }
       }
-      for (std::size_t i = 0; i < B.size(); ++i) {
-        const double c = cb[static_cast<Index>(i)];
-        if (c != 0.0) o += c * ConstMap(B[i] + b, len);
-      }
+      add_combination(len, B.size(), B.data(), cb.data(), b, o);
     }
   });
 }
 
 }  // namespace
 
+template <>
+const std::vector<Eigen::VectorXd>& LbfgsMemory::s_store<double>() const noexcept {
+  return s_;
+}
+template <>
+const std::vector<Eigen::VectorXd>& LbfgsMemory::y_store<double>() const noexcept {
+  return y_;
+}
+template <>
+const std::vector<Eigen::VectorXf>& LbfgsMemory::s_store<float>() const noexcept {
+  return sf_;
+}
+template <>
+const std::vector<Eigen::VectorXf>& LbfgsMemory::y_store<float>() const noexcept {
+  return yf_;
+}
+template <>
+std::vector<Eigen::VectorXd>& LbfgsMemory::s_store<double>() noexcept {
+  return s_;
+}
+template <>
+std::vector<Eigen::VectorXd>& LbfgsMemory::y_store<double>() noexcept {
+  return y_;
+}
+template <>
+std::vector<Eigen::VectorXf>& LbfgsMemory::s_store<float>() noexcept {
+  return sf_;
+}
+template <>
+std::vector<Eigen::VectorXf>& LbfgsMemory::y_store<float>() noexcept {
+  return yf_;
+}
+
 LbfgsMemory::LbfgsMemory(Index dim, int capacity, InitialHessian initial_hessian,
-                         double curvature_epsilon)
-    : dim_(dim), capacity_(capacity), initial_hessian_(initial_hessian) {
+                         double curvature_epsilon, PairPrecision precision)
+    : dim_(dim), capacity_(capacity), initial_hessian_(initial_hessian), precision_(precision) {
   require(dim >= 0, "LbfgsMemory dim", dim, "must be >= 0");
   require(capacity >= 1, "LbfgsMemory capacity", capacity, "must be >= 1");
   set_curvature_epsilon(curvature_epsilon);
-  s_.resize(static_cast<std::size_t>(capacity_));
-  y_.resize(static_cast<std::size_t>(capacity_));
+  if (precision_ == PairPrecision::Single) {
+    sf_.resize(static_cast<std::size_t>(capacity_));
+    yf_.resize(static_cast<std::size_t>(capacity_));
+  } else {
+    s_.resize(static_cast<std::size_t>(capacity_));
+    y_.resize(static_cast<std::size_t>(capacity_));
+  }
   ss_.setZero(capacity_, capacity_);
   sy_.setZero(capacity_, capacity_);
   yy_.setZero(capacity_, capacity_);
@@ -136,34 +345,74 @@ void LbfgsMemory::set_curvature_epsilon(double epsilon) {
 
 void LbfgsMemory::set_capacity(int capacity) {
   require(capacity >= 1, "LbfgsMemory capacity", capacity, "must be >= 1");
-  if (capacity == capacity_ && static_cast<int>(s_.size()) == capacity_) return;
+  const bool single = precision_ == PairPrecision::Single;
+  const auto slots = static_cast<int>(single ? sf_.size() : s_.size());
+  if (capacity == capacity_ && slots == capacity_) return;
   const int keep = std::min(size_, capacity);
   const int first = size_ - keep;  // chronological index of the oldest kept pair
-  std::vector<Vector> s(static_cast<std::size_t>(capacity));
-  std::vector<Vector> y(static_cast<std::size_t>(capacity));
+  const auto move_pairs = [&](auto& S, auto& Y) {
+    std::remove_reference_t<decltype(S)> s(static_cast<std::size_t>(capacity));
+    std::remove_reference_t<decltype(Y)> y(static_cast<std::size_t>(capacity));
+    for (int a = 0; a < keep; ++a) {
+      s[static_cast<std::size_t>(a)] = std::move(S[slot(first + a)]);
+      y[static_cast<std::size_t>(a)] = std::move(Y[slot(first + a)]);
+    }
+    S = std::move(s);
+    Y = std::move(y);
+  };
   Eigen::MatrixXd ss = Eigen::MatrixXd::Zero(capacity, capacity);
   Eigen::MatrixXd sy = Eigen::MatrixXd::Zero(capacity, capacity);
   Eigen::MatrixXd yy = Eigen::MatrixXd::Zero(capacity, capacity);
   for (int a = 0; a < keep; ++a) {
-    const std::size_t from_a = slot(first + a);
-    s[static_cast<std::size_t>(a)] = std::move(s_[from_a]);
-    y[static_cast<std::size_t>(a)] = std::move(y_[from_a]);
+    const auto fa = static_cast<Index>(slot(first + a));
     for (int b = 0; b < keep; ++b) {
-      const auto from_b = static_cast<Index>(slot(first + b));
-      const auto fa = static_cast<Index>(from_a);
-      ss(a, b) = ss_(fa, from_b);
-      sy(a, b) = sy_(fa, from_b);
-      yy(a, b) = yy_(fa, from_b);
+      const auto fb = static_cast<Index>(slot(first + b));
+      ss(a, b) = ss_(fa, fb);
+      sy(a, b) = sy_(fa, fb);
+      yy(a, b) = yy_(fa, fb);
     }
   }
-  s_ = std::move(s);
-  y_ = std::move(y);
+  if (single) {
+    move_pairs(sf_, yf_);
+  } else {
+    move_pairs(s_, y_);
+  }
   ss_ = std::move(ss);
   sy_ = std::move(sy);
   yy_ = std::move(yy);
   capacity_ = capacity;
   size_ = keep;
   head_ = 0;
+  ++revision_;
+}
+
+void LbfgsMemory::set_pair_precision(PairPrecision precision) {
+  if (precision == precision_) return;
+  const auto cap = static_cast<std::size_t>(capacity_);
+  if (precision == PairPrecision::Single) {
+    sf_.assign(cap, Eigen::VectorXf());
+    yf_.assign(cap, Eigen::VectorXf());
+    for (int i = 0; i < size_; ++i) {
+      sf_[slot(i)] = s_[slot(i)].cast<float>();
+      yf_[slot(i)] = y_[slot(i)].cast<float>();
+    }
+    s_.clear();
+    y_.clear();
+    precision_ = precision;
+    // The rounded pairs have their own products.
+    recompute_gram();
+  } else {
+    // Widening is exact: the Gram matrix stays that of the pairs.
+    s_.assign(cap, Vector());
+    y_.assign(cap, Vector());
+    for (int i = 0; i < size_; ++i) {
+      s_[slot(i)] = sf_[slot(i)].cast<double>();
+      y_[slot(i)] = yf_[slot(i)].cast<double>();
+    }
+    sf_.clear();
+    yf_.clear();
+    precision_ = precision;
+  }
   ++revision_;
 }
 
@@ -187,41 +436,74 @@ void LbfgsMemory::set_diagonal(const Vector& diagonal) {
   ++revision_;
 }
 
-void LbfgsMemory::recompute_weighted_gram() {
+template <typename T>
+void LbfgsMemory::recompute_gram_as(bool all) {
   if (size_ == 0) return;
-  DotPlan plan;
-  std::vector<int> plain;
-  std::vector<int> weighted;
-  for (int i = 0; i < size_; ++i) {
-    plain.push_back(plan.operand(y_[slot(i)].data()));
-    weighted.push_back(plan.operand(y_[slot(i)].data(), Weight::Diagonal));
-  }
-  std::vector<int> index;
-  for (int a = 0; a < size_; ++a) {
-    for (int b = a; b < size_; ++b) {
-      index.push_back(
-          plan.product(weighted[static_cast<std::size_t>(a)], plain[static_cast<std::size_t>(b)]));
+  const auto& S = s_store<T>();
+  const auto& Y = y_store<T>();
+  // Each product as `store_as` computes it when the newer pair b is added: the newer vector is
+  // the probe (it carries Δ in y_bᵀΔy_a), the older ones the vectors.
+  DotPlan<T> plan;
+  std::vector<std::size_t> at_ss;
+  std::vector<std::size_t> at_sy;
+  std::vector<std::size_t> at_yy;
+  for (int b = 0; b < size_; ++b) {
+    std::vector<const T*> older_s;
+    std::vector<const T*> older_y;
+    for (int a = 0; a <= b; ++a) {
+      older_s.push_back(S[slot(a)].data());
+      older_y.push_back(Y[slot(a)].data());
     }
+    const T* sb = S[slot(b)].data();
+    const T* yb = Y[slot(b)].data();
+    if (all) {
+      // s_bᵀs_a and s_bᵀy_a (a ≤ b), then y_bᵀs_a (a < b) and y_bᵀΔy_a (a ≤ b).
+      at_ss.push_back(plan.add({make_probe(sb), make_probe(yb)}, older_s).offset);
+      at_sy.push_back(plan.add({make_probe(sb)}, older_y).offset);
+    }
+    at_yy.push_back(plan.add({make_probe(yb, Weight::Diagonal)}, older_y).offset);
   }
-  const Eigen::VectorXd dots = run_plan(dim_, num_threads_, diagonal_, plan);
-  std::size_t k = 0;
-  for (int a = 0; a < size_; ++a) {
-    for (int b = a; b < size_; ++b) {
-      const auto sa = static_cast<Index>(slot(a));
-      const auto sb = static_cast<Index>(slot(b));
-      yy_(sa, sb) = yy_(sb, sa) = dots[index[k++]];
+  const std::vector<double> dots = run_plan(dim_, num_threads_, diagonal_, plan);
+  for (int b = 0; b < size_; ++b) {
+    const auto tb = static_cast<Index>(slot(b));
+    const auto ub = static_cast<std::size_t>(b);
+    for (int a = 0; a <= b; ++a) {
+      const auto ta = static_cast<Index>(slot(a));
+      const auto ua = static_cast<std::size_t>(a);
+      if (all) {
+        ss_(ta, tb) = ss_(tb, ta) = dots[at_ss[ub] + 2 * ua];
+        sy_(ta, tb) = dots[at_ss[ub] + 2 * ua + 1];  // s_aᵀy_b
+        sy_(tb, ta) = dots[at_sy[ub] + ua];          // s_bᵀy_a
+      }
+      yy_(ta, tb) = yy_(tb, ta) = dots[at_yy[ub] + ua];
     }
   }
 }
 
-std::vector<const double*> LbfgsMemory::pair_data() const {
-  std::vector<const double*> data;
-  data.reserve(static_cast<std::size_t>(2 * size_));
-  for (int i = 0; i < size_; ++i) {
-    data.push_back(s_[slot(i)].data());
-    data.push_back(y_[slot(i)].data());
+void LbfgsMemory::recompute_weighted_gram() {
+  if (precision_ == PairPrecision::Single) {
+    recompute_gram_as<float>(false);
+  } else {
+    recompute_gram_as<double>(false);
   }
-  return data;
+}
+
+void LbfgsMemory::recompute_gram() {
+  if (precision_ == PairPrecision::Single) {
+    recompute_gram_as<float>(true);
+  } else {
+    recompute_gram_as<double>(true);
+  }
+}
+
+Vector LbfgsMemory::s(int i) const {
+  if (precision_ == PairPrecision::Single) return sf_[slot(i)].cast<double>();
+  return s_[slot(i)];
+}
+
+Vector LbfgsMemory::y(int i) const {
+  if (precision_ == PairPrecision::Single) return yf_[slot(i)].cast<double>();
+  return y_[slot(i)];
 }
 
 void LbfgsMemory::clear() noexcept {
@@ -264,75 +546,105 @@ bool LbfgsMemory::store(const Vector& s, const Vector& y, Vector* s_owned, Vecto
   check_vector(s, "s");
   check_vector(y, "y");
   if (probe != nullptr) check_vector(*probe, "probe");
+  if (precision_ == PairPrecision::Single) {
+    return store_as<float>(s, y, s_owned, y_owned, probe, projection);
+  }
+  return store_as<double>(s, y, s_owned, y_owned, probe, projection);
+}
+
+template <typename T>
+bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Vector* y_owned,
+                           const Vector* probe, LbfgsProjection* projection) {
+  auto& S = s_store<T>();
+  auto& Y = y_store<T>();
   const bool full = size_ == capacity_;
   const std::size_t target = full ? slot(0) : slot(size_);
+  const bool has_delta = diagonal_.size() > 0;
 
-  // One sweep for every product the update needs: the new pair with itself and with the stored
-  // pairs, and the probe (the new gradient) with all of them, including the pair a full memory
-  // drops (the probe needs it if the new pair is refused).
-  DotPlan plan;
-  const int os = plan.operand(s.data());
-  const int oy = plan.operand(y.data());
-  const int ody = plan.operand(y.data(), Weight::Diagonal);
-  const int p_ss = plan.product(os, os);
-  const int p_sy = plan.product(os, oy);
-  const int p_yy = plan.product(oy, oy);
-  const int p_ydy = plan.product(ody, oy);
-  std::vector<int> p_s_si;
-  std::vector<int> p_s_yi;
-  std::vector<int> p_y_si;
-  std::vector<int> p_dy_yi;
-  std::vector<int> p_g_si;
-  std::vector<int> p_dg_yi;
-  int og = -1;
-  int odg = -1;
-  int p_g_s = -1;
-  int p_dg_y = -1;
+  // The new pair as it will be stored: the caller's vectors, or their rounding.
+  VectorT<T> s_rounded;
+  VectorT<T> y_rounded;
+  const T* sn = nullptr;
+  const T* yn = nullptr;
+  if constexpr (std::is_same_v<T, double>) {
+    sn = s.data();
+    yn = y.data();
+  } else {
+    s_rounded = s.template cast<T>();
+    y_rounded = y.template cast<T>();
+    sn = s_rounded.data();
+    yn = y_rounded.data();
+  }
+
+  // One sweep for every product the update needs: the new pair with itself and with the pairs
+  // that stay, and the probe (the new gradient) with all of them. The pair a full memory drops
+  // is not read (its products with the probe are computed apart if the new pair is refused).
+  const int first = full ? 1 : 0;
+  const int kept = size_ - first;
+  std::vector<const T*> s_vectors;
+  std::vector<const T*> y_vectors;
+  for (int i = first; i < size_; ++i) {
+    s_vectors.push_back(S[slot(i)].data());
+    y_vectors.push_back(Y[slot(i)].data());
+  }
+  s_vectors.push_back(sn);
+  y_vectors.push_back(yn);
+  // Products with s_i: s, y, g; with y_i: s, Δy, Δg (g the probe).
+  std::vector<Probe> s_probes{make_probe(sn), make_probe(yn)};
+  std::vector<Probe> y_probes{make_probe(sn), make_probe(yn, Weight::Diagonal)};
   if (probe != nullptr) {
-    og = plan.operand(probe->data());
-    odg = plan.operand(probe->data(), Weight::Diagonal);
-    p_g_s = plan.product(og, os);
-    p_dg_y = plan.product(odg, oy);
+    s_probes.push_back(make_probe(probe->data()));
+    y_probes.push_back(make_probe(probe->data(), Weight::Diagonal));
   }
-  for (int i = 0; i < size_; ++i) {
-    const int osi = plan.operand(s_[slot(i)].data());
-    const int oyi = plan.operand(y_[slot(i)].data());
-    p_s_si.push_back(plan.product(os, osi));
-    p_s_yi.push_back(plan.product(os, oyi));
-    p_y_si.push_back(plan.product(oy, osi));
-    p_dy_yi.push_back(plan.product(ody, oyi));
-    if (probe != nullptr) {
-      p_g_si.push_back(plan.product(og, osi));
-      p_dg_yi.push_back(plan.product(odg, oyi));
-    }
-  }
-  const Eigen::VectorXd dots = run_plan(dim_, num_threads_, diagonal_, plan);
-  const double ss = dots[p_ss];
-  const double sy = dots[p_sy];
-  const double yy = dots[p_yy];
-  const bool accepted = dots.allFinite() && sy > 0.0 && dots[p_ydy] > 0.0 &&
-                        sy > curvature_epsilon_ * std::sqrt(ss) * std::sqrt(yy);
-  const auto at = [](const std::vector<int>& v, int i) { return v[static_cast<std::size_t>(i)]; };
+  const std::size_t np = s_probes.size();
+  DotPlan<T> plan;
+  const std::size_t at_s = plan.add(std::move(s_probes), std::move(s_vectors)).offset;
+  const std::size_t at_y = plan.add(std::move(y_probes), std::move(y_vectors)).offset;
+  // ‖y‖² for the guard (y_newᵀΔy_new above when Δ = I).
+  const std::size_t at_yy = has_delta ? plan.add({make_probe(yn)}, {yn}).offset : 0;
+  const std::vector<double> dots = run_plan(dim_, num_threads_, diagonal_, plan);
+  // Result of probe a against the b-th vector of the s (y) group; b = kept is the new pair.
+  const auto with_s = [&](int b, std::size_t a) {
+    return dots[at_s + static_cast<std::size_t>(b) * np + a];
+  };
+  const auto with_y = [&](int b, std::size_t a) {
+    return dots[at_y + static_cast<std::size_t>(b) * np + a];
+  };
+  const double ss = with_s(kept, 0);
+  const double sy = with_s(kept, 1);
+  const double ydy = with_y(kept, 1);
+  const double yy = has_delta ? dots[at_yy] : ydy;
+  const bool finite =
+      std::all_of(dots.begin(), dots.end(), [](double x) { return std::isfinite(x); });
+  const bool accepted =
+      finite && sy > 0.0 && ydy > 0.0 && sy > curvature_epsilon_ * std::sqrt(ss) * std::sqrt(yy);
 
   if (accepted) {
-    if (s_owned != nullptr && y_owned != nullptr) {
-      // Hand the storage of the slot being reused back to the caller: no allocation per pair.
-      std::swap(s_[target], *s_owned);
-      std::swap(y_[target], *y_owned);
+    if constexpr (std::is_same_v<T, double>) {
+      if (s_owned != nullptr && y_owned != nullptr) {
+        // Hand the storage of the slot being reused back to the caller: no allocation per pair.
+        std::swap(S[target], *s_owned);
+        std::swap(Y[target], *y_owned);
+      } else {
+        S[target] = s;
+        Y[target] = y;
+      }
     } else {
-      s_[target] = s;
-      y_[target] = y;
+      (void)s_owned;
+      (void)y_owned;
+      S[target] = std::move(s_rounded);
+      Y[target] = std::move(y_rounded);
     }
     const auto t = static_cast<Index>(target);
     ss_(t, t) = ss;
     sy_(t, t) = sy;
-    yy_(t, t) = dots[p_ydy];
-    for (int i = full ? 1 : 0; i < size_; ++i) {
-      const auto j = static_cast<Index>(slot(i));
-      ss_(t, j) = ss_(j, t) = dots[at(p_s_si, i)];
-      sy_(t, j) = dots[at(p_s_yi, i)];
-      sy_(j, t) = dots[at(p_y_si, i)];
-      yy_(t, j) = yy_(j, t) = dots[at(p_dy_yi, i)];
+    yy_(t, t) = ydy;
+    for (int b = 0; b < kept; ++b) {
+      const auto j = static_cast<Index>(slot(first + b));
+      ss_(t, j) = ss_(j, t) = with_s(b, 0);
+      sy_(t, j) = with_y(b, 0);  // s_newᵀy_j
+      sy_(j, t) = with_s(b, 1);  // s_jᵀy_new
+      yy_(t, j) = yy_(j, t) = with_y(b, 1);
     }
     if (full) {
       head_ = (head_ + 1) % capacity_;
@@ -345,15 +657,21 @@ bool LbfgsMemory::store(const Vector& s, const Vector& y, Vector* s_owned, Vecto
     // The probe's products with the pairs as they are now, chronologically.
     projection->s_dots.resize(size_);
     projection->y_dots.resize(size_);
-    const int dropped = (accepted && full) ? 1 : 0;
-    const int old_pairs = accepted ? size_ - 1 : size_;
-    for (int i = 0; i < old_pairs; ++i) {
-      projection->s_dots[i] = dots[at(p_g_si, i + dropped)];
-      projection->y_dots[i] = dots[at(p_dg_yi, i + dropped)];
+    int at = 0;
+    if (!accepted && full) {
+      // The oldest pair stays: its products with the probe, in a sweep over that pair only.
+      DotPlan<T> oldest;
+      oldest.add({make_probe(probe->data())}, {S[slot(0)].data()});
+      oldest.add({make_probe(probe->data(), Weight::Diagonal)}, {Y[slot(0)].data()});
+      const std::vector<double> extra = run_plan(dim_, num_threads_, diagonal_, oldest);
+      projection->s_dots[0] = extra[0];
+      projection->y_dots[0] = extra[1];
+      at = 1;
     }
-    if (accepted) {
-      projection->s_dots[size_ - 1] = dots[p_g_s];
-      projection->y_dots[size_ - 1] = dots[p_dg_y];
+    const int count = accepted ? kept + 1 : kept;
+    for (int b = 0; b < count; ++b, ++at) {
+      projection->s_dots[at] = with_s(b, 2);
+      projection->y_dots[at] = with_y(b, 2);
     }
     projection->revision = revision_;
   }
@@ -362,21 +680,49 @@ bool LbfgsMemory::store(const Vector& s, const Vector& y, Vector* s_owned, Vecto
 
 void LbfgsMemory::project(const Vector& v, LbfgsProjection& projection) const {
   check_vector(v, "v");
-  DotPlan plan;
-  const int ov = plan.operand(v.data());
-  const int odv = plan.operand(v.data(), Weight::Diagonal);
-  for (int i = 0; i < size_; ++i) {
-    plan.product(ov, plan.operand(s_[slot(i)].data()));
-    plan.product(odv, plan.operand(y_[slot(i)].data()));
+  if (precision_ == PairPrecision::Single) {
+    project_as<float>(v, projection);
+  } else {
+    project_as<double>(v, projection);
   }
-  const Eigen::VectorXd dots = run_plan(dim_, num_threads_, diagonal_, plan);
+}
+
+template <typename T>
+void LbfgsMemory::project_as(const Vector& v, LbfgsProjection& projection) const {
+  const auto& S = s_store<T>();
+  const auto& Y = y_store<T>();
+  std::vector<const T*> s_vectors;
+  std::vector<const T*> y_vectors;
+  for (int i = 0; i < size_; ++i) {
+    s_vectors.push_back(S[slot(i)].data());
+    y_vectors.push_back(Y[slot(i)].data());
+  }
+  DotPlan<T> plan;
+  plan.add({make_probe(v.data())}, std::move(s_vectors));
+  plan.add({make_probe(v.data(), Weight::Diagonal)}, std::move(y_vectors));
+  const std::vector<double> dots = run_plan(dim_, num_threads_, diagonal_, plan);
   projection.s_dots.resize(size_);
   projection.y_dots.resize(size_);
   for (int i = 0; i < size_; ++i) {
-    projection.s_dots[i] = dots[2 * i];
-    projection.y_dots[i] = dots[2 * i + 1];
+    projection.s_dots[i] = dots[static_cast<std::size_t>(i)];
+    projection.y_dots[i] = dots[static_cast<std::size_t>(size_ + i)];
   }
   projection.revision = revision_;
+}
+
+template <typename T>
+void LbfgsMemory::combine_as(const Vector& v, double a0, const Eigen::VectorXd& cy,
+                             const Eigen::VectorXd& cs, double* out) const {
+  const auto& S = s_store<T>();
+  const auto& Y = y_store<T>();
+  std::vector<const T*> s_vectors;
+  std::vector<const T*> y_vectors;
+  for (int i = 0; i < size_; ++i) {
+    s_vectors.push_back(S[slot(i)].data());
+    y_vectors.push_back(Y[slot(i)].data());
+  }
+  sweep_combine(dim_, num_threads_, diagonal_, Weight::Diagonal, a0, v.data(), y_vectors, cy,
+                s_vectors, cs, out);
 }
 
 void LbfgsMemory::apply_inverse(const Vector& v, Vector& out, double scale,
@@ -427,16 +773,15 @@ void LbfgsMemory::apply_inverse(const Vector& v, Vector& out, double scale,
     const double beta = yr / SY(i, i);
     cs[i] += alpha[i] - beta;
   }
-  std::vector<const double*> S;
-  std::vector<const double*> Y;
-  for (int i = 0; i < k; ++i) {
-    S.push_back(s_[slot(i)].data());
-    Y.push_back(y_[slot(i)].data());
-  }
   if (&out != &v) out.resize(dim_);
   // r = Δ(γv + Σ cy_j y_j) + Σ cs_j s_j, times `scale`.
-  sweep_combine(dim_, num_threads_, diagonal_, Weight::Diagonal, scale * g, v.data(), Y, scale * cy,
-                S, scale * cs, out.data());
+  const Eigen::VectorXd scaled_cy = scale * cy;
+  const Eigen::VectorXd scaled_cs = scale * cs;
+  if (precision_ == PairPrecision::Single) {
+    combine_as<float>(v, scale * g, scaled_cy, scaled_cs, out.data());
+  } else {
+    combine_as<double>(v, scale * g, scaled_cy, scaled_cs, out.data());
+  }
 }
 
 void LbfgsMemory::apply_hessian(const Vector& v, Vector& out) const {
@@ -449,45 +794,48 @@ void LbfgsMemory::apply_hessian(const Vector& v, Vector& out) const {
     }
     return;
   }
-  const int k = size_;
-  const double sigma = 1.0 / gamma();
-  // B₀ = σΔ⁻¹. Products: s_iᵀΔ⁻¹s_j (the Gram's plain SᵀS when Δ = I), s_iᵀΔ⁻¹v, y_iᵀv.
-  DotPlan plan;
-  const int ov = plan.operand(v.data());
-  const int oiv = plan.operand(v.data(), Weight::Inverse);
-  std::vector<int> os;
-  std::vector<int> ois;
-  for (int i = 0; i < k; ++i) {
-    os.push_back(plan.operand(s_[slot(i)].data()));
-    ois.push_back(plan.operand(s_[slot(i)].data(), Weight::Inverse));
-  }
-  std::vector<int> p_sv;
-  std::vector<int> p_yv;
-  for (int i = 0; i < k; ++i) {
-    p_sv.push_back(plan.product(oiv, os[static_cast<std::size_t>(i)]));
-    p_yv.push_back(plan.product(ov, plan.operand(y_[slot(i)].data())));
-  }
-  Eigen::MatrixXd SBS(k, k);
-  std::vector<std::pair<int, int>> pending;
-  if (diagonal_.size() > 0) {
-    for (int i = 0; i < k; ++i) {
-      for (int j = i; j < k; ++j) {
-        pending.emplace_back(
-            plan.product(ois[static_cast<std::size_t>(i)], os[static_cast<std::size_t>(j)]),
-            i * k + j);
-      }
-    }
-  }
-  const Eigen::VectorXd dots = run_plan(dim_, num_threads_, diagonal_, plan);
-  if (diagonal_.size() > 0) {
-    for (const auto& [index, ij] : pending) {
-      SBS(ij / k, ij % k) = SBS(ij % k, ij / k) = dots[index];
-    }
+  if (precision_ == PairPrecision::Single) {
+    apply_hessian_as<float>(v, out);
   } else {
-    for (int i = 0; i < k; ++i) {
-      for (int j = 0; j < k; ++j) {
-        SBS(i, j) = ss_(static_cast<Index>(slot(i)), static_cast<Index>(slot(j)));
-      }
+    apply_hessian_as<double>(v, out);
+  }
+}
+
+template <typename T>
+void LbfgsMemory::apply_hessian_as(const Vector& v, Vector& out) const {
+  const auto& S = s_store<T>();
+  const auto& Y = y_store<T>();
+  const int k = size_;
+  const auto uk = static_cast<std::size_t>(k);
+  const double sigma = 1.0 / gamma();
+  std::vector<const T*> s_vectors;
+  std::vector<const T*> y_vectors;
+  for (int i = 0; i < k; ++i) {
+    s_vectors.push_back(S[slot(i)].data());
+    y_vectors.push_back(Y[slot(i)].data());
+  }
+  // B₀ = σΔ⁻¹. Products: s_iᵀΔ⁻¹v, y_iᵀv, and s_iᵀΔ⁻¹s_j (the Gram's plain SᵀS when Δ = I).
+  const bool has_delta = diagonal_.size() > 0;
+  DotPlan<T> plan;
+  plan.add({make_probe(v.data(), Weight::Inverse)}, s_vectors);
+  plan.add({make_probe(v.data())}, y_vectors);
+  std::vector<std::size_t> at_sbs;
+  if (has_delta) {
+    for (int j = 0; j < k; ++j) {
+      std::vector<const T*> older(s_vectors.begin(), s_vectors.begin() + j + 1);
+      at_sbs.push_back(
+          plan.add({make_probe(s_vectors[static_cast<std::size_t>(j)], Weight::Inverse)},
+                   std::move(older))
+              .offset);
+    }
+  }
+  const std::vector<double> dots = run_plan(dim_, num_threads_, diagonal_, plan);
+  Eigen::MatrixXd SBS(k, k);
+  for (int j = 0; j < k; ++j) {
+    for (int i = 0; i <= j; ++i) {
+      SBS(i, j) = SBS(j, i) =
+          has_delta ? dots[at_sbs[static_cast<std::size_t>(j)] + static_cast<std::size_t>(i)]
+                    : ss_(static_cast<Index>(slot(i)), static_cast<Index>(slot(j)));
     }
   }
   // M = [[σSᵀΔ⁻¹S, L], [Lᵀ, −D]] (chronological), rhs = [σSᵀΔ⁻¹v; Yᵀv].
@@ -504,20 +852,16 @@ void LbfgsMemory::apply_hessian(const Vector& v, Vector& out) const {
       }
     }
     M(k + i, k + i) = -sy_(si, si);
-    rhs[i] = sigma * dots[p_sv[static_cast<std::size_t>(i)]];
-    rhs[k + i] = dots[p_yv[static_cast<std::size_t>(i)]];
+    rhs[i] = sigma * dots[static_cast<std::size_t>(i)];
+    rhs[k + i] = dots[uk + static_cast<std::size_t>(i)];
   }
   const Eigen::VectorXd p = M.fullPivLu().solve(rhs);
-  std::vector<const double*> S;
-  std::vector<const double*> Y;
-  for (int i = 0; i < k; ++i) {
-    S.push_back(s_[slot(i)].data());
-    Y.push_back(y_[slot(i)].data());
-  }
   if (&out != &v) out.resize(dim_);
   // B v = Δ⁻¹(σv − σ Σ p_i s_i) − Σ p_{k+i} y_i.
-  sweep_combine(dim_, num_threads_, diagonal_, Weight::Inverse, sigma, v.data(), S,
-                -sigma * p.head(k), Y, -p.tail(k), out.data());
+  const Eigen::VectorXd cs = -sigma * p.head(k);
+  const Eigen::VectorXd cy = -p.tail(k);
+  sweep_combine(dim_, num_threads_, diagonal_, Weight::Inverse, sigma, v.data(), s_vectors, cs,
+                y_vectors, cy, out.data());
 }
 
 void LbfgsMemory::apply_add(const Vector& x, Vector& y) const {

@@ -26,6 +26,16 @@ std::string_view to_string(ToleranceMode mode) noexcept {
   return "unknown";
 }
 
+std::string_view to_string(PairPrecision precision) noexcept {
+  switch (precision) {
+    case PairPrecision::Double:
+      return "double";
+    case PairPrecision::Single:
+      return "single";
+  }
+  return "unknown";
+}
+
 void LbfgsOptions::validate() const {
   require(memory >= 1 && memory <= 1000, "LbfgsOptions::memory", memory, "must be in [1, 1000]");
   require(std::isfinite(tolerance) && tolerance >= 0.0, "LbfgsOptions::tolerance", tolerance,

@@ -20,7 +20,8 @@ std::string format(const char* pattern, double a, double b = 0.0) {
 
 LbfgsMemory prepare_memory(LbfgsMemory memory, Index dim, const LbfgsOptions& options) {
   if (memory.dim() == 0) {
-    LbfgsMemory fresh(dim, options.memory, options.initial_hessian, options.curvature_epsilon);
+    LbfgsMemory fresh(dim, options.memory, options.initial_hessian, options.curvature_epsilon,
+                      options.pair_precision);
     fresh.set_num_threads(options.num_threads);
     return fresh;
   }
@@ -29,6 +30,7 @@ LbfgsMemory prepare_memory(LbfgsMemory memory, Index dim, const LbfgsOptions& op
   memory.set_capacity(options.memory);
   memory.set_initial_hessian(options.initial_hessian);
   memory.set_curvature_epsilon(options.curvature_epsilon);
+  memory.set_pair_precision(options.pair_precision);
   memory.set_num_threads(options.num_threads);
   return memory;
 }

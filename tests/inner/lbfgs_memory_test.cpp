@@ -38,12 +38,13 @@ struct MemoryCase {
   InitialHessian mode;
   bool diagonal;
   bool diagonal_after_pairs;  // set Δ once the pairs are in (the Gram is then recomputed)
+  PairPrecision precision = PairPrecision::Double;
 };
 
 // Fills a memory with pairs (s, A s) from random steps.
 LbfgsMemory filled_memory(const Eigen::MatrixXd& A, int capacity, int pairs,
                           MemoryCase c = {InitialHessian::ScaledIdentity, false, false}) {
-  LbfgsMemory memory(A.rows(), capacity, c.mode);
+  LbfgsMemory memory(A.rows(), capacity, c.mode, 1e-10, c.precision);
   const Vector delta = random_diagonal(A.rows(), 77);
   if (c.diagonal && !c.diagonal_after_pairs) memory.set_diagonal(delta);
   for (int k = 0; k < pairs; ++k) {
@@ -145,12 +146,16 @@ TEST_P(MemoryProperties, MatchesTheTextbookTwoLoopRecursion) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(InitialHessians, MemoryProperties,
-                         testing::Values(MemoryCase{InitialHessian::ScaledIdentity, false, false},
-                                         MemoryCase{InitialHessian::Identity, false, false},
-                                         MemoryCase{InitialHessian::ScaledIdentity, true, false},
-                                         MemoryCase{InitialHessian::ScaledIdentity, true, true},
-                                         MemoryCase{InitialHessian::Identity, true, false}));
+INSTANTIATE_TEST_SUITE_P(
+    InitialHessians, MemoryProperties,
+    testing::Values(MemoryCase{InitialHessian::ScaledIdentity, false, false},
+                    MemoryCase{InitialHessian::Identity, false, false},
+                    MemoryCase{InitialHessian::ScaledIdentity, true, false},
+                    MemoryCase{InitialHessian::ScaledIdentity, true, true},
+                    MemoryCase{InitialHessian::Identity, true, false},
+                    MemoryCase{InitialHessian::ScaledIdentity, false, false, PairPrecision::Single},
+                    MemoryCase{InitialHessian::ScaledIdentity, true, true, PairPrecision::Single},
+                    MemoryCase{InitialHessian::Identity, true, false, PairPrecision::Single}));
 
 TEST(LbfgsMemory, GammaFollowsTheInitialHessianMode) {
   const auto A = spd_matrix(10, 5);
@@ -338,25 +343,115 @@ TEST(LbfgsMemory, ProjectionFromAddPairSavesASweepWithoutChangingTheResult) {
 
 TEST(LbfgsMemory, ResultsDoNotDependOnTheThreadCount) {
   const Index dim = 60000;  // several chunks, enough work to start threads
-  Vector reference;
-  for (const int threads : {1, 2, 4}) {
-    LbfgsMemory m(dim, 5);
-    m.set_num_threads(threads);
-    EXPECT_EQ(m.num_threads(), threads);
-    for (int k = 0; k < 6; ++k) {
-      const Vector s = random_vector(dim, 7000 + static_cast<std::uint64_t>(k));
-      const Vector y = s + 0.1 * random_vector(dim, 8000 + static_cast<std::uint64_t>(k));
-      EXPECT_TRUE(m.add_pair(s, y));
-    }
-    Vector out;
-    m.apply_inverse(random_vector(dim, 9000), out);
-    if (threads == 1) {
-      reference = out;
-    } else {
-      EXPECT_EQ(out, reference) << threads << " threads";
+  for (const PairPrecision precision : {PairPrecision::Double, PairPrecision::Single}) {
+    Vector reference;
+    Vector reference_b;
+    for (const int threads : {1, 2, 4}) {
+      LbfgsMemory m(dim, 5, InitialHessian::ScaledIdentity, 1e-10, precision);
+      m.set_num_threads(threads);
+      EXPECT_EQ(m.num_threads(), threads);
+      LbfgsProjection projection;
+      for (int k = 0; k < 6; ++k) {
+        const Vector s = random_vector(dim, 7000 + static_cast<std::uint64_t>(k));
+        const Vector y = s + 0.1 * random_vector(dim, 8000 + static_cast<std::uint64_t>(k));
+        EXPECT_TRUE(m.add_pair(s, y, random_vector(dim, 8500), projection));
+      }
+      m.set_diagonal(random_diagonal(dim, 78));
+      Vector out;
+      m.apply_inverse(random_vector(dim, 9000), out);
+      Vector b;
+      m.apply_hessian(random_vector(dim, 9001), b);
+      if (threads == 1) {
+        reference = out;
+        reference_b = b;
+      } else {
+        EXPECT_EQ(out, reference) << threads << " threads";
+        EXPECT_EQ(b, reference_b) << threads << " threads";
+      }
     }
   }
   EXPECT_THROW(LbfgsMemory(3, 2).set_num_threads(-1), std::invalid_argument);
+}
+
+// A memory rebuilt by adding its pairs again, in order (what resuming from a checkpoint does),
+// is the same operator bit for bit, in both precisions, and also when the rebuilt memory starts
+// in double precision and is switched to single afterwards.
+TEST(LbfgsMemory, RebuildingFromThePairsGivesTheSameBits) {
+  const Index dim = 20000;
+  const auto A = [](const Vector& s) {
+    return Vector(s + 0.5 * s.cwiseProduct(s.cwiseAbs()) + 0.25 * s.reverse());
+  };
+  for (const PairPrecision precision : {PairPrecision::Double, PairPrecision::Single}) {
+    for (const bool with_delta : {false, true}) {
+      LbfgsMemory original(dim, 4, InitialHessian::ScaledIdentity, 1e-10, precision);
+      const Vector delta = random_diagonal(dim, 79);
+      if (with_delta) original.set_diagonal(delta);
+      LbfgsProjection projection;
+      for (int k = 0; k < 7; ++k) {
+        Vector s = random_vector(dim, 10000 + static_cast<std::uint64_t>(k));
+        Vector y = A(s);
+        original.add_pair(std::move(s), std::move(y), random_vector(dim, 11000), projection);
+      }
+      ASSERT_EQ(original.size(), 4);
+      LbfgsMemory same(dim, 4, InitialHessian::ScaledIdentity, 1e-10, precision);
+      LbfgsMemory widened(dim, 4);  // double storage, switched to `precision` afterwards
+      for (int i = 0; i < original.size(); ++i) {
+        EXPECT_TRUE(same.add_pair(original.s(i), original.y(i)));
+        EXPECT_TRUE(widened.add_pair(original.s(i), original.y(i)));
+      }
+      widened.set_pair_precision(precision);
+      if (with_delta) {
+        same.set_diagonal(delta);
+        widened.set_diagonal(delta);
+        original.set_diagonal(delta);  // recomputes the products of Δ as the rebuilt ones did
+      }
+      const Vector v = random_vector(dim, 12000);
+      Vector a;
+      Vector b;
+      Vector c;
+      original.apply_inverse(v, a);
+      same.apply_inverse(v, b);
+      widened.apply_inverse(v, c);
+      EXPECT_EQ(a, b) << to_string(precision) << " " << with_delta;
+      EXPECT_EQ(a, c) << to_string(precision) << " " << with_delta;
+      EXPECT_EQ(original.gamma(), same.gamma());
+      for (int i = 0; i < original.size(); ++i)
+        EXPECT_EQ(original.curvature(i), same.curvature(i)) << i;
+    }
+  }
+}
+
+TEST(LbfgsMemory, SinglePrecisionStoresTheRoundedPairs) {
+  const auto A = spd_matrix(30, 12);
+  LbfgsMemory m(30, 4, InitialHessian::ScaledIdentity, 1e-10, PairPrecision::Single);
+  EXPECT_EQ(m.pair_precision(), PairPrecision::Single);
+  LbfgsMemory wide(30, 4);
+  for (int k = 0; k < 6; ++k) {
+    const Vector s = random_vector(30, 13000 + static_cast<std::uint64_t>(k));
+    EXPECT_TRUE(m.add_pair(s, A * s));
+    EXPECT_TRUE(wide.add_pair(s, A * s));
+    const Vector rounded = s.cast<float>().cast<double>();
+    EXPECT_EQ(m.s(m.size() - 1), rounded);
+    // sᵀy of the rounded vectors (the unrounded product differs by about 1e-7 relatively).
+    const double sy = rounded.dot((A * s).cast<float>().cast<double>());
+    EXPECT_NEAR(m.curvature(m.size() - 1), sy, 1e-13 * sy);
+  }
+  // Close to the double-precision operator, and switching precision keeps the pairs.
+  const Vector v = random_vector(30, 14000);
+  Vector a;
+  Vector b;
+  m.apply_inverse(v, a);
+  wide.apply_inverse(v, b);
+  EXPECT_LT(relative_error(a, b), 1e-5);
+  wide.set_pair_precision(PairPrecision::Single);
+  Vector c;
+  wide.apply_inverse(v, c);
+  EXPECT_EQ(c, a);
+  wide.set_pair_precision(PairPrecision::Double);
+  EXPECT_EQ(wide.pair_precision(), PairPrecision::Double);
+  wide.apply_inverse(v, c);
+  EXPECT_EQ(c, a);
+  EXPECT_EQ(wide.s(0), m.s(0));
 }
 
 TEST(LbfgsMemory, RejectsMisuse) {

@@ -22,10 +22,25 @@
 /// of the textbook two-loop, the difference that matters when d is large (this is the
 /// "vector-free" organization of L-BFGS). The solver saves one more sweep per iteration by
 /// projecting the new gradient in the same sweep that adds the new pair (`add_pair` with a
-/// probe, then `apply_inverse` with the resulting `LbfgsProjection`).
+/// probe, then `apply_inverse` with the resulting `LbfgsProjection`). An L-BFGS iteration thus
+/// reads each stored vector twice: once to add the new pair and project the new gradient, once to
+/// form the direction. A sweep reads each stored vector once and computes all its products with
+/// the few vectors of the sweep (the new pair, the probe) from that read, so it costs about the
+/// bytes of the 2m stored vectors.
 ///
-/// Sweeps over the d coordinates run in parallel on fixed chunks of coordinates (see
-/// `linalg::for_each_chunk`), so results are bit-for-bit identical for every thread count.
+/// **Storage.** The pairs are kept in double (default) or single precision (`PairPrecision`,
+/// set at construction or with `set_pair_precision`). In single precision a pair is rounded once
+/// when it is offered, and everything else — the curvature guard, the Gram matrix, γ — is computed
+/// from the rounded vectors in double precision, so that the memory represents exactly the L-BFGS
+/// operators of the pairs it returns from `s(i)` and `y(i)`.
+///
+/// **Determinism.** Every product is a sum over fixed chunks of coordinates (see
+/// `linalg::for_each_chunk`), each chunk summed in a fixed order and the chunks added in order:
+/// results are bit-for-bit identical for every thread count, and a product does not depend on
+/// which sweep computes it (adding a pair, projecting, recomputing the Gram matrix). The Gram
+/// matrix therefore depends only on the stored pairs and the order in which they were added (and
+/// on Δ, whose products are recomputed by `set_diagonal`): a memory rebuilt by adding the same
+/// pairs in the same order — e.g. from a checkpoint — is the same memory, bit for bit.
 ///
 /// B itself is applied through the compact representation of Byrd, Nocedal & Schnabel (1994):
 ///
@@ -73,11 +88,12 @@ class LbfgsMemory {
   LbfgsMemory() = default;
 
   /// An empty memory for vectors of `dim` entries keeping up to `capacity` pairs, with H₀ mode
-  /// `initial_hessian` and curvature guard `curvature_epsilon` (see `add_pair`). Throws
-  /// `std::invalid_argument` when `dim` < 0, `capacity` < 1 or `curvature_epsilon` ∉ [0, 1).
+  /// `initial_hessian`, curvature guard `curvature_epsilon` (see `add_pair`) and pair storage
+  /// `precision`. Throws `std::invalid_argument` when `dim` < 0, `capacity` < 1 or
+  /// `curvature_epsilon` ∉ [0, 1).
   LbfgsMemory(Index dim, int capacity,
               InitialHessian initial_hessian = InitialHessian::ScaledIdentity,
-              double curvature_epsilon = 1e-10);
+              double curvature_epsilon = 1e-10, PairPrecision precision = PairPrecision::Double);
 
   /// Dimension of the vectors.
   [[nodiscard]] Index dim() const noexcept { return dim_; }
@@ -102,6 +118,12 @@ class LbfgsMemory {
   /// Changes the capacity, keeping the newest min(size(), capacity) pairs. Throws
   /// `std::invalid_argument` when `capacity` < 1.
   void set_capacity(int capacity);
+  /// Storage precision of the pairs.
+  [[nodiscard]] PairPrecision pair_precision() const noexcept { return precision_; }
+  /// Changes the storage precision, keeping the pairs: to `Single` they are rounded and their Gram
+  /// matrix is recomputed from the rounded vectors (one sweep of O(m²·d) work); to `Double` they
+  /// are widened exactly and nothing else changes. No-op when unchanged.
+  void set_pair_precision(PairPrecision precision);
 
   /// Sets the diagonal Δ of H₀ = γΔ (`dim()` positive finite entries), or removes it (Δ = I)
   /// when `diagonal` is empty. The pairs are kept (their Gram products with Δ are recomputed, one
@@ -125,9 +147,11 @@ class LbfgsMemory {
 
   /// Offers the pair (s, y) (`dim()` entries each). It is stored, as the newest, only when it is
   /// finite and passes the curvature guard sᵀy > ε·‖s‖‖y‖ (ε = `curvature_epsilon()`), which
-  /// keeps B positive definite; a full memory then drops its oldest pair. Returns whether the pair
-  /// was stored. Cost: one sweep over the stored pairs (O(m·d)). Throws `std::invalid_argument`
-  /// on a size mismatch (and for any size when `dim()` is 0).
+  /// keeps B positive definite; a full memory then drops its oldest pair. With `Single` storage
+  /// the guard is applied to the rounded pair, which is what is stored. Returns whether the pair
+  /// was stored. Cost: one sweep over the stored pairs (O(m·d)), the pair a full memory drops
+  /// excluded. Throws `std::invalid_argument` on a size mismatch (and for any size when `dim()` is
+  /// 0).
   bool add_pair(const Vector& s, const Vector& y);
 
   /// Same, but takes the vectors' storage instead of copying it: on return `s` and `y` hold
@@ -135,7 +159,8 @@ class LbfgsMemory {
   bool add_pair(Vector&& s, Vector&& y);
 
   /// `add_pair` that also projects `probe` (`dim()` entries) onto the pairs as they are after
-  /// the call, in the same sweep: `projection` is then valid for `apply_inverse(probe, …)`.
+  /// the call, in the same sweep: `projection` is then valid for `apply_inverse(probe, …)`, and
+  /// bit for bit equal to `project(probe, …)` after the call.
   bool add_pair(const Vector& s, const Vector& y, const Vector& probe, LbfgsProjection& projection);
   /// Same, taking the storage of `s` and `y` (see the moving `add_pair`).
   bool add_pair(Vector&& s, Vector&& y, const Vector& probe, LbfgsProjection& projection);
@@ -147,10 +172,11 @@ class LbfgsMemory {
   /// when empty.
   [[nodiscard]] double gamma() const noexcept;
 
-  /// s_i of pair i in chronological order (0 = oldest, size() − 1 = newest). No bounds check.
-  [[nodiscard]] const Vector& s(int i) const noexcept { return s_[slot(i)]; }
-  /// y_i of pair i (indexed as `s`). No bounds check.
-  [[nodiscard]] const Vector& y(int i) const noexcept { return y_[slot(i)]; }
+  /// A copy of s_i of pair i in chronological order (0 = oldest, size() − 1 = newest), as stored
+  /// (rounded with `Single` storage). No bounds check.
+  [[nodiscard]] Vector s(int i) const;
+  /// A copy of y_i of pair i (indexed as `s`). No bounds check.
+  [[nodiscard]] Vector y(int i) const;
   /// s_iᵀy_i (> 0) of pair i.
   [[nodiscard]] double curvature(int i) const noexcept { return sy_(slot(i), slot(i)); }
   /// ρ_i = 1/(s_iᵀy_i) of pair i.
@@ -185,10 +211,32 @@ class LbfgsMemory {
   void check_vector(const Vector& v, const char* what) const;
   bool store(const Vector& s, const Vector& y, Vector* s_owned, Vector* y_owned,
              const Vector* probe, LbfgsProjection* projection);
-  // yδy_(a, b) = y_aᵀΔy_b for every stored pair (after Δ changed).
+  // The implementations, for the storage of scalar type T (double or float).
+  template <typename T>
+  bool store_as(const Vector& s, const Vector& y, Vector* s_owned, Vector* y_owned,
+                const Vector* probe, LbfgsProjection* projection);
+  template <typename T>
+  void project_as(const Vector& v, LbfgsProjection& projection) const;
+  template <typename T>
+  void combine_as(const Vector& v, double a0, const Eigen::VectorXd& cy, const Eigen::VectorXd& cs,
+                  double* out) const;
+  template <typename T>
+  void apply_hessian_as(const Vector& v, Vector& out) const;
+  // yy_(a, b) = y_aᵀΔy_b for every stored pair (after Δ changed).
   void recompute_weighted_gram();
-  // Chronological pointers to s_0, y_0, s_1, y_1, ….
-  [[nodiscard]] std::vector<const double*> pair_data() const;
+  // Every Gram product (after the pairs were rounded).
+  void recompute_gram();
+  template <typename T>
+  void recompute_gram_as(bool all);
+  // The storage of scalar type T (s_/y_ for double, sf_/yf_ for float).
+  template <typename T>
+  [[nodiscard]] const std::vector<Eigen::Matrix<T, Eigen::Dynamic, 1>>& s_store() const noexcept;
+  template <typename T>
+  [[nodiscard]] const std::vector<Eigen::Matrix<T, Eigen::Dynamic, 1>>& y_store() const noexcept;
+  template <typename T>
+  [[nodiscard]] std::vector<Eigen::Matrix<T, Eigen::Dynamic, 1>>& s_store() noexcept;
+  template <typename T>
+  [[nodiscard]] std::vector<Eigen::Matrix<T, Eigen::Dynamic, 1>>& y_store() noexcept;
 
   Index dim_ = 0;
   int capacity_ = 10;
@@ -196,10 +244,15 @@ class LbfgsMemory {
   int head_ = 0;  // slot of the oldest pair
   InitialHessian initial_hessian_ = InitialHessian::ScaledIdentity;
   double curvature_epsilon_ = 1e-10;
+  PairPrecision precision_ = PairPrecision::Double;
   int num_threads_ = 0;
   std::uint64_t revision_ = 1;
+  // The pairs by slot: s_/y_ with `Double` storage, sf_/yf_ with `Single` (the other pair of
+  // arrays is empty).
   std::vector<Vector> s_;
   std::vector<Vector> y_;
+  std::vector<Eigen::VectorXf> sf_;
+  std::vector<Eigen::VectorXf> yf_;
   Vector diagonal_;  // Δ; empty for the identity
   // Gram matrices indexed by slot: ss_(a, b) = s_aᵀs_b, sy_(a, b) = s_aᵀy_b,
   // yy_(a, b) = y_aᵀΔy_b.

@@ -17,6 +17,17 @@ enum class InitialHessian {
   Identity,
 };
 
+/// How the L-BFGS memory stores its (s, y) pairs.
+enum class PairPrecision {
+  /// 64-bit doubles: the pairs are kept exactly as given. The default.
+  Double,
+  /// 32-bit floats: each pair is rounded once when stored (relative error 2^-24 per entry), and
+  /// every product the memory uses is computed from the rounded vectors, so that B and B⁻¹ are
+  /// the exact L-BFGS operators of the stored pairs (symmetric positive definite, secant equation
+  /// B s = y for the stored s and y). Halves the memory and the bytes of every sweep over it.
+  Single,
+};
+
 /// How `LbfgsOptions::tolerance` is read.
 enum class ToleranceMode {
   /// Stop when ‖∇h(w)‖₂ ≤ tolerance.
@@ -29,6 +40,8 @@ enum class ToleranceMode {
 std::string_view to_string(InitialHessian mode) noexcept;
 /// Stable lower-case name: "absolute" or "relative".
 std::string_view to_string(ToleranceMode mode) noexcept;
+/// Stable lower-case name: "double" or "single".
+std::string_view to_string(PairPrecision precision) noexcept;
 
 /// Options of `inner::minimize`. Every field has a usable default; `validate()` checks them all.
 struct LbfgsOptions {
@@ -64,6 +77,11 @@ struct LbfgsOptions {
 
   /// H₀ of the two-loop recursion. Default `ScaledIdentity`; `Identity` reproduces the reference.
   InitialHessian initial_hessian = InitialHessian::ScaledIdentity;
+
+  /// Storage of the memory's pairs (see `PairPrecision`). `Single` halves the bytes of the two
+  /// sweeps over the 2m stored vectors that every iteration makes; the pairs and hence SHINE's
+  /// B⁻¹ then carry a relative rounding of about 6e-8. Default `Double`.
+  PairPrecision pair_precision = PairPrecision::Double;
 
   /// Diagonal scaling of H₀: when true and the objective offers a diagonal Δ
   /// (`SmoothObjective::diagonal_scaling`), H₀ = γΔ instead of γI (with `Identity`, H₀ = Δ). For
