@@ -2,8 +2,10 @@
 //
 //   shine_bench_inner_solver [--datasets 20news,imdb.uni,imdb.bi] [--lambdas 1,0.01]
 //                            [--threads 1,2] [--repeats 3] [--target 1e-6]
-//                            [--solvers 10,30,10d,30d] [--liblinear liblinear-train|none]
+//                            [--solvers 10,30,10d,30d,30f] [--liblinear liblinear-train|none]
 //                            [--quick]
+//   shine_bench_inner_solver --iteration-cost [--datasets 20news] [--lambdas 1] [--threads 1,2]
+//                            [--solvers 30] [--iterations 150] [--repeats 3]
 //
 // For each dataset (read from $SHINE_DATA_DIR, default ../shared/data) and each λ, with the
 // training objective h(w) = Σ_i log(1 + exp(−y_i x_iᵀw)) + λ/2 ‖w‖² (no intercept):
@@ -13,7 +15,8 @@
 // 2. shine, time to target: L-BFGS from w = 0 with a hook that stops at the first accepted
 //    iterate with h(w) ≤ (1 + target)·h*; wall time of `inner::minimize` (including the first
 //    evaluation), median of --repeats runs, for each thread count and each solver configuration
-//    (--solvers: the memory m, with a trailing "d" for `LbfgsOptions::diagonal_scaling`).
+//    (--solvers: the memory m, with a trailing "d" for `LbfgsOptions::diagonal_scaling` and/or
+//    "f" for single-precision pairs, `LbfgsOptions::pair_precision`).
 // 3. liblinear, time to target: `liblinear-train -s 0 -c C -e eps -B -1` with C = 1/λ (its
 //    objective is h/λ, same minimizer) for eps = 1e-1, 1e-2, … until the model's h (computed here
 //    from the model file) is within target; TRON's iterates do not depend on eps, so the largest
@@ -27,6 +30,12 @@
 //    of reading a 512 MiB array (the passes only read the matrix). Also both ratios for the
 //    bare kernels (X·v and Xᵀ·v, each after evicting the caches).
 // 5. OpenMP scaling: time to target and kernel time with 1 and 2 (or --threads) threads.
+//
+// With --iteration-cost, only the cost of one L-BFGS iteration against its two data passes: the
+// best of --repeats times of X·v + Xᵀ·v (caches evicted before each), and the wall time per
+// iteration of a solve from w = 0 (tolerance 0), measured between the first iterate after the
+// memory is full and iteration m + 10 + --iterations (best of --repeats solves), with the
+// solver's split into direction/memory work and line search over the same window.
 //
 // Skips a dataset with a message when its file is absent; exits 0.
 
@@ -59,20 +68,25 @@ using shine::Index;
 using shine::Timer;
 using shine::Vector;
 
-// One solver configuration: L-BFGS memory m and whether H₀ uses the diagonal scaling.
+// One solver configuration: L-BFGS memory m, whether H₀ uses the diagonal scaling, and whether
+// the pairs are stored in single precision.
 struct SolverConfig {
   int memory = 10;
   bool diagonal = false;
+  bool single = false;
   [[nodiscard]] std::string label() const {
-    return "m=" + std::to_string(memory) + (diagonal ? " diag" : "");
+    return "m=" + std::to_string(memory) + (diagonal ? " diag" : "") + (single ? " float" : "");
   }
 };
 
-// "10" or "10d" (m = 10 with diagonal scaling).
-SolverConfig parse_solver(const std::string& s) {
+// "10", "10d" (m = 10 with diagonal scaling), "10f" (single-precision pairs), "10df".
+SolverConfig parse_solver(std::string s) {
   SolverConfig c;
-  c.diagonal = !s.empty() && s.back() == 'd';
-  c.memory = std::stoi(c.diagonal ? s.substr(0, s.size() - 1) : s);
+  while (!s.empty() && (s.back() == 'd' || s.back() == 'f')) {
+    (s.back() == 'd' ? c.diagonal : c.single) = true;
+    s.pop_back();
+  }
+  c.memory = std::stoi(s);
   return c;
 }
 
@@ -84,6 +98,8 @@ struct Config {
   double target = 1e-6;
   std::vector<SolverConfig> solvers{{10, false}, {30, false}, {10, true}, {30, true}};
   std::string liblinear = "liblinear-train";
+  bool iteration_cost = false;
+  int iterations = 150;
 };
 
 struct DatasetFile {
@@ -347,6 +363,78 @@ void print_machine(const Config& config, int argc, char** argv) {
               config.target, config.repeats);
 }
 
+// Per-iteration cost of L-BFGS against its two data passes (--iteration-cost).
+void run_iteration_cost(const Config& config, const shine::data::Dataset& data) {
+  std::printf(
+      "\n| m | threads | lambda | X·v + Xᵀ·v ms | ms/iteration | ratio | direction+memory "
+      "ms/it | line search ms/it | line probes/it |\n|---|---|---|---|---|---|---|---|---|\n");
+  for (const SolverConfig& c : config.solvers) {
+    for (const int threads : config.threads) {
+      double passes = 1e30;
+      for (int r = 0; r < std::max(1, config.repeats); ++r) {
+        const KernelTimes k = kernel_times(data, threads);
+        passes = std::min(passes, k.forward + k.backward);
+      }
+      for (const double lambda : config.lambdas) {
+        const shine::objective::InnerObjective objective(
+            data, std::log(lambda), shine::objective::ObjectiveOptions{false, threads});
+        shine::inner::LbfgsOptions options;
+        options.memory = c.memory;
+        options.diagonal_scaling = c.diagonal;
+        options.pair_precision =
+            c.single ? shine::inner::PairPrecision::Single : shine::inner::PairPrecision::Double;
+        options.tolerance = 0.0;
+        options.num_threads = threads;
+        const int first = c.memory + 10;
+        const int last = first + config.iterations;
+        options.max_iterations = last;
+        double best = 1e30;
+        double best_direction = 0.0;
+        double best_search = 0.0;
+        double probes = 0.0;
+        for (int r = 0; r < config.repeats; ++r) {
+          double start = 0.0;
+          double end = 0.0;
+          shine::inner::InnerSummary at_start;
+          const shine::inner::IterationHook hook = [&](shine::inner::IterationView& view) {
+            if (view.iteration == first) start = view.seconds;
+            if (view.iteration == last) end = view.seconds;
+            return false;
+          };
+          // Two solves: the first with a hook that stops at `first` gives the summary there.
+          const auto head = shine::inner::minimize(
+              objective, Vector::Zero(objective.dim()), options, {},
+              [&](shine::inner::IterationView& view) { return view.iteration == first; });
+          at_start = head.summary;
+          const auto result =
+              shine::inner::minimize(objective, Vector::Zero(objective.dim()), options, {}, hook);
+          if (result.summary.iterations < last || end <= start) {
+            std::printf("| %d | %d | %g | stopped after %d iterations (%s) |\n", c.memory, threads,
+                        lambda, result.summary.iterations, result.summary.brief().c_str());
+            break;
+          }
+          const double per = (end - start) / config.iterations;
+          if (per < best) {
+            best = per;
+            best_direction =
+                (result.summary.direction_seconds - at_start.direction_seconds) / config.iterations;
+            best_search = (result.summary.line_search_seconds - at_start.line_search_seconds) /
+                          config.iterations;
+            probes = static_cast<double>(result.summary.line_search_evaluations -
+                                         at_start.line_search_evaluations) /
+                     config.iterations;
+          }
+        }
+        if (best >= 1e30) continue;
+        std::printf("| %s | %d | %g | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2f |\n",
+                    c.label().c_str(), threads, lambda, 1e3 * passes, 1e3 * best, best / passes,
+                    1e3 * best_direction, 1e3 * best_search, probes);
+        std::fflush(stdout);
+      }
+    }
+  }
+}
+
 int run(const Config& config, int argc, char** argv) {
   print_machine(config, argc, argv);
   std::vector<double> bandwidth;  // copy bandwidth: the floor of the targets
@@ -388,6 +476,10 @@ int run(const Config& config, int argc, char** argv) {
                 static_cast<long long>(data.rows()), static_cast<long long>(data.features()),
                 static_cast<long long>(data.nnz()), load_timer.seconds());
     const double bytes_per_iteration = pass_bytes(data.X) + pass_bytes(data.Xt);
+    if (config.iteration_cost) {
+      run_iteration_cost(config, data);
+      continue;
+    }
 
     std::printf("\nkernels (X·v and Xᵀ·v from memory: caches evicted before each, best of 10):\n");
     std::printf(
@@ -450,6 +542,8 @@ int run(const Config& config, int argc, char** argv) {
         shine::inner::LbfgsOptions options;
         options.memory = c.memory;
         options.diagonal_scaling = c.diagonal;
+        options.pair_precision =
+            c.single ? shine::inner::PairPrecision::Single : shine::inner::PairPrecision::Double;
         options.tolerance = 0.0;
         options.max_iterations = 20000;
         std::vector<double> row;
@@ -560,13 +654,18 @@ int main(int argc, char** argv) {
         config.solvers.push_back(parse_solver(s));
     } else if (arg == "--liblinear") {
       config.liblinear = value();
+    } else if (arg == "--iteration-cost") {
+      config.iteration_cost = true;
+    } else if (arg == "--iterations") {
+      config.iterations = std::max(1, std::stoi(value()));
     } else if (arg == "--quick") {
       config.datasets = {"20news"};
       config.repeats = 1;
     } else {
       std::fprintf(stderr,
                    "usage: %s [--datasets a,b] [--lambdas 1,0.01] [--threads 1,2] [--repeats N]"
-                   " [--target 1e-6] [--solvers 10,30,10d,30d] [--liblinear PATH|none] [--quick]\n",
+                   " [--target 1e-6] [--solvers 10,30,10d,30d] [--liblinear PATH|none] [--quick]"
+                   " [--iteration-cost [--iterations N]]\n",
                    argv[0]);
       return arg == "--help" ? 0 : 2;
     }
