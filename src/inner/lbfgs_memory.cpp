@@ -34,10 +34,11 @@ enum class Weight { None, Diagonal, Inverse };
 
 // ---------------------------------------------------------------------------------------------
 // Dot products. Every product u·v over a chunk of coordinates is summed the same way, whatever
-// sweep computes it and whichever operand is the "probe": four lanes j ≡ 0, 1, 2, 3 (mod 4),
-// each summed in increasing j, added as (l0 + l1) + (l2 + l3), plus the remaining < 4 terms in
-// increasing j. Products are formed in double precision (float entries are widened exactly).
-// The lanes are held as two vectors of two doubles, the width every target has natively.
+// sweep computes it and whichever operand is the "probe": two lanes, j even and j odd, each
+// summed in increasing j, then added (l0 + l1), plus the last term when the length is odd.
+// Products are formed in double precision (float entries are widened exactly). Two lanes are
+// the width every target has natively; the kernels get their parallelism from computing several
+// products at once instead.
 
 using Pair = double __attribute__((vector_size(16)));
 // Unaligned views of memory (may_alias: they read arrays of double or float).
@@ -55,25 +56,18 @@ inline Pair load_pair(const float* p) noexcept {
 }
 
 // out[b·ld + a] = p_aᵀv_b over `len` coordinates, for NP probes p_a and NB vectors v_b: each
-// entry of v_b is read once for all NP products.
+// entry of v_b is read once for all NP products, each entry of p_a once for all NB.
 template <int NP, int NB, typename T>
 void dot_block(Index len, const double* const* p, const T* const* v, double* out, int ld) {
-  Pair lo[NB][NP] = {};  // lanes 0, 1
-  Pair hi[NB][NP] = {};  // lanes 2, 3
+  Pair acc[NB][NP] = {};
   const auto step = [&](Index j) {
-    Pair xl[NP];
-    Pair xh[NP];
-    for (int a = 0; a < NP; ++a) {
-      xl[a] = load_pair(p[a] + j);
-      xh[a] = load_pair(p[a] + j + 2);
-    }
+    Pair x[NP];
+    for (int a = 0; a < NP; ++a)
+      x[a] = load_pair(p[a] + j);
     for (int b = 0; b < NB; ++b) {
-      const Pair ul = load_pair(v[b] + j);
-      const Pair uh = load_pair(v[b] + j + 2);
-      for (int a = 0; a < NP; ++a) {
-        lo[b][a] += xl[a] * ul;
-        hi[b][a] += xh[a] * uh;
-      }
+      const Pair u = load_pair(v[b] + j);
+      for (int a = 0; a < NP; ++a)
+        acc[b][a] += x[a] * u;
     }
   };
   Index j = 0;
@@ -83,25 +77,26 @@ void dot_block(Index len, const double* const* p, const T* const* v, double* out
     for (int b = 0; b < NB; ++b)
       __builtin_prefetch(v[b] + j + kPrefetchAhead<T>);
     step(j);
+    step(j + 2);
     step(j + 4);
+    step(j + 6);
   }
-  for (; j + 4 <= len; j += 4)
+  for (; j + 2 <= len; j += 2)
     step(j);
   for (int b = 0; b < NB; ++b) {
     for (int a = 0; a < NP; ++a) {
-      double tail = 0.0;
-      for (Index t = j; t < len; ++t)
-        tail += p[a][t] * static_cast<double>(v[b][t]);
-      out[b * ld + a] = ((lo[b][a][0] + lo[b][a][1]) + (hi[b][a][0] + hi[b][a][1])) + tail;
+      double sum = acc[b][a][0] + acc[b][a][1];
+      if (j < len) sum += p[a][j] * static_cast<double>(v[b][j]);
+      out[b * ld + a] = sum;
     }
   }
 }
 
-// Blocks of NP probes against the vectors, NB(NP) vectors at a time (fewer accumulators for more
-// probes, so that they stay in registers).
+// Blocks of NP probes against the vectors, NB(NP) vectors at a time (as many as keep the
+// accumulators and operands in registers).
 template <int NP, typename T>
 void dot_probes(Index len, const double* const* p, int nv, const T* const* v, double* out, int ld) {
-  constexpr int kBlock = NP >= 3 ? 1 : (NP == 2 ? 2 : 4);
+  constexpr int kBlock = NP >= 3 ? 2 : (NP == 2 ? 3 : 4);
   int b = 0;
   for (; b + kBlock <= nv; b += kBlock)
     dot_block<NP, kBlock>(len, p, v + b, out + b * ld, ld);
