@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# The main job on the dataset the repository ships: tune lambda by SHINE-OPA on a 90/5/5 split
+# The main job on the dataset the repository ships: tune lambda by SHINE on a 90/5/5 split
 # and save the run and the model. Called by `make demo` with the path of the shine binary and of
 # the dataset.
 set -euo pipefail
 shine=${1:-build/bin/shine}
 data=${2:-datasets/spamassassin/spamassassin.uni.svm.xz}
-out_dir=$(dirname "$shine")/../demo
+out_dir=$(cd "$(dirname "$shine")/.." && pwd)/demo
 mkdir -p "$out_dir"
 
 echo "== shine tune on $data"
-echo "   (defaults: SHINE-OPA, 30 outer iterations from lambda = 1, split 90 / 5 / 5 with seed 0;"
-echo "    progress on stderr, one line per outer iteration, then the summary)"
+echo "   (defaults: SHINE with the secant step from lambda = 1, stopping when log(lambda) has"
+echo "    converged; split 90 / 5 / 5 with seed 0; progress on stderr, one line per outer"
+echo "    iteration, then the summary)"
 echo
 "$shine" tune "$data" --json "$out_dir/run.json" --model "$out_dir/model.json"
 echo

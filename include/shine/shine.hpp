@@ -39,6 +39,7 @@
 #include "shine/objective/outer_objective.hpp"
 #include "shine/outer/checkpoint.hpp"
 #include "shine/outer/hoag_step.hpp"
+#include "shine/outer/secant_step.hpp"
 #include "shine/outer/tolerance_schedule.hpp"
 #include "shine/outer/tune_options.hpp"
 #include "shine/outer/tuner.hpp"

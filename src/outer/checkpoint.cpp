@@ -17,7 +17,7 @@ namespace {
 using json = nlohmann::json;
 
 constexpr const char* kFormat = "shine-checkpoint";
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;  // 2: the secant rule's state and the inner tolerance rule
 
 static_assert(std::endian::native == std::endian::little,
               "checkpoints store little-endian doubles; add a byte swap for this platform");
@@ -210,6 +210,8 @@ json encode(const OuterRecord& r) {
               {"tolerance", r.tolerance},
               {"step", static_cast<int>(r.step)},
               {"lipschitz", r.lipschitz},
+              {"curvature", r.curvature},
+              {"trust_radius", r.trust_radius},
               {"inner", encode(r.inner)},
               {"hypergradient_summary", encode(r.hypergradient_summary)},
               {"data_passes", r.data_passes},
@@ -229,8 +231,10 @@ OuterRecord decode_record(const json& o) {
   r.hypergradient = decode_vector(o.at("hypergradient"), "record hypergradient");
   r.hypergradient_norm = get<double>(o, "hypergradient_norm");
   r.tolerance = get<double>(o, "tolerance");
-  r.step = get_enum<StepOutcome>(o, "step", 5);
+  r.step = get_enum<StepOutcome>(o, "step", 8);
   r.lipschitz = get<double>(o, "lipschitz");
+  r.curvature = get<double>(o, "curvature");
+  r.trust_radius = get<double>(o, "trust_radius");
   r.inner = decode_inner(o.at("inner"));
   r.hypergradient_summary = decode_hypergrad(o.at("hypergradient_summary"));
   r.data_passes = get<Index>(o, "data_passes");
@@ -274,6 +278,10 @@ json encode(const TuneCheckpoint& c) {
               {"has_lipschitz", c.lipschitz.has_value()},
               {"lipschitz", c.lipschitz.value_or(0.0)},
               {"previous_loss", c.previous_loss},
+              {"secant_theta", encode(c.secant.previous_theta)},
+              {"secant_gradient", encode(c.secant.previous_gradient)},
+              {"secant_loss", c.secant.previous_loss},
+              {"secant_radius", c.secant.radius},
               {"memory", std::move(pairs)}};
 }
 
@@ -326,6 +334,10 @@ TuneCheckpoint decode_checkpoint(const json& o) {
   c.initial_gradient_norm = get<double>(o, "initial_gradient_norm");
   if (get<bool>(o, "has_lipschitz")) c.lipschitz = get<double>(o, "lipschitz");
   c.previous_loss = get<double>(o, "previous_loss");
+  c.secant.previous_theta = decode_vector(o.at("secant_theta"), "secant theta");
+  c.secant.previous_gradient = decode_vector(o.at("secant_gradient"), "secant gradient");
+  c.secant.previous_loss = get<double>(o, "secant_loss");
+  c.secant.radius = get<double>(o, "secant_radius");
   for (const json& pair : o.at("memory")) {
     if (!pair.is_array() || pair.size() != 2) throw std::runtime_error("malformed memory pair");
     c.memory_s.push_back(decode_vector(pair[0], "memory s"));
@@ -367,6 +379,15 @@ Fingerprint fingerprint(const TuneProblem& problem, const TuneOptions& options) 
                   " C=" + exact(options.step.decrease_slack) +
                   " shrink=" + exact(options.step.shrink) + " grow=" + exact(options.step.grow) +
                   " reject=" + exact(options.step.reject_ratio));
+  if (options.step.rule == StepRule::Secant) {
+    add("secant", "initial_radius=" + exact(options.secant.initial_radius) +
+                      " max_radius=" + exact(options.secant.max_radius) +
+                      " theta_tolerance=" + exact(options.secant.theta_tolerance));
+  }
+  add("inner_tolerance", std::string(to_string(options.inner_tolerance_rule)) +
+                             (options.inner_tolerance_rule == InnerToleranceRule::WarmStart
+                                  ? " factor=" + exact(options.inner_tolerance)
+                                  : std::string()));
   const ToleranceSchedule schedule = options.effective_schedule();
   add("schedule", std::string(to_string(schedule.kind)) + " epsilon0=" + exact(schedule.initial) +
                       " rho=" + exact(schedule.rho) + " floor=" + exact(schedule.floor));

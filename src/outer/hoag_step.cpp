@@ -10,14 +10,24 @@
 namespace shine::outer {
 
 std::string_view to_string(StepRule rule) noexcept {
-  return rule == StepRule::Double ? "double" : "single";
+  switch (rule) {
+    case StepRule::Single:
+      return "single";
+    case StepRule::Double:
+      return "double";
+    case StepRule::Secant:
+      return "secant";
+  }
+  return "secant";
 }
 
 StepRule parse_step_rule(std::string_view name) {
   if (name == "single") return StepRule::Single;
   if (name == "double") return StepRule::Double;
+  if (name == "secant") return StepRule::Secant;
   throw std::invalid_argument("unknown step rule '" + std::string(name) +
-                              "': use single (HOAG 2016) or double (HOAG 2017 code)");
+                              "': use secant (converges and stops), single (HOAG 2016) or double "
+                              "(HOAG 2017 code)");
 }
 
 std::string_view to_string(StepOutcome outcome) noexcept {
@@ -32,6 +42,12 @@ std::string_view to_string(StepOutcome outcome) noexcept {
       return "zero_gradient";
     case StepOutcome::NonFinite:
       return "non_finite";
+    case StepOutcome::Secant:
+      return "secant";
+    case StepOutcome::Capped:
+      return "capped";
+    case StepOutcome::Converged:
+      return "converged";
   }
   return "kept";
 }

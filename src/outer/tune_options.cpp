@@ -41,6 +41,17 @@ TuneMethod parse_tune_method(std::string_view name) {
   throw std::invalid_argument("unknown method '" + std::string(name) + "': use one of " + names);
 }
 
+std::string_view to_string(InnerToleranceRule rule) noexcept {
+  return rule == InnerToleranceRule::Paper ? "paper" : "warm-start";
+}
+
+InnerToleranceRule parse_inner_tolerance_rule(std::string_view name) {
+  if (name == "warm-start") return InnerToleranceRule::WarmStart;
+  if (name == "paper") return InnerToleranceRule::Paper;
+  throw std::invalid_argument("unknown inner tolerance rule '" + std::string(name) +
+                              "': use warm-start or paper");
+}
+
 bool is_hypergradient_method(TuneMethod method) noexcept {
   return method != TuneMethod::Grid && method != TuneMethod::Random;
 }
@@ -51,6 +62,9 @@ void TuneOptions::validate() const {
   require(candidates >= 1 && candidates <= 100000, "TuneOptions::candidates", candidates,
           "must be in [1, 100000]");
   step.validate();
+  secant.validate();
+  require(inner_tolerance > 0.0 && inner_tolerance < 1.0, "TuneOptions::inner_tolerance",
+          inner_tolerance, "must be in (0, 1)");
   require(std::isfinite(initial_theta) && initial_theta >= step.lower_bound &&
               initial_theta <= step.upper_bound,
           "TuneOptions::initial_theta", initial_theta,

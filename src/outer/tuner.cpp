@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -62,6 +63,11 @@ class Run {
         step_(options.step) {
     lbfgs_ = options.lbfgs;
     lbfgs_.memory = options.effective_memory();
+    // One thread count everywhere: the solver's memory sweeps follow the kernels' unless set.
+    if (lbfgs_.num_threads == 0) lbfgs_.num_threads = options.objective.num_threads;
+    if (options.step.rule == StepRule::Secant) {
+      secant_.emplace(options.secant, options.step.lower_bound, options.step.upper_bound);
+    }
     theta_ = Vector::Constant(k_, options.initial_theta);
     epsilon_ = schedule_.initial;
     for (const Observer* observer : observers_)
@@ -114,6 +120,13 @@ class Run {
       epsilon_ = checkpoint.epsilon;
       initial_gradient_norm_ = checkpoint.initial_gradient_norm;
       step_.restore(checkpoint.lipschitz, checkpoint.previous_loss);
+      if (secant_ && checkpoint.secant.radius > 0.0) {
+        try {
+          secant_->restore(checkpoint.secant);
+        } catch (const std::invalid_argument& error) {
+          check(false, error.what());
+        }
+      }
       have_q_ = checkpoint.q.size() == dim;
       if (have_q_) q_previous_ = checkpoint.q;
     }
@@ -127,6 +140,9 @@ class Run {
       }
     }
     result_ = saved;
+    // The checkpoint of the evaluation that converged: the run was over (its message is rebuilt).
+    converged_ =
+        secant_ && !saved.records.empty() && saved.records.back().step == StepOutcome::Converged;
     result_.termination = Termination::MaxIterations;
     result_.message.clear();
     w_ = checkpoint.w;
@@ -183,6 +199,29 @@ class Run {
     return w;
   }
 
+  // Ends the run as converged, after the evaluation whose secant step was below the tolerance.
+  void stop_converged() {
+    const OuterRecord& last = result_.records.back();
+    char buffer[160];
+    std::snprintf(buffer, sizeof buffer,
+                  "the secant step moved log(lambda) by %.3g <= %.3g after %zu evaluations",
+                  (theta_ - last.theta).norm() / std::sqrt(static_cast<double>(k_)),
+                  options_.secant.theta_tolerance, result_.records.size());
+    stop(Termination::Converged, buffer);
+    // The result is the stationary point: the last evaluation, whose solve is the most accurate.
+    // Earlier, looser solves can score a lower validation loss than any accurate solve at any
+    // λ (stopping early regularizes too), so the lowest loss seen would name the wrong λ.
+    result_.has_result = true;
+    result_.best_iteration = last.iteration;
+    result_.theta = last.theta;
+    result_.lambda = last.lambda;
+    result_.w = w_;
+    result_.validation_loss = last.validation_loss;
+    result_.validation_accuracy = last.validation_accuracy;
+    result_.test_loss = last.test_loss;
+    result_.test_accuracy = last.test_accuracy;
+  }
+
   // True when the run must stop now; sets the termination.
   bool should_stop() {
     if (options_.interrupt != nullptr && options_.interrupt->load(std::memory_order_relaxed)) {
@@ -221,6 +260,7 @@ class Run {
       state.initial_gradient_norm = initial_gradient_norm_;
       state.lipschitz = step_.lipschitz();
       state.previous_loss = step_.previous_loss();
+      if (secant_) state.secant = secant_->state();
       if (have_q_) state.q = q_previous_;
     }
     state.w = w_;
@@ -317,15 +357,23 @@ class Run {
     const Vector theta0 = Vector::Constant(k_, options_.initial_theta);
     Vector outer_gradient;
 
+    if (converged_) {
+      stop_converged();
+      return;
+    }
     for (int it = static_cast<int>(result_.records.size()); it < options_.max_iterations; ++it) {
       if (should_stop()) return;
       const double iteration_start = elapsed();
       inner_.set_theta(theta_);
 
-      // Inner tolerance ε_k·‖∇h(w₀, θ₀)‖·min_j exp(θ_j − θ₀_j). At the first iteration θ = θ₀ and
-      // the solve starts at w₀, so the relative mode gives exactly that without an extra pass.
+      // Warm-start rule: relative to this solve's starting gradient. Paper rule: ε_k·‖∇h(w₀, θ₀)‖·
+      // min_j exp(θ_j − θ₀_j); at the first iteration θ = θ₀ and the solve starts at w₀, so the
+      // relative mode gives exactly that without an extra pass.
       inner::LbfgsOptions solver = lbfgs_;
-      if (it == 0) {
+      if (options_.inner_tolerance_rule == InnerToleranceRule::WarmStart) {
+        solver.tolerance_mode = inner::ToleranceMode::Relative;
+        solver.tolerance = options_.inner_tolerance;
+      } else if (it == 0) {
         solver.tolerance_mode = inner::ToleranceMode::Relative;
         solver.tolerance = epsilon_;
       } else {
@@ -367,28 +415,40 @@ class Run {
 
       const double epsilon_used = epsilon_;
       epsilon_ = schedule.next(epsilon_, it + 1);
-      const HoagStep::Update update =
-          step_.update(theta_, hg.hypergradient, f_sum, epsilon_used, epsilon_);
-      if (update.halve_tolerance) epsilon_ = std::max(epsilon_ / 2.0, schedule.floor);
-
       OuterRecord record;
+      Vector next_theta;
+      if (secant_) {
+        SecantStep::Update update = secant_->update(theta_, hg.hypergradient, f_sum);
+        record.step = update.outcome;
+        record.curvature = update.curvature;
+        record.trust_radius = update.radius;
+        next_theta = std::move(update.theta);
+      } else {
+        HoagStep::Update update =
+            step_.update(theta_, hg.hypergradient, f_sum, epsilon_used, epsilon_);
+        if (update.halve_tolerance) epsilon_ = std::max(epsilon_ / 2.0, schedule.floor);
+        record.step = update.outcome;
+        record.lipschitz = update.lipschitz;
+        next_theta = std::move(update.theta);
+      }
+      const StepOutcome outcome = record.step;
+
       record.theta = theta_;
       record.hypergradient = hg.hypergradient;
       record.hypergradient_norm = hg.hypergradient.norm();
       record.tolerance = epsilon_used;
-      record.step = update.outcome;
-      record.lipschitz = update.lipschitz;
       record.inner = solved.summary;
       record.hypergradient_summary = hg.summary;
       record.data_passes = solved.summary.data_passes + 2 * hg.summary.hessian_products;
-      if (update.outcome == StepOutcome::Rejected) ++result_.rejected_steps;
-      if (update.outcome == StepOutcome::NonFinite) ++result_.non_finite_hypergradients;
+      if (outcome == StepOutcome::Rejected) ++result_.rejected_steps;
+      if (outcome == StepOutcome::NonFinite) ++result_.non_finite_hypergradients;
       if (hg.summary.fallback_fired) ++result_.fallbacks;
       if (options_.warm_memory) memory_ = std::move(solved.memory);
 
       measure(record, w_);
       commit(std::move(record), w_, iteration_start);
-      theta_ = update.theta;
+      theta_ = std::move(next_theta);
+      if (outcome == StepOutcome::Converged && !stopped_) stop_converged();
       checkpoint();
       if (stopped_) return;
     }
@@ -462,7 +522,8 @@ class Run {
       return;
     }
     char buffer[160];
-    std::snprintf(buffer, sizeof buffer, "; best validation loss %.6g at %s (evaluation %d)",
+    std::snprintf(buffer, sizeof buffer, "; %s validation loss %.6g at %s (evaluation %d)",
+                  result_.termination == Termination::Converged ? "returned" : "best",
                   result_.validation_loss, format_lambda(result_.lambda).c_str(),
                   result_.best_iteration);
     result_.message += buffer;
@@ -480,6 +541,7 @@ class Run {
   // State of the hypergradient loop for the next evaluation (what a checkpoint saves).
   ToleranceSchedule schedule_;
   HoagStep step_;
+  std::optional<SecantStep> secant_;
   Vector theta_;
   double epsilon_ = 0.0;
   double initial_gradient_norm_ = 0.0;
@@ -490,6 +552,7 @@ class Run {
   double elapsed_offset_ = 0.0;  // timed work before a resumed checkpoint
   bool stopped_ = false;
   bool resumed_ = false;
+  bool converged_ = false;  // resumed from the checkpoint of a converged evaluation
   bool wants_checkpoints_ = false;
   Fingerprint fingerprint_;
   TuneResult result_;

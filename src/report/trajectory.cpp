@@ -66,7 +66,7 @@ Json config_json(const outer::TuneOptions& o, const outer::TuneInfo& info) {
   config["seed"] = o.seed;
   config["time_budget"] = number(o.time_budget);
   config["fit_intercept"] = o.objective.fit_intercept;
-  config["threads"] = info.threads;
+  config["threads"] = info.threads;  // kernels and solver sweeps alike
   config["memory"] = o.effective_memory();
   config["warm_memory"] = o.warm_memory;
   config["schedule"] = {{"kind", std::string(outer::to_string(schedule.kind))},
@@ -79,7 +79,10 @@ Json config_json(const outer::TuneOptions& o, const outer::TuneInfo& info) {
                     {"decrease_slack", number(o.step.decrease_slack)},
                     {"shrink", number(o.step.shrink)},
                     {"grow", number(o.step.grow)},
-                    {"reject_ratio", number(o.step.reject_ratio)}};
+                    {"reject_ratio", number(o.step.reject_ratio)},
+                    {"secant_initial_radius", number(o.secant.initial_radius)},
+                    {"secant_max_radius", number(o.secant.max_radius)},
+                    {"secant_theta_tolerance", number(o.secant.theta_tolerance)}};
   config["hypergrad"] = {{"max_cg_iterations", o.hypergrad.max_cg_iterations},
                          {"cg_warm_start", o.hypergrad.cg_warm_start},
                          {"cg_lbfgs_preconditioner", o.hypergrad.cg_lbfgs_preconditioner},
@@ -94,9 +97,12 @@ Json config_json(const outer::TuneOptions& o, const outer::TuneInfo& info) {
       {"c1", number(o.lbfgs.c1)},
       {"c2", number(o.lbfgs.c2)},
       {"initial_hessian", std::string(inner::to_string(o.lbfgs.initial_hessian))},
-      {"tolerance_rule", hypergradient ? "epsilon_k * |grad h(w0, theta0)| * exp(min(theta - "
-                                         "theta0))"
-                                       : "baseline_tolerance * |grad h(warm start)|"},
+      {"tolerance_rule", !hypergradient ? "baseline_tolerance * |grad h(warm start)|"
+                         : o.inner_tolerance_rule == outer::InnerToleranceRule::Paper
+                             ? "epsilon_k * |grad h(w0, theta0)| * exp(min(theta - theta0))"
+                             : "inner_tolerance * |grad h(warm start)|"},
+      {"tolerance_rule_name", std::string(outer::to_string(o.inner_tolerance_rule))},
+      {"inner_tolerance", number(o.inner_tolerance)},
       {"baseline_tolerance", number(o.baseline_tolerance)}};
   return config;
 }
@@ -146,6 +152,8 @@ Json record_json(const outer::OuterRecord& r, bool hypergradient_method) {
   record["step"] =
       hypergradient_method ? Json(std::string(outer::to_string(r.step))) : Json(nullptr);
   record["lipschitz"] = hypergradient_method ? number(r.lipschitz) : Json(nullptr);
+  record["curvature"] = hypergradient_method ? number(r.curvature) : Json(nullptr);
+  record["trust_radius"] = hypergradient_method ? number(r.trust_radius) : Json(nullptr);
   record["inner"] = inner_json(r.inner);
   record["hypergradient_summary"] =
       hypergradient_method ? hypergradient_summary_json(r.hypergradient_summary) : Json(nullptr);

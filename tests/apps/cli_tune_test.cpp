@@ -91,7 +91,7 @@ TEST_F(CliTune, TunesTheShippedDataAndWritesJsonAndModel) {
     EXPECT_NE(r.out.find(key), std::string::npos) << key << "\n" << r.out;
   }
   // Header, column names and one progress line per outer iteration on stderr.
-  EXPECT_NE(r.err.find("tuning lambda by shine-opa"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("tuning lambda by shine"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("|hypergrad|"), std::string::npos);
   EXPECT_EQ(count_lines(r.err), 2U + 3U) << r.err;
 
@@ -100,7 +100,7 @@ TEST_F(CliTune, TunesTheShippedDataAndWritesJsonAndModel) {
   EXPECT_TRUE(j.at("complete").get<bool>());
   EXPECT_EQ(j.at("termination"), "max_iterations");
   EXPECT_EQ(j.at("records").size(), 3U);
-  EXPECT_EQ(j.at("config").at("method"), "shine-opa");
+  EXPECT_EQ(j.at("config").at("method"), "shine");
   EXPECT_EQ(j.at("config").at("seed"), 1);
   EXPECT_GT(j.at("lambda").get<double>(), 0.0);
   EXPECT_GT(j.at("test_loss").get<double>(), 0.0);
@@ -140,7 +140,7 @@ TEST_F(CliTune, UsesGivenValidationAndTestFiles) {
                         "--max-iterations", "2", "--json", path("run.json"), "--verbose"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("inner: converged"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("hypergradient: shine-opa"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("hypergradient: shine"), std::string::npos) << r.err;
   const json j = read_json(dir_ / "run.json");
   EXPECT_EQ(j.at("datasets")[0].at("rows"), 720);
   EXPECT_EQ(j.at("datasets")[1].at("rows"), 90);
@@ -210,7 +210,9 @@ TEST_F(CliTune, BadOptionsAreUsageErrorsThatSayWhatToFix) {
       {{"--memory", "0"}, "--memory must be in [1, 1000], got 0"},
       {{"--threads", "-2"}, "--threads must be >= 0"},
       {{"--time-budget", "-1"}, "--time-budget must be >= 0"},
-      {{"--step", "triple"}, "--step must be single or double"},
+      {{"--step", "triple"}, "--step must be secant, single or double"},
+      {{"--inner-tolerance", "0"}, "--inner-tolerance must be in (0, 1), got 0"},
+      {{"--theta-tolerance", "2"}, "--theta-tolerance must be in (0, 1], got 2"},
       {{"--initial-weights", "ones"}, "--initial-weights must be zero or gaussian"},
       {{"--quiet", "--verbose"}, "exclude each other"},
       {{"--json", "/nonexistent-folder/run.json"}, "does not exist; create it first"},

@@ -92,6 +92,7 @@ struct Case {
   TuneMethod method;
   bool warm_memory;
   int stop_after;
+  StepRule rule = StepRule::Secant;
 };
 
 class ResumeContinuesExactly : public ::testing::TestWithParam<Case> {};
@@ -104,18 +105,22 @@ TEST_P(ResumeContinuesExactly, LikeTheRunThatWasNeverStopped) {
   options.max_iterations = 9;
   options.candidates = 7;
   options.warm_memory = c.warm_memory;
+  options.step.rule = c.rule;
   options.initial_weights = InitialWeights::Gaussian;
   options.seed = 3;
   options.objective.num_threads = 1;
   const TuneResult whole = tune(p.problem, options);
   ASSERT_TRUE(whole.has_result);
 
-  StopAndKeep stopper(c.stop_after);
+  // stop_after = -1: at the last evaluation of the whole run.
+  const int stop_after =
+      c.stop_after >= 0 ? c.stop_after : static_cast<int>(whole.records.size()) - 1;
+  StopAndKeep stopper(stop_after);
   Observer* first[] = {&stopper};
   const TuneResult part = tune(p.problem, options, first);
   ASSERT_EQ(part.termination, Termination::StoppedByObserver);
   ASSERT_TRUE(stopper.kept.has_value());
-  EXPECT_EQ(stopper.kept->evaluations(), c.stop_after + 1);
+  EXPECT_EQ(stopper.kept->evaluations(), stop_after + 1);
 
   // Through a file, with another thread count (the kernels are bit-identical across threads).
   const fs::path file = scratch("resume");
@@ -127,24 +132,33 @@ TEST_P(ResumeContinuesExactly, LikeTheRunThatWasNeverStopped) {
   Counting counting;
   Observer* second[] = {&counting};
   const TuneResult resumed = resume(p.problem, more_threads, loaded, second);
-  EXPECT_EQ(counting.resumed, c.stop_after + 1);
-  EXPECT_EQ(counting.replayed, c.stop_after + 1);
-  EXPECT_EQ(counting.fresh, static_cast<int>(whole.records.size()) - (c.stop_after + 1));
+  EXPECT_EQ(counting.resumed, stop_after + 1);
+  EXPECT_EQ(counting.replayed, stop_after + 1);
+  EXPECT_EQ(counting.fresh, static_cast<int>(whole.records.size()) - (stop_after + 1));
   expect_same_run(whole, resumed);
   EXPECT_GE(resumed.elapsed_seconds, loaded.result.elapsed_seconds);
+  EXPECT_EQ(resumed.message, whole.message);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Methods, ResumeContinuesExactly,
-    ::testing::Values(Case{TuneMethod::Hoag, false, 3}, Case{TuneMethod::Shine, false, 0},
-                      Case{TuneMethod::ShineOpa, true, 4}, Case{TuneMethod::ShineRefine, false, 5},
+    ::testing::Values(Case{TuneMethod::Hoag, false, 2}, Case{TuneMethod::Shine, false, 0},
+                      Case{TuneMethod::ShineOpa, true, 2}, Case{TuneMethod::ShineRefine, false, 3},
                       Case{TuneMethod::JacobianFree, true, 2}, Case{TuneMethod::Random, false, 2},
-                      Case{TuneMethod::Grid, true, 4}),
+                      Case{TuneMethod::Grid, true, 4},
+                      // The checkpoint of the evaluation that converged: nothing is left to do.
+                      Case{TuneMethod::Shine, false, -1},
+                      // HOAG's adaptive steps (no convergence test: all 9 evaluations).
+                      Case{TuneMethod::Hoag, false, 3, StepRule::Double},
+                      Case{TuneMethod::ShineOpa, true, 4, StepRule::Single}),
     [](const ::testing::TestParamInfo<Case>& param_info) {
       std::string name(to_string(param_info.param.method));
       for (char& ch : name)
         if (ch == '-') ch = '_';
-      return name + (param_info.param.warm_memory ? "_warm_memory" : "");
+      return name + (param_info.param.warm_memory ? "_warm_memory" : "") + "_" +
+             std::string(to_string(param_info.param.rule)) + "_" +
+             (param_info.param.stop_after >= 0 ? std::to_string(param_info.param.stop_after)
+                                               : std::string("last"));
     });
 
 TEST(Checkpoint, FileRoundTripIsExactIncludingNonFiniteValues) {

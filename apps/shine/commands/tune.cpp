@@ -18,9 +18,12 @@ namespace {
 
 namespace po = boost::program_options;
 
+// The library's defaults, shown and used as the flags' defaults.
+const outer::TuneOptions kDefaults{};
+
 constexpr const char* kTuneUsage =
     "usage: shine tune TRAIN [--validation FILE] [--test FILE] [--split 0.9,0.05,0.05]\n"
-    "                  [--method shine-opa|shine|shine-refine|hoag|jacobian-free|grid|random]\n"
+    "                  [--method shine|shine-opa|shine-refine|hoag|jacobian-free|grid|random]\n"
     "                  [--json FILE] [--model FILE] [OPTIONS]\n"
     "\n"
     "Tunes lambda, the L2 regularization of logistic regression, to minimize the log-loss on a\n"
@@ -85,8 +88,37 @@ outer::TuneOptions options_from(const po::variables_map& vm) {
   try {
     options.step.rule = outer::parse_step_rule(vm["step"].as<std::string>());
   } catch (const std::invalid_argument&) {
-    throw UsageError("--step must be single or double, got '" + vm["step"].as<std::string>() + "'");
+    throw UsageError("--step must be secant, single or double, got '" +
+                     vm["step"].as<std::string>() + "'");
   }
+  const double theta_tolerance = vm["theta-tolerance"].as<double>();
+  check_range(theta_tolerance > 0.0 && theta_tolerance <= 1.0,
+              format("--theta-tolerance must be in (0, 1], got %g", theta_tolerance));
+  options.secant.theta_tolerance = theta_tolerance;
+  const double max_radius = vm["max-trust-radius"].as<double>();
+  check_range(max_radius > 0.0 && max_radius <= 24.0,
+              format("--max-trust-radius must be in (0, 24], got %g", max_radius));
+  options.secant.max_radius = max_radius;
+  const double radius = vm["trust-radius"].as<double>();
+  check_range(
+      radius > 0.0 && radius <= max_radius,
+      format("--trust-radius must be in (0, --max-trust-radius = %g], got %g", max_radius, radius));
+  options.secant.initial_radius = radius;
+  try {
+    options.inner_tolerance_rule =
+        outer::parse_inner_tolerance_rule(vm["inner-tolerance-rule"].as<std::string>());
+  } catch (const std::invalid_argument&) {
+    throw UsageError("--inner-tolerance-rule must be warm-start or paper, got '" +
+                     vm["inner-tolerance-rule"].as<std::string>() + "'");
+  }
+  const double inner_tolerance = vm["inner-tolerance"].as<double>();
+  check_range(inner_tolerance > 0.0 && inner_tolerance < 1.0,
+              format("--inner-tolerance must be in (0, 1), got %g", inner_tolerance));
+  options.inner_tolerance = inner_tolerance;
+  const double grid_tolerance = vm["grid-tolerance"].as<double>();
+  check_range(grid_tolerance > 0.0 && grid_tolerance < 1.0,
+              format("--grid-tolerance must be in (0, 1), got %g", grid_tolerance));
+  options.baseline_tolerance = grid_tolerance;
 
   if (!vm["schedule"].defaulted() || !vm["epsilon0"].defaulted() || vm.count("rho") != 0U) {
     outer::ToleranceSchedule schedule = options.effective_schedule();
@@ -143,6 +175,7 @@ outer::TuneOptions options_from(const po::variables_map& vm) {
   const int threads = vm["threads"].as<int>();
   check_range(threads >= 0, format("--threads must be >= 0 (0 = all cores), got %d", threads));
   options.objective.num_threads = threads;
+  options.lbfgs.num_threads = threads;
   options.seed = parse_seed(vm["seed"].as<std::string>(), "--seed");
   const double budget = vm["time-budget"].as<double>();
   check_range(std::isfinite(budget) && budget >= 0.0,
@@ -200,18 +233,46 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
       "one lambda per feature group: file of 'FEATURE GROUP' lines (1-based index, name); "
       "unlisted features share one extra group")("intercept", "fit an unregularized intercept");
   po::options_description method_options("Method");
-  method_options.add_options()("method", po::value<std::string>()->default_value("shine-opa"),
-                               "shine-opa, shine, shine-refine, hoag, jacobian-free, grid or "
-                               "random")(
-      "max-iterations", po::value<int>()->default_value(30),
-      "outer iterations of a hypergradient method (one inner solve each)")(
+  method_options.add_options()(
+      "method",
+      po::value<std::string>()->default_value(std::string(outer::to_string(kDefaults.method))),
+      "shine, shine-opa, shine-refine, hoag, jacobian-free, grid or "
+      "random")("max-iterations", po::value<int>()->default_value(30),
+                "outer iterations of a hypergradient method (one inner solve each)")(
       "candidates", po::value<int>()->default_value(10),
       "values of lambda tried by grid and random")(
       "lambda0", po::value<double>()->default_value(1.0, "1"), "starting lambda")(
       "bounds", po::value<std::string>()->default_value("-12,12"),
       "LO,HI: bounds of log(lambda), also the grid and random range")(
-      "step", po::value<std::string>()->default_value("single"),
-      "single (HOAG 2016) or double (HOAG 2017 code, SHINE paper) adaptive step")(
+      "step",
+      po::value<std::string>()->default_value(std::string(outer::to_string(kDefaults.step.rule))),
+      "secant (converges and stops), or HOAG's adaptive step: single (HOAG 2016) or double "
+      "(HOAG 2017 code, SHINE paper)")(
+      "theta-tolerance",
+      po::value<double>()->default_value(kDefaults.secant.theta_tolerance,
+                                         format("%g", kDefaults.secant.theta_tolerance)),
+      "secant: converged when a step moves log(lambda) by at most this")(
+      "trust-radius",
+      po::value<double>()->default_value(kDefaults.secant.initial_radius,
+                                         format("%g", kDefaults.secant.initial_radius)),
+      "secant: longest first step in log(lambda)")(
+      "max-trust-radius",
+      po::value<double>()->default_value(kDefaults.secant.max_radius,
+                                         format("%g", kDefaults.secant.max_radius)),
+      "secant: longest step in log(lambda)")(
+      "inner-tolerance-rule",
+      po::value<std::string>()->default_value(
+          std::string(outer::to_string(kDefaults.inner_tolerance_rule))),
+      "inner stopping rule: warm-start (|grad| <= F |grad at the warm start|) or paper (the "
+      "SHINE/HOAG papers' epsilon_k rule)")(
+      "inner-tolerance",
+      po::value<double>()->default_value(kDefaults.inner_tolerance,
+                                         format("%g", kDefaults.inner_tolerance)),
+      "F of the warm-start rule")(
+      "grid-tolerance",
+      po::value<double>()->default_value(kDefaults.baseline_tolerance,
+                                         format("%g", kDefaults.baseline_tolerance)),
+      "grid, random: each solve stops at |grad| <= G |grad at its warm start|")(
       "schedule", po::value<std::string>()->default_value("exponential"),
       "tolerance schedule: exponential, quadratic or cubic")(
       "epsilon0", po::value<double>()->default_value(1e-3, "1e-3"), "first tolerance")(
@@ -238,7 +299,7 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   run_options.add_options()("time-budget", po::value<double>()->default_value(0.0, "0"),
                             "seconds for the whole run (0: no limit)")(
       "threads", po::value<int>()->default_value(0),
-      "threads of the sparse kernels (0: all cores)")(
+      "threads of every parallel loop: data passes and L-BFGS memory sweeps (0: all cores)")(
       "seed", po::value<std::string>()->default_value("0"),
       "seed of the split, of gaussian initial weights and of random search")(
       "json", po::value<std::string>(), "write the configuration and the whole trajectory here")(

@@ -61,6 +61,8 @@ struct TuneCheckpoint {
   std::optional<double> lipschitz;
   /// The previous outer loss of the adaptive step (+∞ before its first step).
   double previous_loss = 0.0;
+  /// The secant rule's state (previous θ, p, f and the trust radius; `step.rule == Secant`).
+  SecantStep::State secant;
   /// Warm L-BFGS pairs (s, y), oldest first (`warm_memory` only; else empty).
   std::vector<Vector> memory_s;
   std::vector<Vector> memory_y;  ///< The y of each pair in `memory_s`.

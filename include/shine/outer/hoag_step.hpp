@@ -23,21 +23,23 @@
 
 namespace shine::outer {
 
-/// How far an accepted step moves θ.
+/// How the outer loop steps θ.
 enum class StepRule {
-  Single,  ///< θ ← θ − p/L once (HOAG 2016 paper and code). The default.
-  Double,  ///< θ moves by p/L twice per non-rejected iteration (HOAG 2017 code, SHINE paper).
+  Single,  ///< HOAG: θ ← θ − p/L once (HOAG 2016 paper and code).
+  Double,  ///< HOAG: θ moves by p/L twice per non-rejected iteration (HOAG 2017 code, SHINE paper).
+  Secant,  ///< The safeguarded secant step of `SecantStep`, which converges and stops the loop.
 };
 
-/// Stable names: "single", "double".
+/// Stable names: "single", "double", "secant".
 std::string_view to_string(StepRule rule) noexcept;
 /// Inverse of `to_string`; throws `std::invalid_argument` for anything else.
 StepRule parse_step_rule(std::string_view name);
 
 /// Options of the adaptive step. Defaults are the reference code's constants.
 struct HoagStepOptions {
-  /// Single (default) or double step; see the file comment.
-  StepRule rule = StepRule::Single;
+  /// Single, double (see the file comment) or secant (secant_step.hpp). Default `Secant`, chosen
+  /// by the tuning benchmark (BENCHMARKS.md); the constants below are those of the HOAG rules.
+  StepRule rule = StepRule::Secant;
   /// Bounds of every θ_j (log λ). Defaults −12 and 12 (λ from 6.1e-6 to 1.6e5). lower < upper.
   double lower_bound = -12.0;
   double upper_bound = 12.0;  ///< Upper bound of every θ_j; see `lower_bound`.
@@ -61,13 +63,18 @@ enum class StepOutcome {
   Rejected,      ///< The loss grew by the reject ratio: θ restored, L grown, ε to be halved.
   ZeroGradient,  ///< ‖p‖ = 0: nothing to do, θ kept.
   NonFinite,     ///< p or f is NaN or infinite: θ kept, state unchanged.
+  Secant,        ///< Secant rule: a step on the secant model, within the trust radius.
+  Capped,        ///< Secant rule: a step cut to the trust radius.
+  Converged,     ///< Secant rule: the step is below the tolerance (or blocked by a bound).
 };
 
-/// Stable names: "accepted", "kept", "rejected", "zero_gradient", "non_finite".
+/// Stable names: "accepted", "kept", "rejected", "zero_gradient", "non_finite", "secant",
+/// "capped", "converged".
 std::string_view to_string(StepOutcome outcome) noexcept;
 
 /// The adaptive step's state across outer iterations (L and the previous outer loss).
-/// Not thread-safe; one per outer loop.
+/// Not thread-safe; one per outer loop. `StepRule::Secant` is not a HOAG rule: the tuner uses
+/// `SecantStep` for it, and this class moves once (as `Single`) if given it.
 class HoagStep {
  public:
   /// L unset, f_{k−1} = +∞. Throws `std::invalid_argument` when `options` are invalid.

@@ -11,6 +11,7 @@
 #include "shine/inner/lbfgs_options.hpp"
 #include "shine/objective/objective_options.hpp"
 #include "shine/outer/hoag_step.hpp"
+#include "shine/outer/secant_step.hpp"
 #include "shine/outer/tolerance_schedule.hpp"
 
 namespace shine::outer {
@@ -18,8 +19,8 @@ namespace shine::outer {
 /// How θ is searched: by a hypergradient method with HOAG's adaptive step, or by a baseline.
 enum class TuneMethod {
   Hoag,          ///< Hypergradient by conjugate gradient (HOAG).
-  Shine,         ///< Hypergradient from the inner L-BFGS inverse estimate (SHINE).
-  ShineOpa,      ///< SHINE with outer-problem-aware secant pairs (the default).
+  Shine,         ///< Hypergradient from the inner L-BFGS inverse estimate (SHINE; the default).
+  ShineOpa,      ///< SHINE with outer-problem-aware secant pairs.
   ShineRefine,   ///< SHINE refined by a few CG steps.
   JacobianFree,  ///< H⁻¹ replaced by the identity.
   Grid,          ///< Grid search over θ (one λ only).
@@ -39,10 +40,28 @@ enum class InitialWeights {
   Gaussian,  ///< w₀ ~ N(0, I), seeded (the reference protocol of the SHINE paper).
 };
 
+/// How the tolerance of each inner solve of a hypergradient method is set.
+enum class InnerToleranceRule {
+  /// ‖∇h(w, θ_k)‖ ≤ `inner_tolerance`·‖∇h(w_start, θ_k)‖, w_start the warm start (the last
+  /// solution): loose while θ moves (the warm start is then far from the new solution), tight as
+  /// θ settles. The default; see docs/hypergradients.md for the measurements behind it.
+  WarmStart,
+  /// ‖∇h(w, θ_k)‖ ≤ ε_k·‖∇h(w₀, θ₀)‖·min_j exp(θ_j − θ₀_j), ε_k from `schedule` (the HOAG and
+  /// SHINE papers' formula, as written; `reproduce` uses it).
+  Paper,
+};
+
+/// Stable names: "warm-start", "paper".
+std::string_view to_string(InnerToleranceRule rule) noexcept;
+/// Inverse of `to_string`; throws `std::invalid_argument` listing the valid names.
+InnerToleranceRule parse_inner_tolerance_rule(std::string_view name);
+
 /// Everything that drives `tune`. Every field has a usable default; `validate()` checks all.
 struct TuneOptions {
-  /// The search method. Default `ShineOpa`.
-  TuneMethod method = TuneMethod::ShineOpa;
+  /// The search method. Default `Shine`: with the secant step and the warm-start tolerance it
+  /// reached the exact optimum's held-out loss on every shared dataset and seed, sooner than the
+  /// other methods on most (BENCHMARKS.md, "Tuning").
+  TuneMethod method = TuneMethod::Shine;
 
   /// Outer iterations of a hypergradient method: each is one inner solve, one hypergradient and
   /// one step. Range [1, 100000]. Default 30 (the SHINE paper runs 29 steps after the first).
@@ -53,8 +72,15 @@ struct TuneOptions {
   /// θ₀ for every group (log λ₀). Default 0 (λ₀ = 1, the reference). Must lie within the step
   /// bounds.
   double initial_theta = 0.0;
-  /// Adaptive step and the bounds of θ (default [−12, 12], also the grid and random range).
+  /// Step rule (default secant), HOAG's adaptive-step constants and the bounds of θ (default
+  /// [−12, 12], also the grid and random range).
   HoagStepOptions step;
+  /// The secant rule's trust radius and convergence tolerance (`step.rule == Secant`).
+  SecantStepOptions secant;
+  /// How each inner solve's tolerance is set. Default `WarmStart`.
+  InnerToleranceRule inner_tolerance_rule = InnerToleranceRule::WarmStart;
+  /// The factor of the `WarmStart` rule. Range (0, 1). Default 0.1.
+  double inner_tolerance = 0.1;
   /// Tolerance sequence ε_k. Unset (default): exponential from 1e-3 with ρ = 0.9 for hoag and
   /// ρ = 0.78 for the SHINE variants and jacobian-free (the paper's settings).
   std::optional<ToleranceSchedule> schedule;

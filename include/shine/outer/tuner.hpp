@@ -79,8 +79,12 @@ struct OuterRecord {
   double hypergradient_norm = std::numeric_limits<double>::quiet_NaN();
   double tolerance = std::numeric_limits<double>::quiet_NaN();  ///< ε_k (hypergradient methods).
   StepOutcome step = StepOutcome::Kept;  ///< What the adaptive step did after this evaluation.
-  double lipschitz = 0.0;                ///< L after the step.
-  inner::InnerSummary inner;             ///< The inner solve at θ.
+  double lipschitz = 0.0;                ///< L after the step (HOAG rules).
+  /// Secant rule: the curvature estimate c along the last step (0 when unknown or not positive)
+  /// and the trust radius after the step.
+  double curvature = 0.0;
+  double trust_radius = 0.0;                          ///< See `curvature`.
+  inner::InnerSummary inner;                          ///< The inner solve at θ.
   hypergrad::HypergradSummary hypergradient_summary;  ///< (hypergradient methods)
   Index data_passes = 0;         ///< Passes over the training data in this iteration (all parts).
   double iteration_seconds = 0;  ///< Time of this iteration (test loss excluded).
@@ -105,15 +109,19 @@ struct TuneInfo {
 
 /// The outcome of `tune`.
 struct TuneResult {
-  /// Why the loop ended: MaxIterations (the budget was used: the normal end), TimeLimit,
-  /// Interrupted, StoppedByObserver, or NumericalError when no evaluation gave a finite loss.
+  /// Why the loop ended: Converged (the secant rule's step fell below its tolerance: the normal
+  /// end of the default), MaxIterations (the budget was used: the normal end of HOAG's steps and
+  /// of grid and random search), TimeLimit, Interrupted, StoppedByObserver, or NumericalError
+  /// when no evaluation gave a finite loss.
   Termination termination = Termination::MaxIterations;
   std::string message;      ///< One sentence on how it ended.
   bool has_result = false;  ///< False when no θ was evaluated with a finite loss.
-  int best_iteration = -1;  ///< Index in `records` of the best θ.
-  Vector theta;             ///< Best θ (lowest validation loss).
-  Vector lambda;            ///< exp(θ).
-  Vector w;                 ///< The weights fitted at that θ (intercept last when fitted).
+  /// Index in `records` of the returned θ: the last evaluation of a converged run (the
+  /// stationary point, most accurately solved), else the one with the lowest validation loss.
+  int best_iteration = -1;
+  Vector theta;   ///< The returned θ (see `best_iteration`).
+  Vector lambda;  ///< exp(θ).
+  Vector w;       ///< The weights fitted at that θ (intercept last when fitted).
   /// Mean validation log-loss at the best θ (NaN without a result).
   double validation_loss = std::numeric_limits<double>::quiet_NaN();
   /// Validation accuracy at the best θ, in [0, 1].

@@ -1,0 +1,90 @@
+#pragma once
+/// @file
+/// A safeguarded secant (Barzilai–Borwein) step on θ = log λ that converges and says so.
+///
+/// At outer iteration k, with the hypergradient p_k at θ_k and the outer loss f_k:
+///
+///     c = ΔθᵀΔp / ΔθᵀΔθ        (Δθ = θ_k − θ_{k−1}, Δp = p_k − p_{k−1}; the curvature along
+///                               the last step, the secant slope of p when dim θ = 1)
+///     step = −p/c               when c > 0 (Newton's step on the secant model)
+///     step = −r·p/‖p‖           otherwise, and at the first iteration (a steepest-descent step
+///                               of the trust radius's length)
+///     step ← step·r/‖step‖      when ‖step‖ > r (the trust radius)
+///     θ_{k+1} = clip(θ_k + step, [lower, upper])
+///
+/// Norms are root-mean-square over the groups, so that r is a distance in log-λ whatever dim θ.
+/// The radius starts at `initial_radius`, doubles (up to `max_radius`) after a capped step that
+/// lowered f, and shrinks to half the last step after a step that raised it (the minimum was
+/// overshot; the secant through the two points then interpolates between them).
+///
+/// Convergence: the step actually taken (after clipping) has ‖·‖ ≤ `theta_tolerance` and comes
+/// from a positive curvature estimate, or θ sits on a bound that p pushes against. At θ = log λ
+/// a tolerance of 0.02 means λ is known to within 2 %, where the held-out loss is flat to far
+/// below 1 %.
+///
+/// With one λ this is the secant method on p(θ) = 0, safeguarded by the trust radius; its order
+/// is (1 + √5)/2 near a minimum with positive curvature. With feature groups it is the
+/// Barzilai–Borwein gradient method (one curvature for all groups).
+
+#include "shine/core/types.hpp"
+#include "shine/outer/hoag_step.hpp"
+
+namespace shine::outer {
+
+/// Options of the secant step. Defaults chosen by the tuning benchmark (BENCHMARKS.md).
+struct SecantStepOptions {
+  /// Trust radius of the first step, in log-λ. Range (0, max_radius]. Default 2 (the first step
+  /// of HOAG's double rule).
+  double initial_radius = 2.0;
+  /// Largest trust radius. Range [initial_radius, 24]. Default 4.
+  double max_radius = 4.0;
+  /// Converged when a step with a positive curvature estimate moves θ by at most this (RMS over
+  /// groups, in log-λ). Range (0, 1]. Default 0.02.
+  double theta_tolerance = 0.02;
+
+  /// Throws `std::invalid_argument` naming the field when a value is out of range.
+  void validate() const;
+};
+
+/// The secant step's state across outer iterations. Not thread-safe; one per outer loop.
+class SecantStep {
+ public:
+  /// Throws `std::invalid_argument` when `options` or the bounds are invalid.
+  SecantStep(SecantStepOptions options, double lower_bound, double upper_bound);
+
+  /// Result of `update`.
+  struct Update {
+    Vector theta;  ///< θ for the next outer iteration (within the bounds).
+    /// Secant, Capped, Converged, or NonFinite (θ kept, radius halved).
+    StepOutcome outcome;
+    double curvature;  ///< c (0 when unknown or not positive).
+    double radius;     ///< Trust radius after the update.
+    double step_norm;  ///< RMS norm of the step taken.
+  };
+
+  /// One update at `theta` (within the bounds) with hypergradient `p` and outer loss `f`.
+  /// Throws `std::invalid_argument` when the sizes of `theta` and `p` differ.
+  Update update(const Vector& theta, const Vector& p, double f);
+
+  /// The saved state (checkpoints): previous θ, p, f and the radius. `previous_theta` is empty
+  /// before the first finite update.
+  struct State {
+    Vector previous_theta;
+    Vector previous_gradient;
+    double previous_loss = 0.0;
+    double radius = 0.0;
+  };
+  [[nodiscard]] State state() const { return state_; }
+  /// Restores a state returned by `state()`. Throws `std::invalid_argument` when inconsistent.
+  void restore(State state);
+
+  [[nodiscard]] const SecantStepOptions& options() const noexcept { return options_; }
+
+ private:
+  SecantStepOptions options_;
+  double lower_;
+  double upper_;
+  State state_;
+};
+
+}  // namespace shine::outer

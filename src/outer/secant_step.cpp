@@ -1,0 +1,118 @@
+#include "shine/outer/secant_step.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "shine/core/check.hpp"
+
+namespace shine::outer {
+namespace {
+
+double rms(const Vector& v) {
+  return v.size() == 0 ? 0.0 : v.norm() / std::sqrt(static_cast<double>(v.size()));
+}
+
+}  // namespace
+
+void SecantStepOptions::validate() const {
+  require(std::isfinite(max_radius) && max_radius > 0.0 && max_radius <= 24.0,
+          "SecantStepOptions::max_radius", max_radius, "must be in (0, 24] (log-lambda)");
+  require(std::isfinite(initial_radius) && initial_radius > 0.0 && initial_radius <= max_radius,
+          "SecantStepOptions::initial_radius", initial_radius, "must be in (0, max_radius]");
+  require(std::isfinite(theta_tolerance) && theta_tolerance > 0.0 && theta_tolerance <= 1.0,
+          "SecantStepOptions::theta_tolerance", theta_tolerance, "must be in (0, 1] (log-lambda)");
+}
+
+SecantStep::SecantStep(SecantStepOptions options, double lower_bound, double upper_bound)
+    : options_(options), lower_(lower_bound), upper_(upper_bound) {
+  options_.validate();
+  require(std::isfinite(lower_bound) && std::isfinite(upper_bound) && lower_bound < upper_bound,
+          "SecantStep bounds", upper_bound - lower_bound, "must be finite with lower < upper");
+  state_.radius = options_.initial_radius;
+}
+
+void SecantStep::restore(State state) {
+  const bool sizes = state.previous_theta.size() == state.previous_gradient.size();
+  const bool finite = state.previous_theta.allFinite() && state.previous_gradient.allFinite() &&
+                      std::isfinite(state.previous_loss);
+  const bool radius =
+      std::isfinite(state.radius) && state.radius > 0.0 && state.radius <= options_.max_radius;
+  if (!sizes || !finite || !radius) {
+    throw std::invalid_argument(
+        "SecantStep::restore: inconsistent state (sizes, finiteness or "
+        "radius out of (0, max_radius])");
+  }
+  state_ = std::move(state);
+}
+
+SecantStep::Update SecantStep::update(const Vector& theta, const Vector& p, double f) {
+  if (theta.size() != p.size()) {
+    throw std::invalid_argument("SecantStep::update: theta has " + std::to_string(theta.size()) +
+                                " entries but the hypergradient has " + std::to_string(p.size()));
+  }
+  const auto clip = [this](const Vector& v) { return v.cwiseMax(lower_).cwiseMin(upper_).eval(); };
+  Update result{clip(theta), StepOutcome::NonFinite, 0.0, state_.radius, 0.0};
+  if (!p.allFinite() || !std::isfinite(f)) {
+    state_.radius = std::max(0.5 * state_.radius, options_.theta_tolerance);
+    result.radius = state_.radius;
+    return result;
+  }
+
+  const bool have_previous = state_.previous_theta.size() == theta.size();
+  double curvature = 0.0;
+  if (have_previous) {
+    const Vector dtheta = theta - state_.previous_theta;
+    const double moved = dtheta.squaredNorm();
+    if (moved > 0.0) {
+      curvature = dtheta.dot(p - state_.previous_gradient) / moved;
+      // The last step raised f: the minimum lies behind; never step further than half of it.
+      if (f > state_.previous_loss) {
+        state_.radius = std::max(0.5 * rms(dtheta), options_.theta_tolerance);
+      }
+    }
+  }
+  if (!(curvature > 0.0) || !std::isfinite(curvature)) curvature = 0.0;
+
+  const double p_norm = rms(p);
+  Vector step;
+  bool capped = false;  // the radius, not the model, set the length
+  if (curvature > 0.0) {
+    step = -p / curvature;
+    const double proposed = rms(step);
+    if (proposed > state_.radius) {
+      step *= state_.radius / proposed;
+      capped = true;
+    }
+  } else if (p_norm > 0.0) {
+    step = -(state_.radius / p_norm) * p;
+    capped = true;
+  } else {
+    step = Vector::Zero(p.size());
+  }
+  result.theta = clip(theta + step);
+  result.step_norm = rms(result.theta - clip(theta));
+  const bool blocked = result.step_norm < rms(step) * (1.0 - 1e-12);  // a bound cut the step
+
+  if (result.step_norm <= options_.theta_tolerance &&
+      (curvature > 0.0 || blocked || p_norm == 0.0)) {
+    result.outcome = StepOutcome::Converged;
+  } else if (capped) {
+    result.outcome = StepOutcome::Capped;
+    // A capped step that lowered f: the model is trusted further.
+    if (!have_previous || f <= state_.previous_loss) {
+      state_.radius = std::min(2.0 * state_.radius, options_.max_radius);
+    }
+  } else {
+    result.outcome = StepOutcome::Secant;
+  }
+  state_.previous_theta = clip(theta);
+  state_.previous_gradient = p;
+  state_.previous_loss = f;
+  result.curvature = curvature;
+  result.radius = state_.radius;
+  return result;
+}
+
+}  // namespace shine::outer

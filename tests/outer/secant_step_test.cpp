@@ -1,0 +1,150 @@
+#include "shine/outer/secant_step.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace shine::outer {
+namespace {
+
+Vector one(double v) {
+  return Vector::Constant(1, v);
+}
+
+// f(θ) = a/2 (θ − θ*)² + 1 and p = f' = a (θ − θ*): the secant model is exact once two points
+// are known, so the step after them lands on θ*.
+struct Quadratic {
+  double a = 3.0;
+  double target = -5.0;
+  [[nodiscard]] double f(double t) const { return 0.5 * a * (t - target) * (t - target) + 1.0; }
+  [[nodiscard]] double p(double t) const { return a * (t - target); }
+};
+
+TEST(SecantStep, FirstStepHasTheTrustRadiusAndTheSecantThenSolvesAQuadratic) {
+  const Quadratic q;
+  SecantStep step({.initial_radius = 2.0, .max_radius = 4.0, .theta_tolerance = 0.02}, -12, 12);
+  double t = 0.0;
+  SecantStep::Update u = step.update(one(t), one(q.p(t)), q.f(t));
+  EXPECT_EQ(u.outcome, StepOutcome::Capped);
+  EXPECT_DOUBLE_EQ(u.theta[0], -2.0);  // steepest descent, radius 2
+  EXPECT_DOUBLE_EQ(u.radius, 4.0);     // first capped step: the radius doubles
+  t = u.theta[0];
+  u = step.update(one(t), one(q.p(t)), q.f(t));
+  EXPECT_NEAR(u.curvature, q.a, 1e-12);
+  EXPECT_NEAR(u.theta[0], q.target, 1e-12);  // secant step of length 3 < radius 4
+  EXPECT_EQ(u.outcome, StepOutcome::Secant);
+  t = u.theta[0];
+  u = step.update(one(t), one(q.p(t)), q.f(t));
+  EXPECT_EQ(u.outcome, StepOutcome::Converged);
+  EXPECT_NEAR(u.theta[0], q.target, 1e-12);
+  EXPECT_LE(u.step_norm, 1e-12);
+}
+
+TEST(SecantStep, ConvergesSuperlinearlyOnANonQuadraticMinimum) {
+  // f = cosh(θ − 1): p = sinh(θ − 1), curvature cosh; from θ = −3 with radius 1.
+  SecantStep step({.initial_radius = 1.0, .max_radius = 4.0, .theta_tolerance = 1e-6}, -12, 12);
+  double t = -3.0;
+  int updates = 0;
+  for (; updates < 30; ++updates) {
+    const SecantStep::Update u = step.update(one(t), one(std::sinh(t - 1.0)), std::cosh(t - 1.0));
+    t = u.theta[0];
+    if (u.outcome == StepOutcome::Converged) break;
+  }
+  EXPECT_LT(updates, 12);
+  EXPECT_NEAR(t, 1.0, 1e-6);
+}
+
+TEST(SecantStep, AnIncreaseOfTheLossShrinksTheRadiusToHalfTheLastStep) {
+  // Negative curvature seen (p grows the wrong way): steepest descent, capped by the radius.
+  SecantStep step({.initial_radius = 2.0, .max_radius = 4.0, .theta_tolerance = 0.02}, -12, 12);
+  SecantStep::Update u = step.update(one(0.0), one(1.0), 1.0);  // to −2, radius → 4
+  ASSERT_DOUBLE_EQ(u.theta[0], -2.0);
+  u = step.update(one(-2.0), one(3.0), 2.0);  // f rose: radius ← 2·½ = 1; c = −1 < 0
+  EXPECT_EQ(u.curvature, 0.0);
+  EXPECT_DOUBLE_EQ(u.theta[0], -3.0);
+  EXPECT_EQ(u.outcome, StepOutcome::Capped);
+  EXPECT_DOUBLE_EQ(u.radius, 1.0);  // f rose, so no doubling
+}
+
+TEST(SecantStep, StopsOnABoundThatTheGradientPushesAgainst) {
+  const Quadratic q{.a = 1.0, .target = 20.0};
+  SecantStep step({}, -3.0, 3.0);
+  double t = 0.0;
+  SecantStep::Update u;
+  for (int i = 0; i < 10; ++i) {
+    u = step.update(one(t), one(q.p(t)), q.f(t));
+    t = u.theta[0];
+    if (u.outcome == StepOutcome::Converged) break;
+  }
+  EXPECT_EQ(u.outcome, StepOutcome::Converged);
+  EXPECT_DOUBLE_EQ(t, 3.0);
+}
+
+TEST(SecantStep, NonFiniteInputKeepsThetaAndHalvesTheRadius) {
+  SecantStep step({.initial_radius = 2.0}, -12, 12);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  SecantStep::Update u = step.update(one(1.5), one(nan), 1.0);
+  EXPECT_EQ(u.outcome, StepOutcome::NonFinite);
+  EXPECT_DOUBLE_EQ(u.theta[0], 1.5);
+  EXPECT_DOUBLE_EQ(u.radius, 1.0);
+  u = step.update(one(1.5), one(1.0), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(u.outcome, StepOutcome::NonFinite);
+  EXPECT_THROW(step.update(one(0.0), Vector::Ones(2), 1.0), std::invalid_argument);
+}
+
+TEST(SecantStep, BarzilaiBorweinStepsSolveAQuadraticInSeveralGroups) {
+  // f = ½ Σ a_j (θ_j − t_j)², p_j = a_j (θ_j − t_j), mildly conditioned.
+  const Vector a = (Vector(3) << 1.0, 1.5, 2.0).finished();
+  const Vector target = (Vector(3) << -4.0, -2.0, -3.0).finished();
+  SecantStep step({.initial_radius = 2.0, .max_radius = 4.0, .theta_tolerance = 1e-4}, -12, 12);
+  Vector t = Vector::Zero(3);
+  bool converged = false;
+  for (int i = 0; i < 60 && !converged; ++i) {
+    const Vector p = a.cwiseProduct(t - target);
+    const SecantStep::Update u = step.update(t, p, 0.5 * p.dot(t - target));
+    t = u.theta;
+    converged = u.outcome == StepOutcome::Converged;
+  }
+  EXPECT_TRUE(converged);
+  EXPECT_LT((t - target).norm(), 1e-3);
+}
+
+TEST(SecantStep, RestoredStateContinuesIdentically) {
+  const Quadratic q{.a = 0.7, .target = 2.5};
+  SecantStep a({}, -12, 12);
+  double t = -1.0;
+  SecantStep::Update u = a.update(one(t), one(q.p(t)), q.f(t));
+  t = u.theta[0];
+  SecantStep b({}, -12, 12);
+  b.restore(a.state());
+  const SecantStep::Update ua = a.update(one(t), one(q.p(t)), q.f(t));
+  const SecantStep::Update ub = b.update(one(t), one(q.p(t)), q.f(t));
+  EXPECT_EQ(ua.theta[0], ub.theta[0]);
+  EXPECT_EQ(ua.radius, ub.radius);
+  EXPECT_EQ(ua.outcome, ub.outcome);
+  SecantStep::State bad = a.state();
+  bad.radius = -1.0;
+  EXPECT_THROW(b.restore(bad), std::invalid_argument);
+}
+
+TEST(SecantStepOptions, ValidationNamesTheField) {
+  const auto message = [](SecantStepOptions o) {
+    try {
+      o.validate();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message({.initial_radius = 5.0, .max_radius = 4.0}).find("initial_radius"),
+            std::string::npos);
+  EXPECT_NE(message({.max_radius = 30.0}).find("max_radius"), std::string::npos);
+  EXPECT_NE(message({.theta_tolerance = 0.0}).find("theta_tolerance"), std::string::npos);
+  EXPECT_TRUE(message({}).empty());
+  EXPECT_THROW(SecantStep({}, 1.0, 0.0), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace shine::outer
