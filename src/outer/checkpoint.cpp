@@ -231,7 +231,7 @@ OuterRecord decode_record(const json& o) {
   r.hypergradient = decode_vector(o.at("hypergradient"), "record hypergradient");
   r.hypergradient_norm = get<double>(o, "hypergradient_norm");
   r.tolerance = get<double>(o, "tolerance");
-  r.step = get_enum<StepOutcome>(o, "step", 8);
+  r.step = get_enum<StepOutcome>(o, "step", 9);
   r.lipschitz = get<double>(o, "lipschitz");
   r.curvature = get<double>(o, "curvature");
   r.trust_radius = get<double>(o, "trust_radius");
@@ -282,6 +282,7 @@ json encode(const TuneCheckpoint& c) {
               {"secant_gradient", encode(c.secant.previous_gradient)},
               {"secant_loss", c.secant.previous_loss},
               {"secant_radius", c.secant.radius},
+              {"secant_curvature", c.secant.curvature},
               {"memory", std::move(pairs)}};
 }
 
@@ -338,6 +339,7 @@ TuneCheckpoint decode_checkpoint(const json& o) {
   c.secant.previous_gradient = decode_vector(o.at("secant_gradient"), "secant gradient");
   c.secant.previous_loss = get<double>(o, "secant_loss");
   c.secant.radius = get<double>(o, "secant_radius");
+  c.secant.curvature = get<double>(o, "secant_curvature");
   for (const json& pair : o.at("memory")) {
     if (!pair.is_array() || pair.size() != 2) throw std::runtime_error("malformed memory pair");
     c.memory_s.push_back(decode_vector(pair[0], "memory s"));
@@ -388,6 +390,7 @@ Fingerprint fingerprint(const TuneProblem& problem, const TuneOptions& options) 
                              (options.inner_tolerance_rule == InnerToleranceRule::WarmStart
                                   ? " factor=" + exact(options.inner_tolerance)
                                   : std::string()));
+  add("final_tolerance", exact(options.final_tolerance));
   const ToleranceSchedule schedule = options.effective_schedule();
   add("schedule", std::string(to_string(schedule.kind)) + " epsilon0=" + exact(schedule.initial) +
                       " rho=" + exact(schedule.rho) + " floor=" + exact(schedule.floor));

@@ -48,6 +48,8 @@ std::string_view to_string(StepOutcome outcome) noexcept {
       return "capped";
     case StepOutcome::Converged:
       return "converged";
+    case StepOutcome::Confirm:
+      return "confirm";
   }
   return "kept";
 }

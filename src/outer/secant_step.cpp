@@ -10,6 +10,9 @@
 namespace shine::outer {
 namespace {
 
+// Secant pairs closer than this many θ tolerances keep the previous curvature estimate.
+constexpr double kReliableBaseline = 5.0;
+
 double rms(const Vector& v) {
   return v.size() == 0 ? 0.0 : v.norm() / std::sqrt(static_cast<double>(v.size()));
 }
@@ -61,19 +64,24 @@ SecantStep::Update SecantStep::update(const Vector& theta, const Vector& p, doub
   }
 
   const bool have_previous = state_.previous_theta.size() == theta.size();
-  double curvature = 0.0;
   if (have_previous) {
     const Vector dtheta = theta - state_.previous_theta;
     const double moved = dtheta.squaredNorm();
     if (moved > 0.0) {
-      curvature = dtheta.dot(p - state_.previous_gradient) / moved;
+      const double estimate = dtheta.dot(p - state_.previous_gradient) / moved;
+      // Over a short step the difference of two approximate hypergradients is mostly their
+      // error: keep the curvature of a longer step (a chord step) when there is one.
+      const bool reliable = rms(dtheta) >= kReliableBaseline * options_.theta_tolerance;
+      if (reliable || !(state_.curvature > 0.0)) {
+        state_.curvature = std::isfinite(estimate) && estimate > 0.0 ? estimate : 0.0;
+      }
       // The last step raised f: the minimum lies behind; never step further than half of it.
       if (f > state_.previous_loss) {
         state_.radius = std::max(0.5 * rms(dtheta), options_.theta_tolerance);
       }
     }
   }
-  if (!(curvature > 0.0) || !std::isfinite(curvature)) curvature = 0.0;
+  const double curvature = state_.curvature;
 
   const double p_norm = rms(p);
   Vector step;
@@ -95,8 +103,10 @@ SecantStep::Update SecantStep::update(const Vector& theta, const Vector& p, doub
   result.step_norm = rms(result.theta - clip(theta));
   const bool blocked = result.step_norm < rms(step) * (1.0 - 1e-12);  // a bound cut the step
 
-  if (result.step_norm <= options_.theta_tolerance &&
-      (curvature > 0.0 || blocked || p_norm == 0.0)) {
+  // Converged: the model's own step is small (not one the radius cut short), or a bound blocks
+  // the step, or p = 0.
+  const bool small = result.step_norm <= options_.theta_tolerance;
+  if (p_norm == 0.0 || (small && ((curvature > 0.0 && !capped) || blocked))) {
     result.outcome = StepOutcome::Converged;
   } else if (capped) {
     result.outcome = StepOutcome::Capped;

@@ -65,6 +65,8 @@ void TuneOptions::validate() const {
   secant.validate();
   require(inner_tolerance > 0.0 && inner_tolerance < 1.0, "TuneOptions::inner_tolerance",
           inner_tolerance, "must be in (0, 1)");
+  require(final_tolerance > 0.0 && final_tolerance < 1.0, "TuneOptions::final_tolerance",
+          final_tolerance, "must be in (0, 1)");
   require(std::isfinite(initial_theta) && initial_theta >= step.lower_bound &&
               initial_theta <= step.upper_bound,
           "TuneOptions::initial_theta", initial_theta,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -36,6 +37,12 @@ hypergrad::Method to_hypergrad(TuneMethod method) {
     default:
       throw std::logic_error("to_hypergrad: not a hypergradient method");
   }
+}
+
+// The methods whose hypergradient needs the inner solve's L-BFGS pairs.
+bool needs_pairs(TuneMethod method) {
+  return method == TuneMethod::Shine || method == TuneMethod::ShineOpa ||
+         method == TuneMethod::ShineRefine;
 }
 
 std::string format_lambda(const Vector& lambda) {
@@ -143,6 +150,8 @@ class Run {
     // The checkpoint of the evaluation that converged: the run was over (its message is rebuilt).
     converged_ =
         secant_ && !saved.records.empty() && saved.records.back().step == StepOutcome::Converged;
+    polishing_ =
+        secant_ && !saved.records.empty() && saved.records.back().step == StepOutcome::Confirm;
     result_.termination = Termination::MaxIterations;
     result_.message.clear();
     w_ = checkpoint.w;
@@ -199,14 +208,27 @@ class Run {
     return w;
   }
 
+  // The accurate stop level at the current θ for a solve from `w_start` (see TuneOptions).
+  double final_level(const Vector& w_start) const {
+    // Never below 1e-12 of the first gradient (w_start = 0 would ask for an exact zero).
+    return std::max(options_.final_tolerance * std::exp(theta_.minCoeff()) * w_start.norm(),
+                    1e-12 * initial_gradient_norm_);
+  }
+
   // Ends the run as converged, after the evaluation whose secant step was below the tolerance.
   void stop_converged() {
     const OuterRecord& last = result_.records.back();
-    char buffer[160];
+    const std::size_t n = result_.records.size();
+    // After a `Confirm`, the converged step is the one that led to the last, accurate solve.
+    const bool polished = n >= 2 && result_.records[n - 2].step == StepOutcome::Confirm;
+    const Vector moved =
+        polished ? Vector(last.theta - result_.records[n - 2].theta) : Vector(theta_ - last.theta);
+    char buffer[200];
     std::snprintf(buffer, sizeof buffer,
-                  "the secant step moved log(lambda) by %.3g <= %.3g after %zu evaluations",
-                  (theta_ - last.theta).norm() / std::sqrt(static_cast<double>(k_)),
-                  options_.secant.theta_tolerance, result_.records.size());
+                  "the secant step moved log(lambda) by %.3g <= %.3g after %zu evaluations%s",
+                  moved.norm() / std::sqrt(static_cast<double>(k_)),
+                  options_.secant.theta_tolerance, n,
+                  polished ? ", the last solved to the final tolerance" : "");
     stop(Termination::Converged, buffer);
     // The result is the stationary point: the last evaluation, whose solve is the most accurate.
     // Earlier, looser solves can score a lower validation loss than any accurate solve at any
@@ -369,8 +391,15 @@ class Run {
       // Warm-start rule: relative to this solve's starting gradient. Paper rule: ε_k·‖∇h(w₀, θ₀)‖·
       // min_j exp(θ_j − θ₀_j); at the first iteration θ = θ₀ and the solve starts at w₀, so the
       // relative mode gives exactly that without an extra pass.
+      // After a secant step below the tolerance on a loose solve, one last solve at the secant's
+      // θ is accurate: ‖∇h(w)‖ ≤ final_tolerance·min(λ)·‖w_start‖, so that
+      // ‖w − w*‖ ≤ final_tolerance·‖w_start‖ by the λ-strong convexity of h.
+      const bool polish = polishing_;
       inner::LbfgsOptions solver = lbfgs_;
-      if (options_.inner_tolerance_rule == InnerToleranceRule::WarmStart) {
+      if (polish) {
+        solver.tolerance_mode = inner::ToleranceMode::Absolute;
+        solver.tolerance = final_level(w_);
+      } else if (options_.inner_tolerance_rule == InnerToleranceRule::WarmStart) {
         solver.tolerance_mode = inner::ToleranceMode::Relative;
         solver.tolerance = options_.inner_tolerance;
       } else if (it == 0) {
@@ -407,7 +436,21 @@ class Run {
           [this](const Vector& w, const Vector& q) { return inner_.cross_derivative(w, q); },
           epsilon_,
           have_q_ ? &q_previous_ : nullptr};
-      hypergrad::HypergradResult hg = strategy->compute(context);
+      // The SHINE variants read B⁻¹ from the solve's pairs. A solve that made no step (its warm
+      // start already met the tolerance) has no pair of its own (shine-opa at most one along ∇f)
+      // and left w, hence ∇f, as they were: the last q = B⁻¹∇f still holds (B differs only by
+      // the step in λ), where an empty memory would give the identity (jacobian-free). Reusing q
+      // keeps a resumed run identical: q is in the checkpoint.
+      hypergrad::HypergradResult hg;
+      if (solved.summary.iterations == 0 && needs_pairs(options_.method) && have_q_ &&
+          q_previous_.size() == w_.size()) {
+        hg.summary.method = hg_options.method;
+        hg.summary.message = "the inner solve made no step: q of the last evaluation reused";
+        hg.q = q_previous_;
+        hg.hypergradient = -inner_.cross_derivative(w_, hg.q);
+      } else {
+        hg = strategy->compute(context);
+      }
       if (hg.q.allFinite()) {
         q_previous_ = hg.q;
         have_q_ = true;
@@ -419,6 +462,19 @@ class Run {
       Vector next_theta;
       if (secant_) {
         SecantStep::Update update = secant_->update(theta_, hg.hypergradient, f_sum);
+        // Converged on a solve looser than the final level: the next evaluation, at the
+        // secant's θ (within the tolerance of this one), is solved accurately and ends the run.
+        // (Letting its hypergradient decide again was measured: on nearly separable data it
+        // caught a few early stops, but elsewhere it restarted runs that had converged, with
+        // expensive accurate solves; docs/hypergradients.md.)
+        if (polish) {
+          polishing_ = false;
+          update.outcome = StepOutcome::Converged;
+        } else if (update.outcome == StepOutcome::Converged &&
+                   solved.summary.tolerance > final_level(w_) * (1.0 + 1e-12)) {
+          update.outcome = StepOutcome::Confirm;
+          polishing_ = true;
+        }
         record.step = update.outcome;
         record.curvature = update.curvature;
         record.trust_radius = update.radius;
@@ -553,6 +609,7 @@ class Run {
   bool stopped_ = false;
   bool resumed_ = false;
   bool converged_ = false;  // resumed from the checkpoint of a converged evaluation
+  bool polishing_ = false;  // the next solve is the last, accurate one (after a `Confirm`)
   bool wants_checkpoints_ = false;
   Fingerprint fingerprint_;
   TuneResult result_;

@@ -212,6 +212,7 @@ TEST_F(CliTune, BadOptionsAreUsageErrorsThatSayWhatToFix) {
       {{"--time-budget", "-1"}, "--time-budget must be >= 0"},
       {{"--step", "triple"}, "--step must be secant, single or double"},
       {{"--inner-tolerance", "0"}, "--inner-tolerance must be in (0, 1), got 0"},
+      {{"--final-tolerance", "1"}, "--final-tolerance must be in (0, 1), got 1"},
       {{"--theta-tolerance", "2"}, "--theta-tolerance must be in (0, 1], got 2"},
       {{"--initial-weights", "ones"}, "--initial-weights must be zero or gaussian"},
       {{"--quiet", "--verbose"}, "exclude each other"},

@@ -68,6 +68,30 @@ TEST(SecantStep, AnIncreaseOfTheLossShrinksTheRadiusToHalfTheLastStep) {
   EXPECT_DOUBLE_EQ(u.radius, 1.0);  // f rose, so no doubling
 }
 
+TEST(SecantStep, AStepCutByTheRadiusNeverCountsAsConverged) {
+  // Radius = tolerance: every steepest-descent step has the tolerance's length but is the
+  // radius's choice, not the model's.
+  SecantStep step({.initial_radius = 0.02, .max_radius = 0.02, .theta_tolerance = 0.02}, -12, 12);
+  const SecantStep::Update u = step.update(one(0.0), one(5.0), 1.0);
+  EXPECT_EQ(u.outcome, StepOutcome::Capped);
+  EXPECT_DOUBLE_EQ(u.theta[0], -0.02);
+}
+
+TEST(SecantStep, ShortStepsKeepTheCurvatureOfALongerOne) {
+  // p = 2(θ + 1) plus an error of ±0.05 that alternates: over a step of 0.01 the secant slope would
+  // be 2 ± 10; the chord keeps the slope 2 measured over the first, long step.
+  SecantStep step({.initial_radius = 1.0, .max_radius = 4.0, .theta_tolerance = 0.01}, -12, 12);
+  const auto p = [](double t, int k) { return 2.0 * (t + 1.0) + (k % 2 == 0 ? 0.05 : -0.05); };
+  double t = 0.0;
+  SecantStep::Update u = step.update(one(t), one(p(t, 0)), 1.0);  // to −1
+  t = u.theta[0];
+  u = step.update(one(t), one(p(t, 0)), 0.5);  // long step: slope exactly 2
+  EXPECT_DOUBLE_EQ(u.curvature, 2.0);
+  t = u.theta[0];
+  u = step.update(one(t), one(p(t, 1)), 0.4);  // short step (0.025 < 5·0.01): slope kept
+  EXPECT_DOUBLE_EQ(u.curvature, 2.0);
+}
+
 TEST(SecantStep, StopsOnABoundThatTheGradientPushesAgainst) {
   const Quadratic q{.a = 1.0, .target = 20.0};
   SecantStep step({}, -3.0, 3.0);

@@ -8,6 +8,9 @@
 #include <thread>
 
 #include "shine/data/split.hpp"
+#include "shine/inner/lbfgs_solver.hpp"
+#include "shine/objective/inner_objective.hpp"
+#include "shine/objective/l2_regularizer.hpp"
 #include "shine/objective/logistic_loss.hpp"
 #include "support/random_problems.hpp"
 
@@ -38,6 +41,8 @@ TEST(TuneOptions, ValidationNamesTheField) {
   EXPECT_THROW(TuneOptions{.initial_theta = 13.0}.validate(), std::invalid_argument);
   EXPECT_THROW(TuneOptions{.memory = 0}.validate(), std::invalid_argument);
   EXPECT_THROW(TuneOptions{.time_budget = -1.0}.validate(), std::invalid_argument);
+  EXPECT_THROW(TuneOptions{.final_tolerance = 0.0}.validate(), std::invalid_argument);
+  EXPECT_THROW(TuneOptions{.final_tolerance = 1.0}.validate(), std::invalid_argument);
   EXPECT_EQ(TuneOptions{.method = TuneMethod::Hoag}.effective_memory(), 10);
   EXPECT_EQ(TuneOptions{.method = TuneMethod::Shine}.effective_memory(), 30);
   EXPECT_DOUBLE_EQ(TuneOptions{.method = TuneMethod::Hoag}.effective_schedule().rho, 0.9);
@@ -179,11 +184,39 @@ TEST(Tuner, TheWarmStartRuleStopsEachSolveRelativeToItsStart) {
   SmallProblem p;
   const TuneResult r = tune(p.problem, {.method = TuneMethod::Shine, .inner_tolerance = 0.05});
   ASSERT_GE(r.records.size(), 3U);
-  for (const OuterRecord& record : r.records) {
+  ASSERT_EQ(r.termination, Termination::Converged) << r.message;
+  // Every solve is relative to its warm start, except one that follows a `Confirm` (the last).
+  for (std::size_t i = 0; i < r.records.size(); ++i) {
+    const OuterRecord& record = r.records[i];
     SCOPED_TRACE("evaluation " + std::to_string(record.iteration));
-    EXPECT_DOUBLE_EQ(record.inner.tolerance, 0.05 * record.inner.initial_gradient_norm);
+    if (i > 0 && r.records[i - 1].step == StepOutcome::Confirm) {
+      EXPECT_EQ(i + 1, r.records.size());
+    } else {
+      EXPECT_DOUBLE_EQ(record.inner.tolerance, 0.05 * record.inner.initial_gradient_norm);
+    }
     EXPECT_LE(record.inner.final_gradient_norm, record.inner.tolerance);
+    EXPECT_EQ(record.step == StepOutcome::Converged, i + 1 == r.records.size());
   }
+  EXPECT_EQ(r.best_iteration, r.records.back().iteration);
+}
+
+TEST(Tuner, TheReturnedModelIsWithinTheFinalToleranceOfTheExactMinimizer) {
+  // Independent check of the last solve's rule: an exact solve at the returned λ, and
+  // ‖w − w*‖ ≤ final_tolerance·‖w‖ (up to the w_start/w difference, hence the factor 1.1).
+  SmallProblem p;
+  int confirmed = 0;
+  for (const double tau : {1e-1, 1e-2, 1e-3}) {
+    const TuneResult r = tune(p.problem, {.method = TuneMethod::Shine, .final_tolerance = tau});
+    ASSERT_EQ(r.termination, Termination::Converged) << r.message;
+    const objective::InnerObjective inner(
+        *p.problem.train, objective::L2Regularizer::uniform(r.w.size(), r.theta[0]), {});
+    const inner::InnerResult exact =
+        inner::minimize(inner, r.w, {.tolerance = 1e-13, .max_iterations = 5000});
+    EXPECT_LE((r.w - exact.w).norm(), 1.1 * tau * r.w.norm()) << "final_tolerance " << tau;
+    for (const OuterRecord& record : r.records)
+      confirmed += record.step == StepOutcome::Confirm ? 1 : 0;
+  }
+  EXPECT_GE(confirmed, 1);  // the last, accurate solve ran at least once
 }
 
 TEST(Tuner, ThePaperRuleScalesTheFirstGradientByTheScheduleAndLambda) {

@@ -115,6 +115,10 @@ outer::TuneOptions options_from(const po::variables_map& vm) {
   check_range(inner_tolerance > 0.0 && inner_tolerance < 1.0,
               format("--inner-tolerance must be in (0, 1), got %g", inner_tolerance));
   options.inner_tolerance = inner_tolerance;
+  const double final_tolerance = vm["final-tolerance"].as<double>();
+  check_range(final_tolerance > 0.0 && final_tolerance < 1.0,
+              format("--final-tolerance must be in (0, 1), got %g", final_tolerance));
+  options.final_tolerance = final_tolerance;
   const double grid_tolerance = vm["grid-tolerance"].as<double>();
   check_range(grid_tolerance > 0.0 && grid_tolerance < 1.0,
               format("--grid-tolerance must be in (0, 1), got %g", grid_tolerance));
@@ -269,6 +273,11 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
       po::value<double>()->default_value(kDefaults.inner_tolerance,
                                          format("%g", kDefaults.inner_tolerance)),
       "F of the warm-start rule")(
+      "final-tolerance",
+      po::value<double>()->default_value(kDefaults.final_tolerance,
+                                         format("%g", kDefaults.final_tolerance)),
+      "secant: after converging on a loose solve, a last solve to |grad| <= T min(lambda) |w|, "
+      "so that the returned w is within T of the exact one, relatively")(
       "grid-tolerance",
       po::value<double>()->default_value(kDefaults.baseline_tolerance,
                                          format("%g", kDefaults.baseline_tolerance)),

@@ -66,10 +66,14 @@ enum class StepOutcome {
   Secant,        ///< Secant rule: a step on the secant model, within the trust radius.
   Capped,        ///< Secant rule: a step cut to the trust radius.
   Converged,     ///< Secant rule: the step is below the tolerance (or blocked by a bound).
+  /// Secant rule: the step is below the tolerance, but the inner solve was looser than
+  /// `TuneOptions::final_tolerance`; the later evaluations solve to it, and the next
+  /// convergence ends the run.
+  Confirm,
 };
 
 /// Stable names: "accepted", "kept", "rejected", "zero_gradient", "non_finite", "secant",
-/// "capped", "converged".
+/// "capped", "converged", "confirm".
 std::string_view to_string(StepOutcome outcome) noexcept;
 
 /// The adaptive step's state across outer iterations (L and the previous outer loss).

@@ -5,7 +5,10 @@
 /// At outer iteration k, with the hypergradient p_k at θ_k and the outer loss f_k:
 ///
 ///     c = ΔθᵀΔp / ΔθᵀΔθ        (Δθ = θ_k − θ_{k−1}, Δp = p_k − p_{k−1}; the curvature along
-///                               the last step, the secant slope of p when dim θ = 1)
+///                               the last step, the secant slope of p when dim θ = 1; a step
+///                               shorter than 5·theta_tolerance keeps the previous positive c,
+///                               since the difference of two approximate hypergradients so
+///                               close is mostly their error)
 ///     step = −p/c               when c > 0 (Newton's step on the secant model)
 ///     step = −r·p/‖p‖           otherwise, and at the first iteration (a steepest-descent step
 ///                               of the trust radius's length)
@@ -17,8 +20,9 @@
 /// lowered f, and shrinks to half the last step after a step that raised it (the minimum was
 /// overshot; the secant through the two points then interpolates between them).
 ///
-/// Convergence: the step actually taken (after clipping) has ‖·‖ ≤ `theta_tolerance` and comes
-/// from a positive curvature estimate, or θ sits on a bound that p pushes against. At θ = log λ
+/// Convergence: the step actually taken (after clipping) has ‖·‖ ≤ `theta_tolerance` and is the
+/// model's own step (a positive curvature, not cut by the radius), or θ sits on a bound that p
+/// pushes against, or p = 0. At θ = log λ
 /// a tolerance of 0.02 means λ is known to within 2 %, where the held-out loss is flat to far
 /// below 1 %.
 ///
@@ -66,13 +70,14 @@ class SecantStep {
   /// Throws `std::invalid_argument` when the sizes of `theta` and `p` differ.
   Update update(const Vector& theta, const Vector& p, double f);
 
-  /// The saved state (checkpoints): previous θ, p, f and the radius. `previous_theta` is empty
-  /// before the first finite update.
+  /// The saved state (checkpoints): previous θ, p, f, the radius and the curvature.
+  /// `previous_theta` is empty before the first finite update.
   struct State {
     Vector previous_theta;
     Vector previous_gradient;
     double previous_loss = 0.0;
     double radius = 0.0;
+    double curvature = 0.0;  ///< The curvature in use (0: none yet, or not positive).
   };
   [[nodiscard]] State state() const { return state_; }
   /// Restores a state returned by `state()`. Throws `std::invalid_argument` when inconsistent.

@@ -81,6 +81,13 @@ struct TuneOptions {
   InnerToleranceRule inner_tolerance_rule = InnerToleranceRule::WarmStart;
   /// The factor of the `WarmStart` rule. Range (0, 1). Default 0.1.
   double inner_tolerance = 0.1;
+  /// Relative accuracy τ of the returned model. When the secant step converges after a looser
+  /// inner solve (step `Confirm`), one last evaluation at the secant's θ solves to
+  /// ‖∇h(w)‖ ≤ τ·min(λ)·‖w_start‖, which bounds ‖w − w*‖ ≤ τ·‖w_start‖ (h is λ-strongly
+  /// convex), and ends the run. Range (0, 1). Default 1e-2: at the small λ of nearly separable
+  /// data a loose model, or one solved to `shine fit`'s 1e-6·‖∇h(0)‖, can be several per cent
+  /// off the held-out loss of the exact minimizer (docs/hypergradients.md).
+  double final_tolerance = 1e-2;
   /// Tolerance sequence ε_k. Unset (default): exponential from 1e-3 with ρ = 0.9 for hoag and
   /// ρ = 0.78 for the SHINE variants and jacobian-free (the paper's settings).
   std::optional<ToleranceSchedule> schedule;
