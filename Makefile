@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SHINE := $(BUILD_DIR)/bin/shine
 DEMO_DATA := datasets/spamassassin/spamassassin.uni.svm.xz
 
-.PHONY: all deps configure build demo test test-sanitize test-tsan fuzz bench docs format clean
+.PHONY: all deps configure build demo test test-sanitize test-tsan fuzz bench bench-tuning docs format clean
 
 all: build
 
@@ -96,6 +96,17 @@ fuzz:
 
 bench: build
 	scripts/bench.sh $(BUILD_DIR)
+
+# The tuning benchmark (BENCHMARKS.md, "Tuning"): every method on every shared real dataset,
+# seeds 0-4, beside scikit-learn's warm-started grid and, on 20news, the SHINE authors' code
+# (REF_DIR: their snapshot, see ../shared/tools/reference). Resumable; then the summary tables.
+TUNING_OUT ?= $(BUILD_DIR)/bench-tuning
+TUNING_ARGS ?= --seeds 0-4 --threads 1,2
+bench-tuning: build
+	@scripts/install-deps.sh python3-numpy python3-scipy python3-sklearn
+	bench/tuning/run.py --shine $(SHINE) --out $(TUNING_OUT) $(TUNING_ARGS) \
+	  $(if $(REF_DIR),--reference $(REF_DIR),)
+	bench/tuning/analyze.py $(TUNING_OUT) | tee $(TUNING_OUT)/summary.md
 
 # API reference with Doxygen (installed on demand); fails on any Doxygen warning.
 DOCS_DIR ?= $(BUILD_DIR)/docs

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Summarizes a tuning benchmark (bench/tuning/run.py's OUT folder) as Markdown tables.
+
+    bench/tuning/analyze.py OUT [--configs default,hoag,...] [--detail]
+
+For every run, the returned curve: after each evaluation, the held-out (test) mean log-loss of
+the model the run would return if stopped there (the best by validation loss so far, as every
+tool here returns), except that a converged shine run returns its last evaluation.
+
+For each dataset and seed, `best` is the held-out loss at the exact minimizer of the validation
+loss (what tuning λ perfectly gives), from the run of the `exact` configuration (tight solves and
+hypergradients, converged to 0.002 in log λ). Without that run, it is the lowest value any curve
+reaches, which is biased low: loosely solved models can score, by luck, well below any accurately
+fitted one. A run reaches 1 % (0.1 %) when its curve is at most best·1.01 (best·1.001).
+
+Reported per configuration and dataset, as medians over seeds: time and gradient evaluations to
+1 % and 0.1 %, whole-run time, λ returned, and how many seeds end within 1 % and end
+`converged`. Standard library only.
+"""
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import DATASETS  # noqa: E402
+
+
+class Run:
+    def __init__(self, path):
+        self.path = path
+        d = json.loads(path.read_text())
+        self.curve = []  # (seconds, returned test loss, gradient evaluations, data passes)
+        best_val = float("inf")
+        returned = float("nan")
+        returned_lambda = float("nan")
+        grads = passes = 0
+        if d.get("format") == "shine-trajectory" or "config" in d:
+            self.tool = "shine"
+            records = d["records"]
+            self.total = d["elapsed_seconds"]
+            self.termination = d["termination"]
+            scale_val = scale_test = 1.0
+        elif d.get("format") == "sklearn-grid":
+            self.tool = "sklearn"
+            records = d["records"]
+            self.total = d["total_seconds"]
+            self.termination = "grid"
+            scale_val = scale_test = 1.0
+        else:
+            self.tool = "authors"
+            records = d["records"]
+            self.total = d["total_seconds"]
+            self.termination = "max_iterations"
+            scale_val, scale_test = 1.0 / d["n_val"], 1.0 / d["n_test"]
+        for r in records:
+            if self.tool == "shine":
+                grads += r["inner"]["gradient_evaluations"]
+                passes += r["data_passes"]
+                lam = r["lambda"] if not isinstance(r["lambda"], list) else r["lambda"][0]
+            elif self.tool == "sklearn":
+                grads += r["solver_iterations"]
+                passes = float("nan")
+                lam = r["lambda"]
+            else:
+                grads = passes = float("nan")
+                lam = r["lambda"]
+            val = r["validation_loss"] * scale_val
+            if val is not None and val < best_val:
+                best_val = val
+                returned = r["test_loss"] * scale_test
+                returned_lambda = lam
+            self.curve.append((r["elapsed_seconds"], returned, grads, passes))
+        if self.termination == "converged" and records:
+            # A converged shine run returns its last evaluation (the stationary point).
+            returned = records[-1]["test_loss"]
+            returned_lambda = lam
+            self.curve[-1] = (self.curve[-1][0], returned, grads, passes)
+        self.returned = returned
+        self.returned_lambda = returned_lambda
+
+    def first(self, target):
+        for seconds, loss, grads, passes in self.curve:
+            if loss <= target:
+                return seconds, grads
+        return None, None
+
+
+def median(values):
+    values = [v for v in values if v is not None and v == v]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, digits=3):
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out")
+    parser.add_argument("--configs", default="")
+    parser.add_argument("--detail", action="store_true", help="one row per seed as well")
+    args = parser.parse_args()
+
+    runs = {}
+    pattern = re.compile(r"^(?P<ds>.+?)-s(?P<seed>\d+)-(?P<cfg>.+)-t(?P<t>\d+)\.json$")
+    for path in sorted(Path(args.out, "runs").glob("*.json")):
+        m = pattern.match(path.name)
+        if not m or m["ds"] not in DATASETS:
+            continue
+        try:
+            runs[(m["ds"], int(m["seed"]), f'{m["cfg"]}-t{m["t"]}')] = Run(path)
+        except (ValueError, KeyError) as error:
+            print(f"skipping {path.name}: {error}", file=sys.stderr)
+
+    # The reference: the held-out loss at the exact minimizer of the validation loss, from the
+    # `exact` configuration (tight solves, tight hypergradients, converged to 0.002 in log λ).
+    # Without it, the lowest value any curve reaches (biased low: loosely solved models can score
+    # by luck well below any accurately fitted one).
+    best = defaultdict(lambda: float("inf"))
+    exact = {(ds, seed): run.returned for (ds, seed, cfg), run in runs.items()
+             if cfg.rsplit("-t", 1)[0] == "exact"}
+    for (ds, seed, _), run in runs.items():
+        if (ds, seed) in exact:
+            best[(ds, seed)] = exact[(ds, seed)]
+            continue
+        for _, loss, _, _ in run.curve:
+            if loss == loss:
+                best[(ds, seed)] = min(best[(ds, seed)], loss)
+
+    wanted = [c for c in args.configs.split(",") if c]
+    configs = sorted({cfg for (_, _, cfg) in runs}, key=lambda c: (wanted.index(c.rsplit("-t", 1)[0])
+                     if c.rsplit("-t", 1)[0] in wanted else len(wanted), c))
+    if wanted:
+        configs = [c for c in configs if c.rsplit("-t", 1)[0] in wanted]
+    datasets = [ds for ds in DATASETS if any(k[0] == ds for k in runs)]
+
+    print("| dataset | configuration | seeds | s to 1 % | s to 0.1 % | grad evals to 1 % | "
+          "grad evals to 0.1 % | whole run s | λ returned | within 1 % at the end | converged |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for ds in datasets:
+        for cfg in configs:
+            cells = [(seed, runs[(d, seed, c)]) for (d, seed, c) in sorted(runs)
+                     if d == ds and c == cfg]
+            if not cells:
+                continue
+            t1, t01, g1, g01, total, lam, ok, conv = [], [], [], [], [], [], 0, 0
+            for seed, run in cells:
+                b = best[(ds, seed)]
+                s1, e1 = run.first(b * 1.01)
+                s01, e01 = run.first(b * 1.001)
+                t1.append(s1)
+                t01.append(s01)
+                g1.append(e1)
+                g01.append(e01)
+                total.append(run.total)
+                lam.append(run.returned_lambda)
+                ok += run.returned <= b * 1.01
+                conv += run.termination == "converged"
+                if args.detail:
+                    print(f"| {ds} s{seed} | {cfg} | 1 | {fmt(s1)} | {fmt(s01)} | {fmt(e1)} | "
+                          f"{fmt(e01)} | {fmt(run.total)} | {fmt(run.returned_lambda)} | "
+                          f"{run.returned / b - 1:+.2%} | {run.termination} |")
+            reached = sum(v is not None for v in t1)
+            print(f"| {ds} | {cfg} | {len(cells)} | {fmt(median(t1))}"
+                  f"{'' if reached == len(cells) else f' ({reached} reach)'} | {fmt(median(t01))} | "
+                  f"{fmt(median(g1))} | {fmt(median(g01))} | {fmt(median(total))} | "
+                  f"{fmt(median(lam))} | {ok}/{len(cells)} | {conv}/{len(cells)} |")
+
+
+if __name__ == "__main__":
+    main()
