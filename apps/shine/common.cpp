@@ -120,8 +120,9 @@ LoadedData load_dataset(const std::string& source, const data::ReadOptions& opti
       std::string names;
       for (const auto& name : registry.names())
         names += (names.empty() ? "" : ", ") + name;
-      throw UsageError("'" + source + "' is neither a file nor a registered dataset (" + names +
-                       ")");
+      // A file that cannot be read is an input error (exit code 3), as a malformed one is.
+      throw std::runtime_error("'" + source + "' is neither a file nor a registered dataset (" +
+                               names + ")");
     }
     const auto path = registry.locate(*entry, role);
     if (!path) {

@@ -52,7 +52,7 @@ TEST_F(CliData, InfoByRegistryNameChecksTheShape) {
 
 TEST_F(CliData, UnknownSourceListsTheRegisteredNames) {
   const auto r = shine({"data", "info", "no-such-thing"});
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("neither a file nor a registered dataset"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("real-sim"), std::string::npos) << r.err;
 }

@@ -256,7 +256,7 @@ TEST_F(CliTune, BadFilesAreInputErrorsAndLeaveNoOutput) {
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("label '7'"), std::string::npos) << r.err;
   r = shine({"tune", path("absent.svm")});
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("neither a file nor a registered dataset"), std::string::npos) << r.err;
   EXPECT_EQ(files(), (std::vector<std::string>{"bad.svm", "other.svm"}));
 }
