@@ -397,11 +397,13 @@ Fingerprint fingerprint(const TuneProblem& problem, const TuneOptions& options) 
   add("memory", std::to_string(options.effective_memory()));
   add("warm_memory", flag(options.warm_memory));
   const inner::LbfgsOptions& l = options.lbfgs;
-  add("inner",
-      "max_iterations=" + std::to_string(l.max_iterations) + " max_linesearch=" +
-          std::to_string(l.max_linesearch) + " curvature_epsilon=" + exact(l.curvature_epsilon) +
-          " h0=" + (l.initial_hessian == inner::InitialHessian::Identity ? "identity" : "scaled") +
-          " diagonal_scaling=" + flag(l.diagonal_scaling) + " value_noise=" + exact(l.value_noise));
+  add("inner", "max_iterations=" + std::to_string(l.max_iterations) +
+                   " max_linesearch=" + std::to_string(l.max_linesearch) + " c1=" + exact(l.c1) +
+                   " c2=" + exact(l.c2) + " curvature_epsilon=" + exact(l.curvature_epsilon) +
+                   " h0=" + std::string(inner::to_string(l.initial_hessian)) +
+                   " diagonal_scaling=" + flag(l.diagonal_scaling) +
+                   " value_noise=" + exact(l.value_noise) +
+                   " pairs=" + std::string(inner::to_string(l.pair_precision)));
   const hypergrad::HypergradOptions& h = options.hypergrad;
   add("hypergradient",
       "max_cg=" + std::to_string(h.max_cg_iterations) + " cg_warm_start=" + flag(h.cg_warm_start) +

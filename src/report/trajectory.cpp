@@ -97,6 +97,10 @@ Json config_json(const outer::TuneOptions& o, const outer::TuneInfo& info) {
       {"c1", number(o.lbfgs.c1)},
       {"c2", number(o.lbfgs.c2)},
       {"initial_hessian", std::string(inner::to_string(o.lbfgs.initial_hessian))},
+      {"diagonal_scaling", o.lbfgs.diagonal_scaling},
+      {"curvature_epsilon", number(o.lbfgs.curvature_epsilon)},
+      {"value_noise", number(o.lbfgs.value_noise)},
+      {"pair_precision", std::string(inner::to_string(o.lbfgs.pair_precision))},
       {"tolerance_rule", !hypergradient ? "baseline_tolerance * |grad h(warm start)|"
                          : o.inner_tolerance_rule == outer::InnerToleranceRule::Paper
                              ? "epsilon_k * |grad h(w0, theta0)| * exp(min(theta - theta0))"

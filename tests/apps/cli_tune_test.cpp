@@ -43,6 +43,13 @@ void expect_trajectory_schema(const json& j, std::size_t hyperparameters) {
   EXPECT_TRUE(config.at("step").is_object());
   EXPECT_TRUE(config.at("hypergrad").is_object());
   EXPECT_TRUE(config.at("inner").is_object());
+  // Every inner option that changes the computation is recorded.
+  for (const char* key : {"c1", "c2", "curvature_epsilon", "value_noise", "inner_tolerance",
+                          "final_tolerance", "baseline_tolerance"})
+    EXPECT_TRUE(config.at("inner").at(key).is_number()) << key;
+  EXPECT_TRUE(config.at("inner").at("diagonal_scaling").is_boolean());
+  for (const char* key : {"initial_hessian", "pair_precision", "tolerance_rule_name"})
+    EXPECT_TRUE(config.at("inner").at(key).is_string()) << key;
   EXPECT_TRUE(j.at("termination").is_string());
   EXPECT_TRUE(j.at("message").is_string());
   EXPECT_TRUE(j.at("has_result").is_boolean());

@@ -9,9 +9,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "shine/data/split.hpp"
 #include "support/random_problems.hpp"
@@ -231,6 +235,24 @@ TEST(Checkpoint, RefusesOtherDataOrOptionsNamingTheDifference) {
   other = options;
   other.step.rule = StepRule::Double;
   EXPECT_NE(message_of(p.problem, other).find("step"), std::string::npos);
+  // Every inner option that changes the computation is part of the fingerprint.
+  for (const auto& [change, name] :
+       std::vector<std::pair<std::function<void(inner::LbfgsOptions&)>, std::string>>{
+           {[](inner::LbfgsOptions& l) { l.c1 = 1e-3; }, "c1="},
+           {[](inner::LbfgsOptions& l) { l.c2 = 0.5; }, "c2="},
+           {[](inner::LbfgsOptions& l) { l.curvature_epsilon = 1e-6; }, "curvature_epsilon="},
+           {[](inner::LbfgsOptions& l) { l.diagonal_scaling = true; }, "diagonal_scaling="},
+           {[](inner::LbfgsOptions& l) { l.value_noise = 1e-6; }, "value_noise="},
+           {[](inner::LbfgsOptions& l) { l.pair_precision = inner::PairPrecision::Single; },
+            "pairs="},
+           {[](inner::LbfgsOptions& l) { l.initial_hessian = inner::InitialHessian::Identity; },
+            "h0="}}) {
+    other = options;
+    change(other.lbfgs);
+    const std::string message = message_of(p.problem, other);
+    EXPECT_NE(message.find("made with inner = "), std::string::npos) << name << ": " << message;
+    EXPECT_NE(message.find(name), std::string::npos) << name << ": " << message;
+  }
   SmallProblem different_data(6);
   EXPECT_NE(message_of(different_data.problem, options).find("made with train = "),
             std::string::npos);
