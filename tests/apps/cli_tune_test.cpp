@@ -136,6 +136,25 @@ TEST_F(CliTune, EveryMethodRuns) {
   }
 }
 
+TEST_F(CliTune, DiagonalScalingIsRecordedAndChangesTheSolves) {
+  const auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {
+        "tune",   shipped_subsample(), "--max-iterations", "3", "--quiet",
+        "--json", path("run.json")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = shine(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return read_json(dir_ / "run.json");
+  };
+  const json plain = run({});
+  const json scaled = run({"--diagonal-scaling"});
+  EXPECT_FALSE(plain.at("config").at("inner").at("diagonal_scaling").get<bool>());
+  EXPECT_TRUE(scaled.at("config").at("inner").at("diagonal_scaling").get<bool>());
+  // H0 = gamma Delta gives other iterates from the first solve on.
+  EXPECT_NE(plain.at("records")[0].at("validation_loss").get<double>(),
+            scaled.at("records")[0].at("validation_loss").get<double>());
+}
+
 TEST_F(CliTune, UsesGivenValidationAndTestFiles) {
   ASSERT_EQ(shine({"data", "split", shipped_subsample(), "--out", dir_.string(), "--split",
                    "0.8,0.1,0.1", "--seed", "2"})

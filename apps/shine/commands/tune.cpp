@@ -154,6 +154,7 @@ outer::TuneOptions options_from(const po::variables_map& vm) {
     options.memory = memory;
   }
   options.warm_memory = vm.count("warm-memory") != 0U;
+  if (vm.count("diagonal-scaling") != 0U) options.lbfgs.diagonal_scaling = true;
   options.hypergrad.fallback = vm.count("fallback") != 0U;
   const int max_cg = vm["max-cg"].as<int>();
   check_range(max_cg >= 1, format("--max-cg must be >= 1, got %d", max_cg));
@@ -291,7 +292,10 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
       "L-BFGS memory (default 30 for the shine variants and "
       "jacobian-free, 10 for hoag, grid and random)")(
       "warm-memory", "carry the L-BFGS memory from one inner solve to the next")(
-      "fallback", "shine variants: replace a suspicious inverse-Hessian estimate by the gradient")(
+      "diagonal-scaling",
+      "L-BFGS: start each update from a diagonal of the Hessian (H0 = gamma Delta) instead of "
+      "gamma I")("fallback",
+                 "shine variants: replace a suspicious inverse-Hessian estimate by the gradient")(
       "max-cg", po::value<int>()->default_value(100),
       "hoag, shine-refine: most conjugate-gradient iterations per hypergradient")(
       "opa-every", po::value<int>()->default_value(0),
