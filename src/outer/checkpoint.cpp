@@ -17,7 +17,8 @@ namespace {
 using json = nlohmann::json;
 
 constexpr const char* kFormat = "shine-checkpoint";
-constexpr int kVersion = 2;  // 2: the secant rule's state and the inner tolerance rule
+// 2: the secant rule's state and the inner tolerance rule; 3: the secant rule's bounce flag
+constexpr int kVersion = 3;
 
 static_assert(std::endian::native == std::endian::little,
               "checkpoints store little-endian doubles; add a byte swap for this platform");
@@ -273,6 +274,7 @@ json encode(const TuneCheckpoint& c) {
               {"theta", encode(c.theta)},
               {"w", encode(c.w)},
               {"q", encode(c.q)},
+              {"q_from_cg", c.q_from_cg},
               {"epsilon", c.epsilon},
               {"initial_gradient_norm", c.initial_gradient_norm},
               {"has_lipschitz", c.lipschitz.has_value()},
@@ -283,6 +285,7 @@ json encode(const TuneCheckpoint& c) {
               {"secant_loss", c.secant.previous_loss},
               {"secant_radius", c.secant.radius},
               {"secant_curvature", c.secant.curvature},
+              {"secant_bounced", c.secant.bounced},
               {"memory", std::move(pairs)}};
 }
 
@@ -331,6 +334,7 @@ TuneCheckpoint decode_checkpoint(const json& o) {
   c.theta = decode_vector(o.at("theta"), "theta");
   c.w = decode_vector(o.at("w"), "w");
   c.q = decode_vector(o.at("q"), "q");
+  c.q_from_cg = get<bool>(o, "q_from_cg");
   c.epsilon = get<double>(o, "epsilon");
   c.initial_gradient_norm = get<double>(o, "initial_gradient_norm");
   if (get<bool>(o, "has_lipschitz")) c.lipschitz = get<double>(o, "lipschitz");
@@ -340,6 +344,7 @@ TuneCheckpoint decode_checkpoint(const json& o) {
   c.secant.previous_loss = get<double>(o, "secant_loss");
   c.secant.radius = get<double>(o, "secant_radius");
   c.secant.curvature = get<double>(o, "secant_curvature");
+  c.secant.bounced = get<bool>(o, "secant_bounced");
   for (const json& pair : o.at("memory")) {
     if (!pair.is_array() || pair.size() != 2) throw std::runtime_error("malformed memory pair");
     c.memory_s.push_back(decode_vector(pair[0], "memory s"));
@@ -384,7 +389,8 @@ Fingerprint fingerprint(const TuneProblem& problem, const TuneOptions& options) 
   if (options.step.rule == StepRule::Secant) {
     add("secant", "initial_radius=" + exact(options.secant.initial_radius) +
                       " max_radius=" + exact(options.secant.max_radius) +
-                      " theta_tolerance=" + exact(options.secant.theta_tolerance));
+                      " theta_tolerance=" + exact(options.secant.theta_tolerance) +
+                      " bounce_cg_tolerance=" + exact(options.bounce_cg_tolerance));
   }
   add("inner_tolerance", std::string(to_string(options.inner_tolerance_rule)) +
                              (options.inner_tolerance_rule == InnerToleranceRule::WarmStart

@@ -50,13 +50,23 @@ void SecantStep::restore(State state) {
   state_ = std::move(state);
 }
 
-SecantStep::Update SecantStep::update(const Vector& theta, const Vector& p, double f) {
+bool SecantStep::bounces(const Vector& theta, double f) const {
+  if (state_.bounced) return true;
+  if (state_.previous_theta.size() != theta.size() || !std::isfinite(f)) return false;
+  const Vector clipped = theta.cwiseMax(lower_).cwiseMin(upper_);
+  const double moved = rms(clipped - state_.previous_theta);
+  return moved > 0.0 && moved < kReliableBaseline * options_.theta_tolerance &&
+         f > state_.previous_loss;
+}
+
+SecantStep::Update SecantStep::update(const Vector& theta, const Vector& p, double f,
+                                      AfterBounce after_bounce) {
   if (theta.size() != p.size()) {
     throw std::invalid_argument("SecantStep::update: theta has " + std::to_string(theta.size()) +
                                 " entries but the hypergradient has " + std::to_string(p.size()));
   }
   const auto clip = [this](const Vector& v) { return v.cwiseMax(lower_).cwiseMin(upper_).eval(); };
-  Update result{clip(theta), StepOutcome::NonFinite, 0.0, state_.radius, 0.0};
+  Update result{clip(theta), StepOutcome::NonFinite, 0.0, state_.radius, 0.0, state_.bounced};
   if (!p.allFinite() || !std::isfinite(f)) {
     state_.radius = std::max(0.5 * state_.radius, options_.theta_tolerance);
     result.radius = state_.radius;
@@ -64,6 +74,8 @@ SecantStep::Update SecantStep::update(const Vector& theta, const Vector& p, doub
   }
 
   const bool have_previous = state_.previous_theta.size() == theta.size();
+  // Both this p and the previous one are accurate (see AfterBounce::Accurate).
+  const bool accurate_pair = state_.bounced && after_bounce == AfterBounce::Accurate;
   if (have_previous) {
     const Vector dtheta = theta - state_.previous_theta;
     const double moved = dtheta.squaredNorm();
@@ -71,13 +83,19 @@ SecantStep::Update SecantStep::update(const Vector& theta, const Vector& p, doub
       const double estimate = dtheta.dot(p - state_.previous_gradient) / moved;
       // Over a short step the difference of two approximate hypergradients is mostly their
       // error: keep the curvature of a longer step (a chord step) when there is one.
-      const bool reliable = rms(dtheta) >= kReliableBaseline * options_.theta_tolerance;
+      const bool reliable =
+          accurate_pair || rms(dtheta) >= kReliableBaseline * options_.theta_tolerance;
+      const bool short_step = rms(dtheta) < kReliableBaseline * options_.theta_tolerance;
       if (reliable || !(state_.curvature > 0.0)) {
         state_.curvature = std::isfinite(estimate) && estimate > 0.0 ? estimate : 0.0;
       }
       // The last step raised f: the minimum lies behind; never step further than half of it.
       if (f > state_.previous_loss) {
         state_.radius = std::max(0.5 * rms(dtheta), options_.theta_tolerance);
+        if (short_step && !state_.bounced) {
+          state_.bounced = true;
+          if (after_bounce == AfterBounce::Accurate) state_.radius = options_.initial_radius;
+        }
       }
     }
   }
@@ -122,6 +140,7 @@ SecantStep::Update SecantStep::update(const Vector& theta, const Vector& p, doub
   state_.previous_loss = f;
   result.curvature = curvature;
   result.radius = state_.radius;
+  result.bounced = state_.bounced;
   return result;
 }
 

@@ -67,6 +67,8 @@ void TuneOptions::validate() const {
           inner_tolerance, "must be in (0, 1)");
   require(final_tolerance > 0.0 && final_tolerance < 1.0, "TuneOptions::final_tolerance",
           final_tolerance, "must be in (0, 1)");
+  require(bounce_cg_tolerance >= 0.0 && bounce_cg_tolerance < 1.0,
+          "TuneOptions::bounce_cg_tolerance", bounce_cg_tolerance, "must be in [0, 1) (0 = off)");
   require(std::isfinite(initial_theta) && initial_theta >= step.lower_bound &&
               initial_theta <= step.upper_bound,
           "TuneOptions::initial_theta", initial_theta,

@@ -136,6 +136,7 @@ class Run {
       }
       have_q_ = checkpoint.q.size() == dim;
       if (have_q_) q_previous_ = checkpoint.q;
+      q_from_cg_ = have_q_ && checkpoint.q_from_cg;
     }
     if (options_.warm_memory && !checkpoint.memory_s.empty()) {
       memory_ =
@@ -284,6 +285,7 @@ class Run {
       state.previous_loss = step_.previous_loss();
       if (secant_) state.secant = secant_->state();
       if (have_q_) state.q = q_previous_;
+      state.q_from_cg = q_from_cg_;
     }
     state.w = w_;
     if (options_.warm_memory) {
@@ -375,6 +377,11 @@ class Run {
     hypergrad::HypergradOptions hg_options = options_.hypergrad;
     hg_options.method = to_hypergrad(options_.method);
     const std::unique_ptr<hypergrad::Strategy> strategy = hypergrad::make_strategy(hg_options);
+    // After a bounce of the secant step: CG from the method's q (see TuneOptions).
+    hypergrad::HypergradOptions cg_options = options_.hypergrad;
+    cg_options.method = hypergrad::Method::Hoag;
+    cg_options.cg_warm_start = true;
+    const std::unique_ptr<hypergrad::Strategy> bounce_cg = hypergrad::make_strategy(cg_options);
     const ToleranceSchedule& schedule = schedule_;
     const Vector theta0 = Vector::Constant(k_, options_.initial_theta);
     Vector outer_gradient;
@@ -451,9 +458,32 @@ class Run {
       } else {
         hg = strategy->compute(context);
       }
+      // (Not on the last, polishing evaluation: its step is not taken.)
+      const bool accurate = secant_ && !polish && options_.bounce_cg_tolerance > 0.0 &&
+                            secant_->bounces(theta_, f_sum);
+      if (accurate) {
+        // From the last CG solution (a nearby θ) when there is one, else from the method's q.
+        const Vector start = q_from_cg_ ? q_previous_ : hg.q.allFinite() ? hg.q : outer_gradient;
+        hypergrad::HypergradContext refine{context.w,
+                                           context.outer_gradient,
+                                           context.memory,
+                                           context.hessian_vector,
+                                           context.cross_derivative,
+                                           options_.bounce_cg_tolerance,
+                                           &start};
+        const bool from_cg = q_from_cg_;
+        hypergrad::HypergradResult refined = bounce_cg->compute(refine);
+        refined.summary.opa = hg.summary.opa;
+        refined.summary.message =
+            std::string("after a bounce: CG from the ") +
+            (from_cg ? "last CG q" : std::string(hypergrad::to_string(hg_options.method)) + " q") +
+            (refined.summary.message.empty() ? "" : "; ") + refined.summary.message;
+        hg = std::move(refined);
+      }
       if (hg.q.allFinite()) {
         q_previous_ = hg.q;
         have_q_ = true;
+        q_from_cg_ = accurate;
       }
 
       const double epsilon_used = epsilon_;
@@ -461,7 +491,10 @@ class Run {
       OuterRecord record;
       Vector next_theta;
       if (secant_) {
-        SecantStep::Update update = secant_->update(theta_, hg.hypergradient, f_sum);
+        SecantStep::Update update =
+            secant_->update(theta_, hg.hypergradient, f_sum,
+                            options_.bounce_cg_tolerance > 0.0 ? SecantStep::AfterBounce::Accurate
+                                                               : SecantStep::AfterBounce::Same);
         // Converged on a solve looser than the final level: the next evaluation, at the
         // secant's θ (within the tolerance of this one), is solved accurately and ends the run.
         // (Letting its hypergradient decide again was measured: on nearly separable data it
@@ -603,6 +636,7 @@ class Run {
   double initial_gradient_norm_ = 0.0;
   Vector q_previous_;
   bool have_q_ = false;
+  bool q_from_cg_ = false;  // q_previous_ came from the conjugate gradient after a bounce
   Timer timer_;
   double excluded_seconds_ = 0.0;
   double elapsed_offset_ = 0.0;  // timed work before a resumed checkpoint

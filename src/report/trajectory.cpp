@@ -108,6 +108,7 @@ Json config_json(const outer::TuneOptions& o, const outer::TuneInfo& info) {
       {"tolerance_rule_name", std::string(outer::to_string(o.inner_tolerance_rule))},
       {"inner_tolerance", number(o.inner_tolerance)},
       {"final_tolerance", number(o.final_tolerance)},
+      {"bounce_cg_tolerance", number(o.bounce_cg_tolerance)},
       {"baseline_tolerance", number(o.baseline_tolerance)}};
   return config;
 }

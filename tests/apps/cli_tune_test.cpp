@@ -239,6 +239,8 @@ TEST_F(CliTune, BadOptionsAreUsageErrorsThatSayWhatToFix) {
       {{"--step", "triple"}, "--step must be secant, single or double"},
       {{"--inner-tolerance", "0"}, "--inner-tolerance must be in (0, 1), got 0"},
       {{"--final-tolerance", "1"}, "--final-tolerance must be in (0, 1), got 1"},
+      {{"--bounce-cg-tolerance", "1"}, "--bounce-cg-tolerance must be in [0, 1) (0 = off), got 1"},
+      {{"--bounce-cg-tolerance", "-0.1"}, "--bounce-cg-tolerance must be in [0, 1) (0 = off), got -0.1"},
       {{"--theta-tolerance", "2"}, "--theta-tolerance must be in (0, 1], got 2"},
       {{"--initial-weights", "ones"}, "--initial-weights must be zero or gaussian"},
       {{"--quiet", "--verbose"}, "exclude each other"},

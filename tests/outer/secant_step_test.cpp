@@ -135,6 +135,55 @@ TEST(SecantStep, BarzilaiBorweinStepsSolveAQuadraticInSeveralGroups) {
   EXPECT_LT((t - target).norm(), 1e-3);
 }
 
+TEST(SecantStep, ARiseOverAShortStepIsABounceAndRestartsTheRadiusOnce) {
+  // Near the minimum of a quadratic, hypergradients with an error that flips their sign step
+  // back and forth over less than 5·theta_tolerance: f rises on such a short step.
+  const Quadratic q{.a = 1.0, .target = 0.0};
+  for (const auto after_bounce :
+       {SecantStep::AfterBounce::Same, SecantStep::AfterBounce::Accurate}) {
+    SecantStep step({.initial_radius = 2.0, .max_radius = 4.0, .theta_tolerance = 0.02}, -12, 12);
+    // A long, reliable first step sets the curvature (a) and the previous point.
+    SecantStep::Update u = step.update(one(-2.0), one(q.p(-2.0)), q.f(-2.0));
+    u = step.update(one(0.01), one(q.p(0.01) + 0.05), q.f(0.01));
+    EXPECT_FALSE(u.bounced);
+    const double t = u.theta[0];
+    ASSERT_LT(std::abs(t - 0.01), 5 * 0.02);  // a short step ...
+    ASSERT_GT(q.f(t), q.f(0.01));             // ... that raised f
+    // The caller can tell before the update, and a rise over a long step is no bounce.
+    EXPECT_TRUE(step.bounces(one(t), q.f(t)));
+    EXPECT_FALSE(step.bounces(one(t), q.f(0.01)));  // f did not rise
+    u = step.update(one(t), one(q.p(t)), q.f(t), after_bounce);
+    EXPECT_TRUE(u.bounced);
+    EXPECT_TRUE(step.state().bounced);
+    if (after_bounce == SecantStep::AfterBounce::Accurate) {
+      EXPECT_EQ(u.radius, 2.0);  // back to initial_radius
+    } else {
+      EXPECT_EQ(u.radius, std::max(0.5 * std::abs(t - 0.01), 0.02));
+    }
+    // After the bounce, accurate hypergradients re-estimate the curvature over short steps
+    // too (here exactly a = 1); otherwise the long step's estimate, biased by the error of the
+    // hypergradient at 0.01, is kept.
+    const double t2 = u.theta[0];
+    u = step.update(one(t2), one(q.p(t2)), q.f(t2), after_bounce);
+    if (after_bounce == SecantStep::AfterBounce::Accurate) {
+      EXPECT_NEAR(u.curvature, q.a, 1e-12);
+    } else {
+      EXPECT_NEAR(u.curvature, (q.p(0.01) + 0.05 - q.p(-2.0)) / 2.01, 1e-12);
+    }
+    // Sticky, and the radius restarts only once: a later rise shrinks it as usual.
+    const double t3 = u.theta[0] + 0.01;
+    u = step.update(one(t3), one(q.p(t3)), q.f(t3) + 1.0, after_bounce);
+    EXPECT_TRUE(u.bounced);
+    EXPECT_TRUE(step.bounces(one(0.0), 0.0));
+    EXPECT_LT(u.radius, 2.0);
+  }
+  // A rise of f over a long step is an overshoot, not a bounce.
+  SecantStep step({}, -12, 12);
+  step.update(one(-2.0), one(q.p(-2.0)), q.f(-2.0));
+  EXPECT_FALSE(step.bounces(one(3.0), q.f(3.0)));
+  EXPECT_FALSE(step.update(one(3.0), one(q.p(3.0)), q.f(3.0)).bounced);
+}
+
 TEST(SecantStep, RestoredStateContinuesIdentically) {
   const Quadratic q{.a = 0.7, .target = 2.5};
   SecantStep a({}, -12, 12);
@@ -148,6 +197,10 @@ TEST(SecantStep, RestoredStateContinuesIdentically) {
   EXPECT_EQ(ua.theta[0], ub.theta[0]);
   EXPECT_EQ(ua.radius, ub.radius);
   EXPECT_EQ(ua.outcome, ub.outcome);
+  SecantStep::State bounced = a.state();
+  bounced.bounced = true;
+  b.restore(bounced);
+  EXPECT_TRUE(b.state().bounced);
   SecantStep::State bad = a.state();
   bad.radius = -1.0;
   EXPECT_THROW(b.restore(bad), std::invalid_argument);

@@ -1,12 +1,20 @@
 // The outer loop on real data: hypergradient methods reach the optimum of a dense grid.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "shine/data/libsvm_io.hpp"
 #include "shine/data/split.hpp"
+#include "shine/objective/inner_objective.hpp"
+#include "shine/objective/l2_regularizer.hpp"
+#include "shine/objective/outer_objective.hpp"
+#include "shine/outer/checkpoint.hpp"
 #include "shine/outer/tuner.hpp"
+#include "support/fd_check.hpp"
 #include "support/paths.hpp"
 
 namespace shine::outer {
@@ -51,6 +59,106 @@ TEST(TunerOnRealData, HypergradientMethodsReachTheBestOfADense50PointGrid) {
         << to_string(method) << ": " << r.message << "; grid: " << grid.message;
     RecordProperty(std::string(to_string(method)) + "_over_grid",
                    std::to_string(r.validation_loss / grid.validation_loss));
+  }
+}
+
+// Keeps, after every evaluation, its record with the solution w and the q it used.
+struct EvaluationLog final : Observer {
+  struct Entry {
+    OuterRecord record;
+    Vector w, q;
+  };
+  std::vector<Entry> entries;
+  [[nodiscard]] bool wants_checkpoints() const override { return true; }
+  void on_checkpoint(const TuneCheckpoint& c) override {
+    entries.push_back({c.result.records.back(), c.w, c.q});
+  }
+};
+
+TEST(Tuner, AfterABounceEveryHypergradientIsAnAccurateConjugateGradient) {
+  // On this subset the default run bounces, with and without diagonal scaling. Independent
+  // check of each CG hypergradient after the bounce: its residual ‖Hq − ∇f‖, with H·q by central
+  // differences of the inner gradient, and p = −λ wᵀq.
+  const data::Split parts = spam_subset(1500);
+  TuneProblem problem;
+  problem.train = &parts.train;
+  problem.validation = &parts.validation;
+  int checked = 0;
+  for (const bool diagonal : {false, true}) {
+    TuneOptions options;
+    options.lbfgs.diagonal_scaling = diagonal;
+    EvaluationLog log;
+    Observer* observers[] = {&log};
+    const TuneResult r = tune(problem, options, observers);
+    ASSERT_EQ(r.termination, Termination::Converged) << r.message;
+    bool bounced = false;
+    for (const EvaluationLog::Entry& e : log.entries) {
+      const OuterRecord& record = e.record;
+      SCOPED_TRACE(std::string(diagonal ? "diagonal" : "scalar") + " H0, evaluation " +
+                   std::to_string(record.iteration));
+      const bool cg = record.hypergradient_summary.message.starts_with("after a bounce");
+      // Once bounced, every evaluation but the polishing last one uses CG.
+      const bool polishing =
+          record.iteration > 0 &&
+          r.records[static_cast<std::size_t>(record.iteration) - 1].step == StepOutcome::Confirm;
+      if (bounced && !polishing) {
+        EXPECT_TRUE(cg);
+      }
+      bounced = bounced || cg;
+      if (!cg) continue;
+      EXPECT_EQ(record.hypergradient_summary.method, hypergrad::Method::Hoag);
+      const objective::InnerObjective inner(
+          *problem.train, objective::L2Regularizer::uniform(e.w.size(), record.theta[0]), {});
+      const objective::OuterObjective outer(*problem.validation, {});
+      Vector grad_f;
+      outer.value_and_gradient(e.w, grad_f);
+      const Vector hq = test::fd_directional(
+          [&inner](const Vector& w) { return inner.evaluate(w).gradient; }, e.w, e.q, 1e-6);
+      const double residual = (hq - grad_f).norm() / grad_f.norm();
+      if (record.hypergradient_summary.termination == Termination::Converged) {
+        EXPECT_LE(residual, 1.01e-3);
+      }
+      EXPECT_NEAR(record.hypergradient[0], -std::exp(record.theta[0]) * e.w.dot(e.q),
+                  1e-9 * std::abs(record.hypergradient[0]) + 1e-15);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 4);
+  // A run resumed from the checkpoint of its first CG evaluation continues bit for bit (the
+  // bounce and the origin of q are in the checkpoint).
+  {
+    EvaluationLog log;
+    Observer* observers[] = {&log};
+    const TuneResult whole = tune(problem, {}, observers);
+    std::size_t first_cg = 0;
+    while (
+        first_cg < log.entries.size() &&
+        !log.entries[first_cg].record.hypergradient_summary.message.starts_with("after a bounce")) {
+      ++first_cg;
+    }
+    ASSERT_LT(first_cg + 1, log.entries.size());
+    struct StopAt final : Observer {
+      int at;
+      std::optional<TuneCheckpoint> kept;
+      explicit StopAt(int i) : at(i) {}
+      [[nodiscard]] bool wants_checkpoints() const override { return true; }
+      bool on_iteration(const OuterRecord& record) override { return record.iteration >= at; }
+      void on_checkpoint(const TuneCheckpoint& c) override { kept = c; }
+    } stop(static_cast<int>(first_cg));
+    Observer* first[] = {&stop};
+    (void)tune(problem, {}, first);
+    ASSERT_TRUE(stop.kept.has_value());
+    const TuneResult resumed = resume(problem, {}, *stop.kept);
+    ASSERT_EQ(resumed.records.size(), whole.records.size());
+    for (std::size_t i = 0; i < whole.records.size(); ++i) {
+      EXPECT_TRUE(resumed.records[i].theta == whole.records[i].theta) << i;
+      EXPECT_TRUE(resumed.records[i].hypergradient == whole.records[i].hypergradient) << i;
+    }
+    EXPECT_TRUE(resumed.w == whole.w);
+  }
+  // Off: no evaluation uses CG.
+  for (const OuterRecord& record : tune(problem, {.bounce_cg_tolerance = 0.0}).records) {
+    EXPECT_EQ(record.hypergradient_summary.hessian_products, 0);
   }
 }
 

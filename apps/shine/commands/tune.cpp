@@ -119,6 +119,11 @@ outer::TuneOptions options_from(const po::variables_map& vm) {
   check_range(final_tolerance > 0.0 && final_tolerance < 1.0,
               format("--final-tolerance must be in (0, 1), got %g", final_tolerance));
   options.final_tolerance = final_tolerance;
+  const double bounce_cg_tolerance = vm["bounce-cg-tolerance"].as<double>();
+  check_range(
+      bounce_cg_tolerance >= 0.0 && bounce_cg_tolerance < 1.0,
+      format("--bounce-cg-tolerance must be in [0, 1) (0 = off), got %g", bounce_cg_tolerance));
+  options.bounce_cg_tolerance = bounce_cg_tolerance;
   const double grid_tolerance = vm["grid-tolerance"].as<double>();
   check_range(grid_tolerance > 0.0 && grid_tolerance < 1.0,
               format("--grid-tolerance must be in (0, 1), got %g", grid_tolerance));
@@ -279,6 +284,11 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
                                          format("%g", kDefaults.final_tolerance)),
       "secant: after converging on a loose solve, a last solve to |grad| <= T min(lambda) |w|, "
       "so that the returned w is within T of the exact one, relatively")(
+      "bounce-cg-tolerance",
+      po::value<double>()->default_value(kDefaults.bounce_cg_tolerance,
+                                         format("%g", kDefaults.bounce_cg_tolerance)),
+      "secant: once the held-out loss rises over a step < 5x --theta-tolerance, compute each "
+      "later hypergradient by CG from the method's q to relative residual R (0 = off)")(
       "grid-tolerance",
       po::value<double>()->default_value(kDefaults.baseline_tolerance,
                                          format("%g", kDefaults.baseline_tolerance)),

@@ -53,6 +53,9 @@ struct TuneCheckpoint {
   Vector w;
   /// The previous q, warm start of the next CG (empty: none yet).
   Vector q;
+  /// `q` came from the conjugate gradient run after a bounce of the secant step (it is then the
+  /// warm start of the next one, instead of the method's own q).
+  bool q_from_cg = false;
   /// ε of the next evaluation (hypergradient methods).
   double epsilon = 0.0;
   /// ‖∇h(w₀, θ₀)‖, the scale of the absolute inner tolerance (0 before the first evaluation).

@@ -64,11 +64,33 @@ class SecantStep {
     double curvature;  ///< c (0 when unknown or not positive).
     double radius;     ///< Trust radius after the update.
     double step_norm;  ///< RMS norm of the step taken.
+    /// True from the first update at which f rose over a step shorter than 5·theta_tolerance
+    /// on: over so short a step a smooth loss rises only past its minimum, and a secant model
+    /// that keeps stepping back and forth there is steered by the error of the hypergradients,
+    /// not by their trend. The outer loop then computes them more accurately.
+    bool bounced;
   };
+
+  /// What the caller does after a bounce.
+  enum class AfterBounce {
+    Same,  ///< Nothing changes: hypergradients as before, the radius halved as after any rise.
+    /// The caller computes accurate hypergradients from the bouncing update on (that one
+    /// included). The radius, shrunk on the errors of the earlier ones, restarts once at
+    /// `initial_radius`, and from the next update on the curvature is re-estimated over every
+    /// step, short ones too: the difference of two accurate hypergradients is no longer mostly
+    /// their error.
+    Accurate,
+  };
+
+  /// True when an update at `theta` with outer loss `f` bounces (see `Update::bounced`): the
+  /// state has bounced already, or f rises over a step shorter than 5·theta_tolerance. Lets the
+  /// caller compute this evaluation's hypergradient accurately before `update`.
+  [[nodiscard]] bool bounces(const Vector& theta, double f) const;
 
   /// One update at `theta` (within the bounds) with hypergradient `p` and outer loss `f`.
   /// Throws `std::invalid_argument` when the sizes of `theta` and `p` differ.
-  Update update(const Vector& theta, const Vector& p, double f);
+  Update update(const Vector& theta, const Vector& p, double f,
+                AfterBounce after_bounce = AfterBounce::Same);
 
   /// The saved state (checkpoints): previous θ, p, f, the radius and the curvature.
   /// `previous_theta` is empty before the first finite update.
@@ -78,6 +100,9 @@ class SecantStep {
     double previous_loss = 0.0;
     double radius = 0.0;
     double curvature = 0.0;  ///< The curvature in use (0: none yet, or not positive).
+    /// f rose over a step shorter than 5·theta_tolerance: θ is within the hypergradient's
+    /// error of the minimum (sticky; see `Update::bounced`).
+    bool bounced = false;
   };
   [[nodiscard]] State state() const { return state_; }
   /// Restores a state returned by `state()`. Throws `std::invalid_argument` when inconsistent.

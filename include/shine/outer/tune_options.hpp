@@ -88,6 +88,14 @@ struct TuneOptions {
   /// data a loose model, or one solved to `shine fit`'s 1e-6·‖∇h(0)‖, can be several per cent
   /// off the held-out loss of the exact minimizer (docs/hypergradients.md).
   double final_tolerance = 1e-2;
+  /// Secant rule: once the held-out loss has risen over a step shorter than
+  /// 5·`secant.theta_tolerance` (θ bounces about the minimum within the hypergradients' error,
+  /// `SecantStep::Update::bounced`), every later hypergradient is computed by conjugate gradient
+  /// on H q = ∇f, started from the method's own q, to the relative residual
+  /// ‖∇f − Hq‖ ≤ bounce_cg_tolerance·‖∇f‖ (at most `hypergrad.max_cg_iterations` Hessian
+  /// products, two data passes each). Range [0, 1); 0 turns it off. Default 1e-3: measured on
+  /// the shared sets (BENCHMARKS.md, "Tuning").
+  double bounce_cg_tolerance = 1e-3;
   /// Tolerance sequence ε_k. Unset (default): exponential from 1e-3 with ρ = 0.9 for hoag and
   /// ρ = 0.78 for the SHINE variants and jacobian-free (the paper's settings).
   std::optional<ToleranceSchedule> schedule;
