@@ -82,7 +82,7 @@ def main():
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--seeds", default="0-4")
     parser.add_argument("--threads", default="1,2", help="thread counts of the --threads-configs")
-    parser.add_argument("--threads-configs", default="default,diag",
+    parser.add_argument("--threads-configs", default="default,scalar-h0",
                         help="configurations also run at every --threads count (others: 1 thread)")
     parser.add_argument("--configs", default="", help="names from the config file (default: all)")
     parser.add_argument("--config-file", default=str(HERE / "configs.txt"))

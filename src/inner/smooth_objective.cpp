@@ -110,8 +110,12 @@ bool LogisticObjective::gradient_change(const Vector& e, Vector& out) {
 }
 
 bool LogisticObjective::diagonal_scaling(Vector& delta) {
-  delta = objective_->hessian_diagonal_bound().array().rsqrt().matrix();
-  return true;
+  const Vector bound = objective_->hessian_diagonal_bound();
+  // A column whose squared norm overflows (values near 1e155 and beyond) would give Δ_j = 0:
+  // no scaling is offered then, and H₀ stays γI.
+  if (!bound.allFinite()) return false;
+  delta = bound.array().rsqrt().matrix();
+  return delta.allFinite() && (delta.array() > 0.0).all();
 }
 
 // ---------------------------------------------------------------------------------------------

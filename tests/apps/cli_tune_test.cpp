@@ -146,10 +146,13 @@ TEST_F(CliTune, DiagonalScalingIsRecordedAndChangesTheSolves) {
     EXPECT_EQ(r.code, 0) << r.err;
     return read_json(dir_ / "run.json");
   };
-  const json plain = run({});
-  const json scaled = run({"--diagonal-scaling"});
+  // On by default; `--diagonal-scaling` alone also means on.
+  const json plain = run({"--diagonal-scaling", "off"});
+  const json scaled = run({});
   EXPECT_FALSE(plain.at("config").at("inner").at("diagonal_scaling").get<bool>());
   EXPECT_TRUE(scaled.at("config").at("inner").at("diagonal_scaling").get<bool>());
+  EXPECT_TRUE(
+      run({"--diagonal-scaling"}).at("config").at("inner").at("diagonal_scaling").get<bool>());
   // H0 = gamma Delta gives other iterates from the first solve on.
   EXPECT_NE(plain.at("records")[0].at("validation_loss").get<double>(),
             scaled.at("records")[0].at("validation_loss").get<double>());
@@ -240,8 +243,10 @@ TEST_F(CliTune, BadOptionsAreUsageErrorsThatSayWhatToFix) {
       {{"--inner-tolerance", "0"}, "--inner-tolerance must be in (0, 1), got 0"},
       {{"--final-tolerance", "1"}, "--final-tolerance must be in (0, 1), got 1"},
       {{"--bounce-cg-tolerance", "1"}, "--bounce-cg-tolerance must be in [0, 1) (0 = off), got 1"},
-      {{"--bounce-cg-tolerance", "-0.1"}, "--bounce-cg-tolerance must be in [0, 1) (0 = off), got -0.1"},
+      {{"--bounce-cg-tolerance", "-0.1"},
+       "--bounce-cg-tolerance must be in [0, 1) (0 = off), got -0.1"},
       {{"--theta-tolerance", "2"}, "--theta-tolerance must be in (0, 1], got 2"},
+      {{"--diagonal-scaling", "yes"}, "--diagonal-scaling must be on or off, got 'yes'"},
       {{"--initial-weights", "ones"}, "--initial-weights must be zero or gaussian"},
       {{"--quiet", "--verbose"}, "exclude each other"},
       {{"--json", "/nonexistent-folder/run.json"}, "does not exist; create it first"},

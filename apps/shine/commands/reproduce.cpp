@@ -428,6 +428,7 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
       o.step.rule = step == "double" ? outer::StepRule::Double : outer::StepRule::Single;
       // The papers' inner stopping rule, as their formula reads (docs/hypergradients.md).
       o.inner_tolerance_rule = outer::InnerToleranceRule::Paper;
+      o.lbfgs.diagonal_scaling = false;  // the papers' H0 = gamma I
       o.lbfgs.initial_hessian = h0 == "identity" ? inner::InitialHessian::Identity
                                                  : inner::InitialHessian::ScaledIdentity;
       o.objective.num_threads = threads;

@@ -159,7 +159,10 @@ outer::TuneOptions options_from(const po::variables_map& vm) {
     options.memory = memory;
   }
   options.warm_memory = vm.count("warm-memory") != 0U;
-  if (vm.count("diagonal-scaling") != 0U) options.lbfgs.diagonal_scaling = true;
+  const std::string diagonal = vm["diagonal-scaling"].as<std::string>();
+  check_range(diagonal == "on" || diagonal == "off",
+              "--diagonal-scaling must be on or off, got '" + diagonal + "'");
+  options.lbfgs.diagonal_scaling = diagonal == "on";
   options.hypergrad.fallback = vm.count("fallback") != 0U;
   const int max_cg = vm["max-cg"].as<int>();
   check_range(max_cg >= 1, format("--max-cg must be >= 1, got %d", max_cg));
@@ -303,9 +306,12 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
       "jacobian-free, 10 for hoag, grid and random)")(
       "warm-memory", "carry the L-BFGS memory from one inner solve to the next")(
       "diagonal-scaling",
-      "L-BFGS: start each update from a diagonal of the Hessian (H0 = gamma Delta) instead of "
-      "gamma I")("fallback",
-                 "shine variants: replace a suspicious inverse-Hessian estimate by the gradient")(
+      po::value<std::string>()
+          ->default_value(kDefaults.lbfgs.diagonal_scaling ? "on" : "off")
+          ->implicit_value("on"),
+      "L-BFGS: on starts each update from a diagonal of the Hessian (H0 = gamma Delta), off "
+      "from gamma I")(
+      "fallback", "shine variants: replace a suspicious inverse-Hessian estimate by the gradient")(
       "max-cg", po::value<int>()->default_value(100),
       "hoag, shine-refine: most conjugate-gradient iterations per hypergradient")(
       "opa-every", po::value<int>()->default_value(0),
