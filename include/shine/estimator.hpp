@@ -6,7 +6,7 @@
 /// #include <shine/shine.hpp>
 ///
 /// shine::data::Split parts = shine::data::split_dataset(shine::data::read_libsvm("train.svm"));
-/// shine::TuneOptions options;                       // shine-opa, 30 outer iterations
+/// shine::TuneOptions options;                       // shine, secant steps until converged
 /// shine::Tuned tuned = shine::tune(parts.train, parts.validation, options);
 /// std::vector<double> labels = tuned.model.predict_labels(parts.test);
 /// double lambda = tuned.lambda;                     // the λ found
