@@ -29,12 +29,17 @@ std::string ConsoleProgress::header() {
                 "|hypergrad|", "inner it", "elapsed", "step");
 }
 
-std::string ConsoleProgress::line(const outer::OuterRecord& r, bool hypergradient_method) {
+std::string ConsoleProgress::line(const outer::OuterRecord& r, outer::TuneMethod method) {
+  const bool hypergradient_method = outer::is_hypergradient_method(method);
   const std::string gradient = hypergradient_method && std::isfinite(r.hypergradient_norm)
                                    ? format("%.2e", r.hypergradient_norm)
                                    : "-";
-  const std::string step =
+  std::string step =
       hypergradient_method ? std::string(outer::to_string(r.step)) : std::string("-");
+  if (hypergradient_method && method != outer::TuneMethod::Hoag &&
+      r.hypergradient_summary.method == hypergrad::Method::Hoag) {
+    step += "+cg";
+  }
   return format("%4d %11s %11s %11s %12s %9d %10s  %s", r.iteration, lambda_text(r.lambda).c_str(),
                 loss_text(r.validation_loss).c_str(), loss_text(r.test_loss).c_str(),
                 gradient.c_str(), r.inner.iterations, human_seconds(r.elapsed_seconds).c_str(),
@@ -42,7 +47,7 @@ std::string ConsoleProgress::line(const outer::OuterRecord& r, bool hypergradien
 }
 
 void ConsoleProgress::on_begin(const outer::TuneInfo& info) {
-  hypergradient_method_ = outer::is_hypergradient_method(info.method);
+  method_ = info.method;
   if (verbosity_ == Verbosity::Quiet) return;
   err_ << "tuning " << (info.hyperparameters == 1 ? "lambda" : "lambdas") << " by "
        << outer::to_string(info.method) << ": " << with_commas(info.train_rows) << " train / "
@@ -55,10 +60,10 @@ void ConsoleProgress::on_begin(const outer::TuneInfo& info) {
 
 bool ConsoleProgress::on_iteration(const outer::OuterRecord& record) {
   if (verbosity_ == Verbosity::Quiet) return false;
-  err_ << line(record, hypergradient_method_) << '\n';
+  err_ << line(record, method_) << '\n';
   if (verbosity_ == Verbosity::Verbose) {
     err_ << "       inner: " << record.inner.brief() << '\n';
-    if (hypergradient_method_) {
+    if (outer::is_hypergradient_method(method_)) {
       err_ << "       hypergradient: " << record.hypergradient_summary.brief() << '\n';
     }
   }

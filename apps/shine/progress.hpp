@@ -17,6 +17,8 @@ enum class Verbosity { Quiet, Normal, Verbose };
 ///     it      lambda    val loss   held-out    |hypergrad|  inner it   elapsed  step
 ///      0   1.000e+00    0.512345   0.520001      3.2e+01         12    0.08 s  accepted
 ///
+/// A step whose hypergradient came from conjugate gradient in a run of another method (the
+/// accurate hypergradients after a bounce of the secant step) reads e.g. `secant+cg`.
 /// Verbose adds the inner solve and the hypergradient computation under each line.
 class ConsoleProgress final : public outer::Observer {
  public:
@@ -26,13 +28,13 @@ class ConsoleProgress final : public outer::Observer {
 
   /// The column header (without a newline).
   static std::string header();
-  /// One line for a record (without a newline).
-  static std::string line(const outer::OuterRecord& record, bool hypergradient_method);
+  /// One line for a record of a run of `method` (without a newline).
+  static std::string line(const outer::OuterRecord& record, outer::TuneMethod method);
 
  private:
   std::ostream& err_;
   Verbosity verbosity_;
-  bool hypergradient_method_ = true;
+  outer::TuneMethod method_ = outer::TuneMethod::Shine;
 };
 
 /// λ of a record for display: the value for one λ, else the geometric mean prefixed by '~'.
