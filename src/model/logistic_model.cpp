@@ -140,7 +140,7 @@ Vector LogisticModel::probabilities(const data::Dataset& data, int num_threads) 
 Vector LogisticModel::predict_signs(const data::Dataset& data, int num_threads) const {
   Vector t = decision_function(data, num_threads);
   for (Index i = 0; i < t.size(); ++i)
-    t[i] = t[i] > 0.0 ? 1.0 : -1.0;
+    t[i] = objective::predicted_sign(t[i]);
   return t;
 }
 
@@ -149,7 +149,8 @@ std::vector<double> LogisticModel::predict_labels(const data::Dataset& data,
   const Vector t = decision_function(data, num_threads);
   std::vector<double> result(static_cast<std::size_t>(t.size()));
   for (Index i = 0; i < t.size(); ++i)
-    result[static_cast<std::size_t>(i)] = t[i] > 0.0 ? labels.positive : labels.negative;
+    result[static_cast<std::size_t>(i)] =
+        objective::predicted_sign(t[i]) > 0.0 ? labels.positive : labels.negative;
   return result;
 }
 
@@ -166,7 +167,7 @@ Metrics LogisticModel::evaluate(const data::Dataset& data, int num_threads) cons
   double loss = 0.0;
   for (Index i = 0; i < t.size(); ++i) {
     loss += objective::softplus(-data.y[i] * t[i]);
-    if ((t[i] > 0.0 ? 1.0 : -1.0) == data.y[i]) ++metrics.correct;
+    if (objective::predicted_sign(t[i]) == data.y[i]) ++metrics.correct;
   }
   const auto n = static_cast<double>(metrics.rows);
   metrics.log_loss = loss / n;

@@ -699,9 +699,9 @@ HeldOutMetrics evaluate_heldout(const data::Dataset& data, const Vector& w, bool
       chunks, linalg::resolve_threads(num_threads),
       [&](Index begin, Index end, std::array<double, 2>& partial) {
         for (Index i = begin; i < end; ++i) {
-          const double margin = data.y[i] * (linalg::row_dot(data.X, i, w.data()) + bias);
-          partial[0] += objective::softplus(-margin);
-          partial[1] += margin > 0.0 ? 1.0 : 0.0;
+          const double score = linalg::row_dot(data.X, i, w.data()) + bias;
+          partial[0] += objective::softplus(-data.y[i] * score);
+          partial[1] += objective::predicted_sign(score) == data.y[i] ? 1.0 : 0.0;
         }
       });
   const auto n = static_cast<double>(data.rows());

@@ -9,6 +9,7 @@
 
 #include "shine/data/split.hpp"
 #include "shine/inner/lbfgs_solver.hpp"
+#include "shine/model/logistic_model.hpp"
 #include "shine/objective/inner_objective.hpp"
 #include "shine/objective/l2_regularizer.hpp"
 #include "shine/objective/logistic_loss.hpp"
@@ -87,6 +88,21 @@ TEST(EvaluateHeldout, MatchesADirectComputation) {
   EXPECT_NEAR(m.mean_loss, loss / 60.0, 1e-12);
   EXPECT_DOUBLE_EQ(m.accuracy, correct / 60.0);
   EXPECT_THROW(evaluate_heldout(d, w, false), std::invalid_argument);
+}
+
+TEST(EvaluateHeldout, AZeroScorePredictsTheNegativeClassAsTheModelDoes) {
+  // w = 0: every score is 0, predicted −1 (objective::predicted_sign, the model's rule too), so
+  // the accuracy is the share of negative rows, and the loss log 2 per row.
+  const data::Dataset d = test::random_dataset(60, 9, 0.4, 3);
+  const double negatives = static_cast<double>((d.y.array() < 0.0).count());
+  ASSERT_GT(negatives, 0.0);
+  ASSERT_LT(negatives, 60.0);
+  const HeldOutMetrics m = evaluate_heldout(d, Vector::Zero(9), false);
+  EXPECT_DOUBLE_EQ(m.accuracy, negatives / 60.0);
+  EXPECT_NEAR(m.mean_loss, std::log(2.0), 1e-15);
+  const model::LogisticModel zero = model::LogisticModel::from_solution(
+      Vector::Zero(9), false, Vector::Constant(1, 1.0), d.labels);
+  EXPECT_DOUBLE_EQ(zero.evaluate(d).accuracy, m.accuracy);
 }
 
 TEST(Tuner, GridSearchWalksFromStrongToWeakRegularization) {

@@ -37,6 +37,13 @@ inline double log_sigmoid(double t) noexcept {
   return -softplus(-t);
 }
 
+/// The predicted label (±1) of a decision value t = xᵀw (+ b): +1 when t > 0, else −1 (a zero
+/// score predicts the negative class). The one rule behind every prediction and every held-out
+/// accuracy, in the tuner and in the model, so that `tune` and `predict` agree.
+inline double predicted_sign(double t) noexcept {
+  return t > 0.0 ? 1.0 : -1.0;
+}
+
 /// Everything the logistic objective needs about one sample with margin m = y·xᵀw, from one
 /// exponential and one logarithm.
 struct LogisticTerms {
