@@ -15,15 +15,21 @@ deps:
 $(BUILD_DIR)/CMakeCache.txt:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
-configure: deps $(BUILD_DIR)/CMakeCache.txt
+# Only the set-up commands (deps, demo, test and the other test, fuzz, benchmark and docs targets)
+# install packages; configure, build and bench never run apt-get (cmake names what is missing).
+configure: $(BUILD_DIR)/CMakeCache.txt
 
 build: configure
 	cmake --build $(BUILD_DIR) --parallel $(JOBS)
 
-demo: build
+demo:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory build
 	scripts/demo.sh $(SHINE) $(DEMO_DATA)
 
-test: build
+test:
+	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory build
 	cd $(BUILD_DIR) && ctest --output-on-failure --parallel $(JOBS)
 
 # The test suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own build folder.
@@ -102,8 +108,9 @@ bench: build
 # (REF_DIR: their snapshot, see ../shared/tools/reference). Resumable; then the summary tables.
 TUNING_OUT ?= $(BUILD_DIR)/bench-tuning
 TUNING_ARGS ?= --seeds 0-4 --threads 1,2
-bench-tuning: build
+bench-tuning:
 	@scripts/install-deps.sh python3-numpy python3-scipy python3-sklearn
+	@$(MAKE) --no-print-directory build
 	bench/tuning/run.py --shine $(SHINE) --out $(TUNING_OUT) $(TUNING_ARGS) \
 	  $(if $(REF_DIR),--reference $(REF_DIR),)
 	bench/tuning/analyze.py $(TUNING_OUT) | tee $(TUNING_OUT)/summary.md
