@@ -83,9 +83,8 @@ SecantStep::Update SecantStep::update(const Vector& theta, const Vector& p, doub
       const double estimate = dtheta.dot(p - state_.previous_gradient) / moved;
       // Over a short step the difference of two approximate hypergradients is mostly their
       // error: keep the curvature of a longer step (a chord step) when there is one.
-      const bool reliable =
-          accurate_pair || rms(dtheta) >= kReliableBaseline * options_.theta_tolerance;
       const bool short_step = rms(dtheta) < kReliableBaseline * options_.theta_tolerance;
+      const bool reliable = accurate_pair || !short_step;
       if (reliable || !(state_.curvature > 0.0)) {
         state_.curvature = std::isfinite(estimate) && estimate > 0.0 ? estimate : 0.0;
       }

@@ -448,9 +448,17 @@ class Run {
       // and left w, hence ∇f, as they were: the last q = B⁻¹∇f still holds (B differs only by
       // the step in λ), where an empty memory would give the identity (jacobian-free). Reusing q
       // keeps a resumed run identical: q is in the checkpoint.
+      // After a bounce, q by CG (not on the last, polishing evaluation: its step is not taken).
+      // Once a CG q exists it is the start, and the method's own q is not needed (shine-opa's is
+      // still computed: its summary carries the work of its inner hook).
+      const bool accurate = secant_ && !polish && options_.bounce_cg_tolerance > 0.0 &&
+                            secant_->bounces(theta_, f_sum);
+      const bool skip_method = accurate && q_from_cg_ && options_.method != TuneMethod::ShineOpa;
       hypergrad::HypergradResult hg;
-      if (solved.summary.iterations == 0 && needs_pairs(options_.method) && have_q_ &&
-          q_previous_.size() == w_.size()) {
+      if (skip_method) {
+        // CG below starts from q_previous_.
+      } else if (solved.summary.iterations == 0 && needs_pairs(options_.method) && have_q_ &&
+                 q_previous_.size() == w_.size()) {
         hg.summary.method = hg_options.method;
         hg.summary.message = "the inner solve made no step: q of the last evaluation reused";
         hg.q = q_previous_;
@@ -458,9 +466,6 @@ class Run {
       } else {
         hg = strategy->compute(context);
       }
-      // (Not on the last, polishing evaluation: its step is not taken.)
-      const bool accurate = secant_ && !polish && options_.bounce_cg_tolerance > 0.0 &&
-                            secant_->bounces(theta_, f_sum);
       if (accurate) {
         // From the last CG solution (a nearby θ) when there is one, else from the method's q.
         const Vector start = q_from_cg_ ? q_previous_ : hg.q.allFinite() ? hg.q : outer_gradient;
@@ -474,6 +479,9 @@ class Run {
         const bool from_cg = q_from_cg_;
         hypergrad::HypergradResult refined = bounce_cg->compute(refine);
         refined.summary.opa = hg.summary.opa;
+        // The method's own Hessian products (hoag, shine-refine) count too.
+        refined.summary.hessian_products += hg.summary.hessian_products;
+        refined.summary.data_passes += hg.summary.data_passes;
         refined.summary.message =
             std::string("after a bounce: CG from the ") +
             (from_cg ? "last CG q" : std::string(hypergrad::to_string(hg_options.method)) + " q") +
