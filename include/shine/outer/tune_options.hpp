@@ -96,7 +96,7 @@ struct TuneOptions {
   /// ‖∇f − Hq‖ ≤ bounce_cg_tolerance·‖∇f‖ (at most `hypergrad.max_cg_iterations` Hessian
   /// products, two data passes each). Range [0, 1); 0 turns it off. Default 1e-2: on the 35
   /// shared set × seed runs as many ended within 1 % and converged as with 1e-3, with shorter
-  /// whole runs on five of the seven sets (BENCHMARKS.md, "Tuning").
+  /// whole runs on five of the seven sets (docs/hypergradients.md).
   double bounce_cg_tolerance = 1e-2;
   /// Tolerance sequence ε_k. Unset (default): exponential from 1e-3 with ρ = 0.9 for hoag and
   /// ρ = 0.78 for the SHINE variants and jacobian-free (the paper's settings).
@@ -110,7 +110,7 @@ struct TuneOptions {
   /// set or defaulted.
   /// Defaults: `inner::LbfgsOptions`'s, except `diagonal_scaling = true` (H₀ = γΔ): with the
   /// CG hypergradients after a bounce it reached 1 % of the exact optimum's held-out loss sooner
-  /// on six of the seven shared sets, 2.5× sooner summed over them (BENCHMARKS.md, "Tuning").
+  /// on six of the seven shared sets, 2.3× sooner summed over them (BENCHMARKS.md, "Tuning").
   inner::LbfgsOptions lbfgs{.diagonal_scaling = true};
   /// L-BFGS memory m. Unset (default): 30 for the SHINE variants and jacobian-free, 10 for hoag,
   /// grid and random (the paper's settings). Range [1, 1000].
