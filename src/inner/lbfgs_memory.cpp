@@ -41,17 +41,20 @@ enum class Weight { None, Diagonal, Inverse };
 // products at once instead.
 
 using Pair = double __attribute__((vector_size(16)));
-// Unaligned views of memory (may_alias: they read arrays of double or float).
-using DoublePairU = double __attribute__((vector_size(16), aligned(8), may_alias));
-using FloatPairU = float __attribute__((vector_size(8), aligned(4), may_alias));
 using FloatPair = float __attribute__((vector_size(8)));
 
+// Loads two consecutive entries, wherever they lie: the stored vectors and the probes are only
+// element-aligned. A memcpy is the defined way to read them as a vector (it compiles to one
+// unaligned load); dereferencing a reinterpreted pointer would assume 16-byte alignment.
 inline Pair load_pair(const double* p) noexcept {
-  return *reinterpret_cast<const DoublePairU*>(p);
+  Pair x;
+  __builtin_memcpy(&x, p, sizeof x);
+  return x;
 }
 
 inline Pair load_pair(const float* p) noexcept {
-  const FloatPair f = *reinterpret_cast<const FloatPairU*>(p);
+  FloatPair f;
+  __builtin_memcpy(&f, p, sizeof f);
   return __builtin_convertvector(f, Pair);
 }
 
