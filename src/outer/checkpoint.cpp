@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "shine/core/atomic_file.hpp"
+#include "shine/outer/tune_option_table.hpp"
 
 namespace shine::outer {
 namespace {
@@ -17,8 +18,9 @@ namespace {
 using json = nlohmann::json;
 
 constexpr const char* kFormat = "shine-checkpoint";
-// 2: the secant rule's state and the inner tolerance rule; 3: the secant rule's bounce flag
-constexpr int kVersion = 3;
+// 2: the secant rule's state and the inner tolerance rule; 3: the secant rule's bounce flag;
+// 4: the fingerprint holds one entry per option of the option table, named as its row
+constexpr int kVersion = 4;
 
 static_assert(std::endian::native == std::endian::little,
               "checkpoints store little-endian doubles; add a byte swap for this platform");
@@ -50,12 +52,6 @@ std::string describe(const data::Dataset& data) {
   std::snprintf(buffer, sizeof buffer, "%lld x %lld, %lld non-zeros, checksum %016llx",
                 static_cast<long long>(data.rows()), static_cast<long long>(data.features()),
                 static_cast<long long>(data.nnz()), static_cast<unsigned long long>(sum.value()));
-  return buffer;
-}
-
-std::string exact(double value) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
   return buffer;
 }
 
@@ -361,8 +357,6 @@ Fingerprint fingerprint(const TuneProblem& problem, const TuneOptions& options) 
   const auto add = [&f](std::string key, std::string value) {
     f.emplace_back(std::move(key), std::move(value));
   };
-  const auto flag = [](bool value) { return std::string(value ? "true" : "false"); };
-  add("method", std::string(to_string(options.method)));
   add("train", describe(*problem.train));
   add("validation", describe(*problem.validation));
   add("test", problem.test != nullptr ? describe(*problem.test) : std::string("none"));
@@ -377,47 +371,11 @@ Fingerprint fingerprint(const TuneProblem& problem, const TuneOptions& options) 
     groups = buffer;
   }
   add("groups", groups);
-  add("fit_intercept", flag(options.objective.fit_intercept));
-  add("initial_theta", exact(options.initial_theta));
-  add("initial_weights", options.initial_weights == InitialWeights::Gaussian ? "gaussian" : "zero");
-  add("seed", std::to_string(options.seed));
-  add("bounds", exact(options.step.lower_bound) + "," + exact(options.step.upper_bound));
-  add("step", std::string(to_string(options.step.rule)) +
-                  " C=" + exact(options.step.decrease_slack) +
-                  " shrink=" + exact(options.step.shrink) + " grow=" + exact(options.step.grow) +
-                  " reject=" + exact(options.step.reject_ratio));
-  if (options.step.rule == StepRule::Secant) {
-    add("secant", "initial_radius=" + exact(options.secant.initial_radius) +
-                      " max_radius=" + exact(options.secant.max_radius) +
-                      " theta_tolerance=" + exact(options.secant.theta_tolerance) +
-                      " bounce_cg_tolerance=" + exact(options.bounce_cg_tolerance));
+  // Every option that changes the computation, from the table (so none can be forgotten).
+  for (const TuneOptionSpec& spec : tune_option_table()) {
+    if (spec.changes_result(options))
+      add(std::string(spec.name), TuneOptionSpec::text(spec.get(options)));
   }
-  add("inner_tolerance", std::string(to_string(options.inner_tolerance_rule)) +
-                             (options.inner_tolerance_rule == InnerToleranceRule::WarmStart
-                                  ? " factor=" + exact(options.inner_tolerance)
-                                  : std::string()));
-  add("final_tolerance", exact(options.final_tolerance));
-  const ToleranceSchedule schedule = options.effective_schedule();
-  add("schedule", std::string(to_string(schedule.kind)) + " epsilon0=" + exact(schedule.initial) +
-                      " rho=" + exact(schedule.rho) + " floor=" + exact(schedule.floor));
-  add("memory", std::to_string(options.effective_memory()));
-  add("warm_memory", flag(options.warm_memory));
-  const inner::LbfgsOptions& l = options.lbfgs;
-  add("inner", "max_iterations=" + std::to_string(l.max_iterations) +
-                   " max_linesearch=" + std::to_string(l.max_linesearch) + " c1=" + exact(l.c1) +
-                   " c2=" + exact(l.c2) + " curvature_epsilon=" + exact(l.curvature_epsilon) +
-                   " h0=" + std::string(inner::to_string(l.initial_hessian)) +
-                   " diagonal_scaling=" + flag(l.diagonal_scaling) +
-                   " value_noise=" + exact(l.value_noise) +
-                   " pairs=" + std::string(inner::to_string(l.pair_precision)));
-  const hypergrad::HypergradOptions& h = options.hypergrad;
-  add("hypergradient",
-      "max_cg=" + std::to_string(h.max_cg_iterations) + " cg_warm_start=" + flag(h.cg_warm_start) +
-          " preconditioner=" + flag(h.cg_lbfgs_preconditioner) +
-          " refine_scale=" + exact(h.refine_scale) + " opa_every=" + std::to_string(h.opa_every) +
-          " opa_exact_hessian=" + flag(h.opa_exact_hessian) + " fallback=" + flag(h.fallback) +
-          " ratio=" + exact(h.fallback_ratio));
-  add("baseline_tolerance", exact(options.baseline_tolerance));
   return f;
 }
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "shine/core/check.hpp"
+#include "shine/outer/tune_option_table.hpp"
 
 namespace shine::outer {
 namespace {
@@ -21,7 +21,18 @@ constexpr std::array<std::pair<TuneMethod, std::string_view>, 7> kNames{{
     {TuneMethod::Random, "random"},
 }};
 
+constexpr std::array<TuneMethod, kNames.size()> kMethods = [] {
+  std::array<TuneMethod, kNames.size()> methods{};
+  for (std::size_t i = 0; i < kNames.size(); ++i)
+    methods[i] = kNames[i].first;
+  return methods;
+}();
+
 }  // namespace
+
+std::span<const TuneMethod> all_tune_methods() noexcept {
+  return kMethods;
+}
 
 std::string_view to_string(TuneMethod method) noexcept {
   for (const auto& [value, name] : kNames) {
@@ -52,41 +63,65 @@ InnerToleranceRule parse_inner_tolerance_rule(std::string_view name) {
                               "': use warm-start or paper");
 }
 
+std::string_view to_string(InitialWeights weights) noexcept {
+  return weights == InitialWeights::Gaussian ? "gaussian" : "zero";
+}
+
 bool is_hypergradient_method(TuneMethod method) noexcept {
   return method != TuneMethod::Grid && method != TuneMethod::Random;
 }
 
 void TuneOptions::validate() const {
-  require(max_iterations >= 1 && max_iterations <= 100000, "TuneOptions::max_iterations",
-          max_iterations, "must be in [1, 100000]");
-  require(candidates >= 1 && candidates <= 100000, "TuneOptions::candidates", candidates,
-          "must be in [1, 100000]");
-  step.validate();
-  secant.validate();
-  require(inner_tolerance > 0.0 && inner_tolerance < 1.0, "TuneOptions::inner_tolerance",
-          inner_tolerance, "must be in (0, 1)");
-  require(final_tolerance > 0.0 && final_tolerance < 1.0, "TuneOptions::final_tolerance",
-          final_tolerance, "must be in (0, 1)");
-  require(bounce_cg_tolerance >= 0.0 && bounce_cg_tolerance < 1.0,
-          "TuneOptions::bounce_cg_tolerance", bounce_cg_tolerance, "must be in [0, 1) (0 = off)");
-  require(std::isfinite(initial_theta) && initial_theta >= step.lower_bound &&
-              initial_theta <= step.upper_bound,
-          "TuneOptions::initial_theta", initial_theta,
-          "must lie within [step.lower_bound, step.upper_bound] (default [-12, 12])");
-  if (schedule) schedule->validate();
-  hypergrad.validate();
-  if (memory) {
-    require(*memory >= 1 && *memory <= 1000, "TuneOptions::memory", *memory,
-            "must be in [1, 1000]");
+  // Each option's own range, from the table.
+  for (const TuneOptionSpec& spec : tune_option_table()) {
+    const OptionValue value = spec.get(*this);
+    if (!spec.admits(value))
+      throw OptionError(std::string(spec.name), spec.text(value), spec.rule());
   }
-  inner::LbfgsOptions solver = lbfgs;
-  solver.memory = effective_memory();
-  solver.validate();
-  require(baseline_tolerance > 0.0 && baseline_tolerance < 1.0, "TuneOptions::baseline_tolerance",
-          baseline_tolerance, "must be in (0, 1)");
-  objective.validate();
-  require(time_budget >= 0.0 && !std::isnan(time_budget), "TuneOptions::time_budget", time_budget,
-          "must be >= 0 seconds (0 = no budget)");
+  // The rules that tie options together.
+  const auto text = [](double value) { return TuneOptionSpec::text(value); };
+  if (!(step.upper_bound > step.lower_bound)) {
+    throw OptionError("step.upper_bound", text(step.upper_bound), "must be > {step.lower_bound}");
+  }
+  if (!(initial_theta >= step.lower_bound && initial_theta <= step.upper_bound)) {
+    throw OptionError("initial_theta", text(initial_theta),
+                      "must lie within [{step.lower_bound}, {step.upper_bound}] (default "
+                      "[-12, 12])");
+  }
+  if (!(secant.initial_radius <= secant.max_radius)) {
+    throw OptionError("secant.initial_radius", text(secant.initial_radius),
+                      "must be in (0, {secant.max_radius}]");
+  }
+  if (!(lbfgs.c2 > lbfgs.c1)) {
+    throw OptionError("lbfgs.c2", text(lbfgs.c2), "must be in ({lbfgs.c1}, 1)");
+  }
+  const ToleranceSchedule in_force = effective_schedule();
+  if (!(in_force.floor <= in_force.initial)) {
+    throw OptionError("schedule.floor", text(in_force.floor), "must be in (0, {schedule.initial}]");
+  }
+  // Fields of the nested structs that the outer loop sets itself: refused rather than ignored.
+  const inner::LbfgsOptions solver_defaults;
+  if (lbfgs.memory != solver_defaults.memory) {
+    throw OptionError("lbfgs.memory", std::to_string(lbfgs.memory),
+                      "is not read: the outer loop sets it from {memory}; leave it at its default");
+  }
+  if (lbfgs.tolerance != solver_defaults.tolerance ||
+      lbfgs.tolerance_mode != solver_defaults.tolerance_mode) {
+    throw OptionError("lbfgs.tolerance", text(lbfgs.tolerance),
+                      "is not read: the outer loop sets each solve's tolerance from "
+                      "{inner_tolerance_rule}, {inner_tolerance}, {final_tolerance} and "
+                      "{baseline_tolerance}; leave lbfgs.tolerance and lbfgs.tolerance_mode at "
+                      "their defaults");
+  }
+  if (lbfgs.time_limit != solver_defaults.time_limit) {
+    throw OptionError("lbfgs.time_limit", text(lbfgs.time_limit),
+                      "is not read: the outer loop limits each solve by {time_budget}; leave it "
+                      "at its default");
+  }
+  if (hypergrad.method != hypergrad::HypergradOptions{}.method) {
+    throw OptionError("hypergrad.method", std::string(hypergrad::to_string(hypergrad.method)),
+                      "is not read: {method} decides; leave it at its default");
+  }
 }
 
 ToleranceSchedule TuneOptions::effective_schedule() const {

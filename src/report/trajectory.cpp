@@ -4,8 +4,10 @@
 #include <cmath>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "shine/core/atomic_file.hpp"
+#include "shine/outer/tune_option_table.hpp"
 
 namespace shine::report {
 namespace {
@@ -52,64 +54,34 @@ std::string utc_now() {
   return buffer;
 }
 
+// Every option of the table, nested at the dots of its name ("lbfgs.c1" → config.lbfgs.c1), with
+// the value in force; then what the run derived from them.
 Json config_json(const outer::TuneOptions& o, const outer::TuneInfo& info) {
-  const outer::ToleranceSchedule schedule = o.effective_schedule();
-  const bool hypergradient = outer::is_hypergradient_method(o.method);
   Json config = Json::object();
-  config["method"] = std::string(outer::to_string(o.method));
+  for (const outer::TuneOptionSpec& spec : outer::tune_option_table()) {
+    Json* node = &config;
+    std::string_view name = spec.name;
+    for (std::size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.')) {
+      node = &(*node)[std::string(name.substr(0, dot))];
+      name.remove_prefix(dot + 1);
+    }
+    (*node)[std::string(name)] = std::visit(
+        [](const auto& v) -> Json {
+          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, double>) {
+            return number(v);
+          } else {
+            return v;
+          }
+        },
+        spec.get(o));
+  }
   config["hyperparameters"] = info.hyperparameters;
-  config["max_iterations"] = o.max_iterations;
-  config["candidates"] = o.candidates;
-  config["initial_theta"] = number(o.initial_theta);
-  config["initial_weights"] =
-      o.initial_weights == outer::InitialWeights::Gaussian ? "gaussian" : "zero";
-  config["seed"] = o.seed;
-  config["time_budget"] = number(o.time_budget);
-  config["fit_intercept"] = o.objective.fit_intercept;
   config["threads"] = info.threads;  // kernels and solver sweeps alike
-  config["memory"] = o.effective_memory();
-  config["warm_memory"] = o.warm_memory;
-  config["schedule"] = {{"kind", std::string(outer::to_string(schedule.kind))},
-                        {"initial", number(schedule.initial)},
-                        {"rho", number(schedule.rho)},
-                        {"floor", number(schedule.floor)}};
-  config["step"] = {{"rule", std::string(outer::to_string(o.step.rule))},
-                    {"lower_bound", number(o.step.lower_bound)},
-                    {"upper_bound", number(o.step.upper_bound)},
-                    {"decrease_slack", number(o.step.decrease_slack)},
-                    {"shrink", number(o.step.shrink)},
-                    {"grow", number(o.step.grow)},
-                    {"reject_ratio", number(o.step.reject_ratio)},
-                    {"secant_initial_radius", number(o.secant.initial_radius)},
-                    {"secant_max_radius", number(o.secant.max_radius)},
-                    {"secant_theta_tolerance", number(o.secant.theta_tolerance)}};
-  config["hypergrad"] = {{"max_cg_iterations", o.hypergrad.max_cg_iterations},
-                         {"cg_warm_start", o.hypergrad.cg_warm_start},
-                         {"cg_lbfgs_preconditioner", o.hypergrad.cg_lbfgs_preconditioner},
-                         {"refine_scale", number(o.hypergrad.refine_scale)},
-                         {"opa_every", o.hypergrad.opa_every},
-                         {"opa_exact_hessian", o.hypergrad.opa_exact_hessian},
-                         {"fallback", o.hypergrad.fallback},
-                         {"fallback_ratio", number(o.hypergrad.fallback_ratio)}};
-  config["inner"] = {
-      {"max_iterations", o.lbfgs.max_iterations},
-      {"max_linesearch", o.lbfgs.max_linesearch},
-      {"c1", number(o.lbfgs.c1)},
-      {"c2", number(o.lbfgs.c2)},
-      {"initial_hessian", std::string(inner::to_string(o.lbfgs.initial_hessian))},
-      {"diagonal_scaling", o.lbfgs.diagonal_scaling},
-      {"curvature_epsilon", number(o.lbfgs.curvature_epsilon)},
-      {"value_noise", number(o.lbfgs.value_noise)},
-      {"pair_precision", std::string(inner::to_string(o.lbfgs.pair_precision))},
-      {"tolerance_rule", !hypergradient ? "baseline_tolerance * |grad h(warm start)|"
-                         : o.inner_tolerance_rule == outer::InnerToleranceRule::Paper
-                             ? "epsilon_k * |grad h(w0, theta0)| * exp(min(theta - theta0))"
-                             : "inner_tolerance * |grad h(warm start)|"},
-      {"tolerance_rule_name", std::string(outer::to_string(o.inner_tolerance_rule))},
-      {"inner_tolerance", number(o.inner_tolerance)},
-      {"final_tolerance", number(o.final_tolerance)},
-      {"bounce_cg_tolerance", number(o.bounce_cg_tolerance)},
-      {"baseline_tolerance", number(o.baseline_tolerance)}};
+  config["inner_tolerance_formula"] =
+      !outer::is_hypergradient_method(o.method) ? "baseline_tolerance * |grad h(warm start)|"
+      : o.inner_tolerance_rule == outer::InnerToleranceRule::Paper
+          ? "epsilon_k * |grad h(w0, theta0)| * exp(min(theta - theta0))"
+          : "inner_tolerance * |grad h(warm start)|";
   return config;
 }
 
@@ -174,7 +146,8 @@ Json trajectory_object(const Trajectory& t) {
   const bool hypergradient = outer::is_hypergradient_method(t.options.method);
   Json document = Json::object();
   document["format"] = "shine-trajectory";
-  document["version"] = 1;
+  // 2: the configuration holds every option of the option table, named as its row.
+  document["version"] = 2;
   document["complete"] = t.complete;
 
   Json run = Json::object();
@@ -242,7 +215,7 @@ std::string to_json(const Trajectory& trajectory) {
 std::string runs_json(const Fields& header, std::span<const Trajectory> runs) {
   Json document = Json::object();
   document["format"] = "shine-runs";
-  document["version"] = 1;
+  document["version"] = 2;
   for (const auto& [key, value] : header)
     document[key] = to_json_value(value);
   Json array = Json::array();

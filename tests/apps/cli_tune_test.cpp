@@ -4,6 +4,7 @@
 
 #include "cli_support.hpp"
 #include "shine/model/logistic_model.hpp"
+#include "shine/outer/tune_option_table.hpp"
 
 namespace shine::cli {
 namespace {
@@ -19,7 +20,7 @@ bool number_or_null(const json& j) {
 void expect_trajectory_schema(const json& j, std::size_t hyperparameters) {
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j.at("format"), "shine-trajectory");
-  EXPECT_EQ(j.at("version"), 1);
+  EXPECT_EQ(j.at("version"), 2);
   EXPECT_TRUE(j.at("complete").is_boolean());
   const json& run = j.at("run");
   EXPECT_EQ(run.at("tool"), "shine");
@@ -42,14 +43,36 @@ void expect_trajectory_schema(const json& j, std::size_t hyperparameters) {
   EXPECT_TRUE(config.at("schedule").is_object());
   EXPECT_TRUE(config.at("step").is_object());
   EXPECT_TRUE(config.at("hypergrad").is_object());
-  EXPECT_TRUE(config.at("inner").is_object());
-  // Every inner option that changes the computation is recorded.
-  for (const char* key : {"c1", "c2", "curvature_epsilon", "value_noise", "inner_tolerance",
-                          "final_tolerance", "baseline_tolerance"})
-    EXPECT_TRUE(config.at("inner").at(key).is_number()) << key;
-  EXPECT_TRUE(config.at("inner").at("diagonal_scaling").is_boolean());
-  for (const char* key : {"initial_hessian", "pair_precision", "tolerance_rule_name"})
-    EXPECT_TRUE(config.at("inner").at(key).is_string()) << key;
+  EXPECT_TRUE(config.at("lbfgs").is_object());
+  EXPECT_TRUE(config.at("secant").is_object());
+  EXPECT_TRUE(config.at("objective").is_object());
+  // Every option of the table is recorded, at the path of its name.
+  for (const outer::TuneOptionSpec& spec : outer::tune_option_table()) {
+    const json* node = &config;
+    std::string name(spec.name);
+    for (auto dot = name.find('.'); dot != std::string::npos; dot = name.find('.')) {
+      node = &node->at(name.substr(0, dot));
+      name.erase(0, dot + 1);
+    }
+    ASSERT_TRUE(node->contains(name)) << spec.name;
+    const json& value = node->at(name);
+    switch (spec.kind) {
+      case outer::OptionKind::Switch:
+        EXPECT_TRUE(value.is_boolean()) << spec.name;
+        break;
+      case outer::OptionKind::Integer:
+      case outer::OptionKind::Seed:
+        EXPECT_TRUE(value.is_number_integer()) << spec.name;
+        break;
+      case outer::OptionKind::Real:
+        EXPECT_TRUE(value.is_number()) << spec.name;
+        break;
+      case outer::OptionKind::Name:
+        EXPECT_TRUE(value.is_string()) << spec.name;
+        break;
+    }
+  }
+  EXPECT_TRUE(config.at("inner_tolerance_formula").is_string());
   EXPECT_TRUE(j.at("termination").is_string());
   EXPECT_TRUE(j.at("message").is_string());
   EXPECT_TRUE(j.at("has_result").is_boolean());
@@ -149,10 +172,10 @@ TEST_F(CliTune, DiagonalScalingIsRecordedAndChangesTheSolves) {
   // On by default; `--diagonal-scaling` alone also means on.
   const json plain = run({"--diagonal-scaling", "off"});
   const json scaled = run({});
-  EXPECT_FALSE(plain.at("config").at("inner").at("diagonal_scaling").get<bool>());
-  EXPECT_TRUE(scaled.at("config").at("inner").at("diagonal_scaling").get<bool>());
+  EXPECT_FALSE(plain.at("config").at("lbfgs").at("diagonal_scaling").get<bool>());
+  EXPECT_TRUE(scaled.at("config").at("lbfgs").at("diagonal_scaling").get<bool>());
   EXPECT_TRUE(
-      run({"--diagonal-scaling"}).at("config").at("inner").at("diagonal_scaling").get<bool>());
+      run({"--diagonal-scaling"}).at("config").at("lbfgs").at("diagonal_scaling").get<bool>());
   // H0 = gamma Delta gives other iterates from the first solve on.
   EXPECT_NE(plain.at("records")[0].at("validation_loss").get<double>(),
             scaled.at("records")[0].at("validation_loss").get<double>());
@@ -225,7 +248,7 @@ TEST_F(CliTune, BadGroupFilesAreInputErrors) {
 TEST_F(CliTune, BadOptionsAreUsageErrorsThatSayWhatToFix) {
   const std::string train = shipped_subsample();
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"--method", "adam"}, "unknown method 'adam': use one of hoag, shine"},
+      {{"--method", "adam"}, "--method must be hoag, shine, shine-opa"},
       {{"--max-iterations", "0"}, "--max-iterations must be in [1, 100000], got 0"},
       {{"--lambda0", "-1"}, "--lambda0 must be > 0, got -1"},
       {{"--bounds", "3,1"}, "--bounds LO,HI needs LO < HI, got 3,1"},
@@ -252,8 +275,9 @@ TEST_F(CliTune, BadOptionsAreUsageErrorsThatSayWhatToFix) {
       {{"--json", "/nonexistent-folder/run.json"}, "does not exist; create it first"},
       {{"--model", "."}, "is a folder"},
       {{"--bogus"}, "unrecognised option '--bogus'"},
-      {{"--max-iterations", "many"},
-       "the argument ('many') for option '--max-iterations' is invalid"},
+      {{"--max-iterations", "many"}, "--max-iterations must be in [1, 100000], got 'many'"},
+      {{"--trust-radius", "9"}, "--trust-radius must be in (0, --max-trust-radius], got 9"},
+      {{"--h0", "diagonal"}, "--h0 must be scaled_identity or identity, got 'diagonal'"},
   };
   for (const auto& [extra, message] : cases) {
     std::vector<std::string> args{"tune", train};

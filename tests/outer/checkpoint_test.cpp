@@ -238,20 +238,21 @@ TEST(Checkpoint, RefusesOtherDataOrOptionsNamingTheDifference) {
   // Every inner option that changes the computation is part of the fingerprint.
   for (const auto& [change, name] :
        std::vector<std::pair<std::function<void(inner::LbfgsOptions&)>, std::string>>{
-           {[](inner::LbfgsOptions& l) { l.c1 = 1e-3; }, "c1="},
-           {[](inner::LbfgsOptions& l) { l.c2 = 0.5; }, "c2="},
-           {[](inner::LbfgsOptions& l) { l.curvature_epsilon = 1e-6; }, "curvature_epsilon="},
+           {[](inner::LbfgsOptions& l) { l.c1 = 1e-3; }, "lbfgs.c1 = "},
+           {[](inner::LbfgsOptions& l) { l.c2 = 0.5; }, "lbfgs.c2 = "},
+           {[](inner::LbfgsOptions& l) { l.curvature_epsilon = 1e-6; },
+            "lbfgs.curvature_epsilon = "},
            {[](inner::LbfgsOptions& l) { l.diagonal_scaling = !l.diagonal_scaling; },
-            "diagonal_scaling="},
-           {[](inner::LbfgsOptions& l) { l.value_noise = 1e-6; }, "value_noise="},
+            "lbfgs.diagonal_scaling = "},
+           {[](inner::LbfgsOptions& l) { l.value_noise = 1e-6; }, "lbfgs.value_noise = "},
            {[](inner::LbfgsOptions& l) { l.pair_precision = inner::PairPrecision::Single; },
-            "pairs="},
+            "lbfgs.pair_precision = "},
            {[](inner::LbfgsOptions& l) { l.initial_hessian = inner::InitialHessian::Identity; },
-            "h0="}}) {
+            "lbfgs.initial_hessian = "}}) {
     other = options;
     change(other.lbfgs);
     const std::string message = message_of(p.problem, other);
-    EXPECT_NE(message.find("made with inner = "), std::string::npos) << name << ": " << message;
+    EXPECT_NE(message.find("made with " + name), std::string::npos) << name << ": " << message;
     EXPECT_NE(message.find(name), std::string::npos) << name << ": " << message;
   }
   SmallProblem different_data(6);

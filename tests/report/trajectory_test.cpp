@@ -23,7 +23,7 @@ using nlohmann::json;
 void expect_schema(const json& j) {
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j.at("format"), "shine-trajectory");
-  EXPECT_EQ(j.at("version"), 1);
+  EXPECT_EQ(j.at("version"), 2);
   EXPECT_TRUE(j.at("complete").is_boolean());
   EXPECT_TRUE(j.at("run").is_object());
   EXPECT_TRUE(j.at("run").at("version").is_string());

@@ -25,6 +25,8 @@
 #include "shine/core/timer.hpp"
 #include "shine/data/split.hpp"
 #include "shine/linalg/sparse_kernels.hpp"
+#include "shine/outer/protocol.hpp"
+#include "shine/outer/tune_option_table.hpp"
 #include "shine/report/trajectory.hpp"
 #include "tuning.hpp"
 
@@ -34,21 +36,9 @@ namespace {
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
-constexpr const char* kAllMethods[] = {"hoag",          "shine", "shine-refine", "shine-opa",
-                                       "jacobian-free", "grid",  "random"};
+const outer::TuneOptions kPaper = outer::paper_options(outer::TuneMethod::Shine, 0);
 
-constexpr const char* kReproduceUsage =
-    "usage: shine reproduce --dataset 20news|real-sim|NAME|FILE [--seeds 0-9] [--methods all]\n"
-    "                       [--out DIR] [OPTIONS]\n"
-    "\n"
-    "Runs the bi-level benchmark of the SHINE paper (Ramzi et al., ICLR 2022, after HOAG) on one\n"
-    "dataset: for every seed, a 90/5/5 split seeded by the seed (train / validation = outer\n"
-    "objective / held-out test, only reported) and initial weights w0 ~ N(0, I) seeded by the\n"
-    "seed; then every method from lambda = 1 for 29 outer iterations (grid and random: 10\n"
-    "values of log lambda in [-12, 12]), L-BFGS memory 30 for the SHINE variants and\n"
-    "jacobian-free and 10 for HOAG, exponential tolerance schedules from 1e-3 with rho 0.78 (0.9\n"
-    "for HOAG), and the double adaptive step of the HOAG 2017 code that the paper used.\n"
-    "\n"
+constexpr const char* kReproduceUsageRest =
     "Writes into DIR: records.csv and runs.json (every evaluation of every run), summary.csv and\n"
     "summary.md (per method, median over seeds: time to get within 1 % and 0.1 % of the best\n"
     "held-out loss, final loss, run time), curves.dat, figure.gp and figure.png / figure.svg\n"
@@ -63,6 +53,38 @@ constexpr const char* kReproduceUsage =
     "\n"
     "Exit codes: 0 success, 2 bad option, 3 bad input file or output folder, 4 no run gave a\n"
     "result, 130 interrupted.\n";
+
+// `text` broken into lines of at most `width` characters, each starting with `indent`.
+std::string wrapped(const std::string& text, std::size_t width, const std::string& indent) {
+  std::string out, line;
+  std::stringstream words(text);
+  std::string word;
+  while (words >> word) {
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += indent + line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  if (!line.empty()) out += indent + line + "\n";
+  return out;
+}
+
+// The usage, with the protocol described from `paper_options` itself.
+std::string reproduce_usage() {
+  return "usage: shine reproduce --dataset 20news|real-sim|NAME|FILE [--seeds 0-9] [--methods "
+         "all]\n"
+         "                       [--out DIR] [OPTIONS]\n"
+         "\n"
+         "Runs the bi-level benchmark of the SHINE paper (Ramzi et al., ICLR 2022, after HOAG) on\n"
+         "one dataset, every method on every seed (train / validation = outer objective / "
+         "held-out\n"
+         "test, only reported), with the paper's protocol:\n" +
+         wrapped(outer::describe_protocol(outer::paper_options(outer::TuneMethod::Shine, 0),
+                                          outer::paper_split(0)),
+                 92, "  ") +
+         "\n" + kReproduceUsageRest;
+}
 
 std::vector<std::uint64_t> parse_seeds(const std::string& text) {
   std::vector<std::uint64_t> seeds;
@@ -104,7 +126,12 @@ std::vector<std::uint64_t> parse_seeds(const std::string& text) {
 }
 
 std::vector<std::string> parse_methods(const std::string& text) {
-  if (text == "all") return {std::begin(kAllMethods), std::end(kAllMethods)};
+  if (text == "all") {
+    std::vector<std::string> all;
+    for (const outer::TuneMethod method : outer::all_tune_methods())
+      all.emplace_back(outer::to_string(method));
+    return all;
+  }
   std::vector<std::string> methods;
   std::stringstream in(text);
   std::string item;
@@ -314,19 +341,22 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
       "methods", po::value<std::string>()->default_value("all"),
       "comma-separated: hoag, shine, shine-refine, shine-opa, jacobian-free, grid, random; or all")(
       "out", po::value<std::string>(), "output folder (default reproduce-<dataset>)")(
-      "max-iterations", po::value<int>()->default_value(29),
+      "max-iterations", po::value<int>()->default_value(kPaper.max_iterations),
       "outer iterations of the hypergradient methods (the paper's loop runs 29)")(
-      "candidates", po::value<int>()->default_value(10), "values tried by grid and random search")(
+      "candidates", po::value<int>()->default_value(kPaper.candidates),
+      "values tried by grid and random search")(
       "step", po::value<std::string>()->default_value("double"),
       "adaptive step: double (HOAG 2017 code, used by the paper) or single (HOAG 2016)")(
-      "h0", po::value<std::string>()->default_value("scaled"),
-      "initial inverse Hessian of L-BFGS: scaled (gamma I) or identity (the reference code)")(
-      "threads", po::value<int>()->default_value(0),
-      "threads of the sparse kernels (0: all cores)")(
+      "h0",
+      po::value<std::string>()->default_value(
+          std::string(inner::to_string(kPaper.lbfgs.initial_hessian))),
+      "initial inverse Hessian of L-BFGS: scaled_identity (gamma I) or identity (the reference "
+      "code)")("threads", po::value<int>()->default_value(0),
+               "threads of the sparse kernels (0: all cores)")(
       "time-budget", po::value<double>()->default_value(0.0, "0"), "seconds per run (0: no limit)")(
       "no-plot", "do not run gnuplot (the script is written)")("quiet,q", "no progress bar");
   po::variables_map vm;
-  if (!parse_options(args, options, {}, vm, out, kReproduceUsage)) return kSuccess;
+  if (!parse_options(args, options, {}, vm, out, reproduce_usage().c_str())) return kSuccess;
   if (vm.count("dataset") == 0U) {
     throw UsageError("--dataset is required: 20news, real-sim, a registered name or a file");
   }
@@ -345,9 +375,12 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
   if (step != "double" && step != "single") {
     throw UsageError("--step must be double or single, got '" + step + "'");
   }
-  const std::string h0 = vm["h0"].as<std::string>();
-  if (h0 != "scaled" && h0 != "identity") {
-    throw UsageError("--h0 must be scaled or identity, got '" + h0 + "'");
+  const outer::TuneOptionSpec& h0_row = *outer::find_tune_option("lbfgs.initial_hessian");
+  outer::OptionValue h0;
+  try {
+    h0 = h0_row.parse(vm["h0"].as<std::string>());
+  } catch (const outer::OptionError& e) {
+    throw UsageError(e.describe(outer::OptionNaming::Flag));
   }
   const int threads = vm["threads"].as<int>();
   if (threads < 0)
@@ -356,6 +389,16 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
   if (!(std::isfinite(budget) && budget >= 0.0)) {
     throw UsageError(format("--time-budget must be >= 0 seconds (0 = none), got %g", budget));
   }
+  // The paper's options with the flags applied; the protocol line is written from them.
+  const auto with_flags = [&](outer::TuneOptions o) {
+    o.max_iterations = max_iterations;
+    o.candidates = candidates;
+    o.step.rule = step == "double" ? outer::StepRule::Double : outer::StepRule::Single;
+    h0_row.set(o, h0);
+    return o;
+  };
+  const std::string protocol = outer::describe_protocol(
+      with_flags(outer::paper_options(outer::TuneMethod::Shine, 0)), outer::paper_split(0));
   std::string label = fs::path(dataset).filename().string();
   label = label.substr(0, label.find('.'));
   const fs::path dir = vm.count("out") != 0U ? fs::path(vm["out"].as<std::string>())
@@ -393,19 +436,17 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
 
   std::vector<bench::Run> runs;
   std::vector<report::Trajectory> trajectories;
-  const report::Fields header{
-      {"dataset", label},
-      {"file", loaded.path.string()},
-      {"rows", static_cast<long long>(all.rows())},
-      {"features", static_cast<long long>(all.features())},
-      {"nnz", static_cast<long long>(all.nnz())},
-      {"protocol", std::string("SHINE paper bi-level benchmark: split 90/5/5 per seed, w0 ~ "
-                               "N(0, I) per seed, lambda0 = 1")},
-      {"step", step},
-      {"machine", cpu_model()},
-      {"threads", static_cast<long long>(linalg::resolve_threads(threads))},
-      {"date", utc_date()},
-      {"command", command_line("reproduce", args)}};
+  const report::Fields header{{"dataset", label},
+                              {"file", loaded.path.string()},
+                              {"rows", static_cast<long long>(all.rows())},
+                              {"features", static_cast<long long>(all.features())},
+                              {"nnz", static_cast<long long>(all.nnz())},
+                              {"protocol", "SHINE paper bi-level benchmark: " + protocol},
+                              {"step", step},
+                              {"machine", cpu_model()},
+                              {"threads", static_cast<long long>(linalg::resolve_threads(threads))},
+                              {"date", utc_date()},
+                              {"command", command_line("reproduce", args)}};
   const auto write_raw = [&] {
     write_file_atomically(dir / "records.csv", bench::records_csv(label, runs));
     report::write_json_file(dir / "runs.json", report::runs_json(header, trajectories));
@@ -414,23 +455,11 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
   int index = 0;
   for (const std::uint64_t seed : seeds) {
     if (interrupt.interrupted()) break;
-    data::SplitOptions split_options;
-    split_options.seed = seed;
-    const data::Split parts = data::split_dataset(all, split_options);
+    const data::Split parts = data::split_dataset(all, outer::paper_split(seed));
     for (const std::string& method : methods) {
       if (interrupt.interrupted()) break;
-      outer::TuneOptions o;
-      o.method = outer::parse_tune_method(method);
-      o.max_iterations = max_iterations;
-      o.candidates = candidates;
-      o.initial_weights = outer::InitialWeights::Gaussian;
-      o.seed = seed;
-      o.step.rule = step == "double" ? outer::StepRule::Double : outer::StepRule::Single;
-      // The papers' inner stopping rule, as their formula reads (docs/hypergradients.md).
-      o.inner_tolerance_rule = outer::InnerToleranceRule::Paper;
-      o.lbfgs.diagonal_scaling = false;  // the papers' H0 = gamma I
-      o.lbfgs.initial_hessian = h0 == "identity" ? inner::InitialHessian::Identity
-                                                 : inner::InitialHessian::ScaledIdentity;
+      outer::TuneOptions o =
+          with_flags(outer::paper_options(outer::parse_tune_method(method), seed));
       o.objective.num_threads = threads;
       o.time_budget = budget;
       o.interrupt = interrupt.flag();
@@ -482,13 +511,7 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
   std::string markdown =
       "# shine reproduce: " + label + "\n\n" + "- data: " + loaded.path.string() + " (" +
       with_commas(all.rows()) + " rows, " + with_commas(all.features()) + " features, " +
-      with_commas(all.nnz()) + " non-zeros)\n" +
-      "- protocol: split 90/5/5 seeded per seed; w0 ~ N(0, I) seeded per seed; lambda0 = 1; " +
-      std::to_string(max_iterations) +
-      " outer iterations (grid, random: " + std::to_string(candidates) +
-      " values of log lambda in [-12, 12]); L-BFGS memory 30 (SHINE "
-      "variants, jacobian-free), 10 (hoag); tolerance 1e-3 * rho^k, rho = 0.78 (0.9 for hoag); " +
-      step + " adaptive step; H0 = " + (h0 == "identity" ? "I" : "gamma I") + "\n" +
+      with_commas(all.nnz()) + " non-zeros)\n" + "- protocol: " + protocol + "\n" +
       "- seeds: " + vm["seeds"].as<std::string>() + " (" + std::to_string(finished_seeds) +
       " with finished runs)\n" + "- machine: " + cpu_model() + ", " +
       std::to_string(linalg::resolve_threads(threads)) +

@@ -10,6 +10,7 @@
 #include "progress.hpp"
 #include "shine/model/logistic_model.hpp"
 #include "shine/outer/checkpoint.hpp"
+#include "shine/outer/tune_option_table.hpp"
 #include "shine/report/trajectory.hpp"
 #include "tuning.hpp"
 
@@ -56,22 +57,62 @@ void check_range(bool ok, const std::string& message) {
   if (!ok) throw UsageError(message);
 }
 
+// The flags of the option table, in its order: one per row that names a flag. A switch whose
+// default is off is a bare flag; one whose default is on takes on|off (bare: on); every other
+// value is parsed by its row, so that the ranges and messages are the library's.
+po::options_description table_options() {
+  po::options_description options("Tuning (TuneOptions; see docs/cli.md)");
+  for (const outer::TuneOptionSpec& spec : outer::tune_option_table()) {
+    if (spec.flag.empty()) continue;
+    const std::string flag(spec.flag);
+    const std::string help(spec.help);
+    const std::string shown = outer::TuneOptionSpec::text(spec.get(kDefaults));
+    if (spec.kind == outer::OptionKind::Switch) {
+      if (shown == "false") {
+        options.add_options()(flag.c_str(), help.c_str());
+      } else {
+        options.add_options()(flag.c_str(),
+                              po::value<std::string>()->default_value("on")->implicit_value("on"),
+                              help.c_str());
+      }
+    } else if (spec.default_depends_on_method) {
+      options.add_options()(flag.c_str(), po::value<std::string>(), help.c_str());
+    } else {
+      options.add_options()(flag.c_str(), po::value<std::string>()->default_value(shown),
+                            help.c_str());
+    }
+  }
+  return options;
+}
+
+bool given(const po::variables_map& vm, const std::string& flag) {
+  return vm.count(flag) != 0U && !vm[flag].defaulted();
+}
+
 outer::TuneOptions options_from(const po::variables_map& vm) {
   outer::TuneOptions options;
   try {
-    options.method = outer::parse_tune_method(vm["method"].as<std::string>());
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("--method: ") + e.what());
+    for (const outer::TuneOptionSpec& spec : outer::tune_option_table()) {
+      const std::string flag(spec.flag);
+      if (flag.empty() || vm.count(flag) == 0U) continue;
+      if (spec.kind == outer::OptionKind::Switch && vm[flag].empty()) {
+        spec.set(options, true);  // a bare switch
+      } else if (given(vm, flag)) {
+        spec.set(options, spec.parse(vm[flag].as<std::string>()));
+      }
+    }
+  } catch (const outer::OptionError& e) {
+    throw UsageError(e.describe(outer::OptionNaming::Flag));
   }
-  const int iterations = vm["max-iterations"].as<int>();
-  check_range(iterations >= 1 && iterations <= 100000,
-              format("--max-iterations must be in [1, 100000], got %d", iterations));
-  options.max_iterations = iterations;
-  const int candidates = vm["candidates"].as<int>();
-  check_range(candidates >= 1 && candidates <= 100000,
-              format("--candidates must be in [1, 100000], got %d", candidates));
-  options.candidates = candidates;
+  // The schedule's flags: --rho belongs to the exponential schedule; a first tolerance below the
+  // floor lowers the floor with it.
+  if (options.schedule) {
+    check_range(!given(vm, "rho") || options.schedule->kind == outer::ScheduleKind::Exponential,
+                "--rho applies to the exponential schedule only");
+    options.schedule->floor = std::min(options.schedule->floor, options.schedule->initial);
+  }
 
+  // The flags that are not one option each.
   const auto [lower, upper] = parse_pair(vm["bounds"].as<std::string>(), "--bounds");
   check_range(lower < upper, format("--bounds LO,HI needs LO < HI, got %g,%g", lower, upper));
   // lambda = exp(theta) must stay a finite, non-zero double, with room for the grid's steps.
@@ -85,116 +126,15 @@ outer::TuneOptions options_from(const po::variables_map& vm) {
   check_range(options.initial_theta >= lower && options.initial_theta <= upper,
               format("--lambda0 %g is outside the bounds: log(%g) = %g is not in [%g, %g]", lambda0,
                      lambda0, options.initial_theta, lower, upper));
-  try {
-    options.step.rule = outer::parse_step_rule(vm["step"].as<std::string>());
-  } catch (const std::invalid_argument&) {
-    throw UsageError("--step must be secant, single or double, got '" +
-                     vm["step"].as<std::string>() + "'");
-  }
-  const double theta_tolerance = vm["theta-tolerance"].as<double>();
-  check_range(theta_tolerance > 0.0 && theta_tolerance <= 1.0,
-              format("--theta-tolerance must be in (0, 1], got %g", theta_tolerance));
-  options.secant.theta_tolerance = theta_tolerance;
-  const double max_radius = vm["max-trust-radius"].as<double>();
-  check_range(max_radius > 0.0 && max_radius <= 24.0,
-              format("--max-trust-radius must be in (0, 24], got %g", max_radius));
-  options.secant.max_radius = max_radius;
-  const double radius = vm["trust-radius"].as<double>();
-  check_range(
-      radius > 0.0 && radius <= max_radius,
-      format("--trust-radius must be in (0, --max-trust-radius = %g], got %g", max_radius, radius));
-  options.secant.initial_radius = radius;
-  try {
-    options.inner_tolerance_rule =
-        outer::parse_inner_tolerance_rule(vm["inner-tolerance-rule"].as<std::string>());
-  } catch (const std::invalid_argument&) {
-    throw UsageError("--inner-tolerance-rule must be warm-start or paper, got '" +
-                     vm["inner-tolerance-rule"].as<std::string>() + "'");
-  }
-  const double inner_tolerance = vm["inner-tolerance"].as<double>();
-  check_range(inner_tolerance > 0.0 && inner_tolerance < 1.0,
-              format("--inner-tolerance must be in (0, 1), got %g", inner_tolerance));
-  options.inner_tolerance = inner_tolerance;
-  const double final_tolerance = vm["final-tolerance"].as<double>();
-  check_range(final_tolerance > 0.0 && final_tolerance < 1.0,
-              format("--final-tolerance must be in (0, 1), got %g", final_tolerance));
-  options.final_tolerance = final_tolerance;
-  const double bounce_cg_tolerance = vm["bounce-cg-tolerance"].as<double>();
-  check_range(
-      bounce_cg_tolerance >= 0.0 && bounce_cg_tolerance < 1.0,
-      format("--bounce-cg-tolerance must be in [0, 1) (0 = off), got %g", bounce_cg_tolerance));
-  options.bounce_cg_tolerance = bounce_cg_tolerance;
-  const double grid_tolerance = vm["grid-tolerance"].as<double>();
-  check_range(grid_tolerance > 0.0 && grid_tolerance < 1.0,
-              format("--grid-tolerance must be in (0, 1), got %g", grid_tolerance));
-  options.baseline_tolerance = grid_tolerance;
-
-  if (!vm["schedule"].defaulted() || !vm["epsilon0"].defaulted() || vm.count("rho") != 0U) {
-    outer::ToleranceSchedule schedule = options.effective_schedule();
-    try {
-      schedule.kind = outer::parse_schedule_kind(vm["schedule"].as<std::string>());
-    } catch (const std::invalid_argument&) {
-      throw UsageError("--schedule must be exponential, quadratic or cubic, got '" +
-                       vm["schedule"].as<std::string>() + "'");
-    }
-    const double epsilon0 = vm["epsilon0"].as<double>();
-    check_range(epsilon0 > 0.0 && epsilon0 <= 1.0,
-                format("--epsilon0 must be in (0, 1], got %g", epsilon0));
-    schedule.initial = epsilon0;
-    schedule.floor = std::min(schedule.floor, epsilon0);
-    if (vm.count("rho") != 0U) {
-      const double rho = vm["rho"].as<double>();
-      check_range(rho > 0.0 && rho < 1.0, format("--rho must be in (0, 1), got %g", rho));
-      check_range(schedule.kind == outer::ScheduleKind::Exponential,
-                  "--rho applies to the exponential schedule only");
-      schedule.rho = rho;
-    }
-    options.schedule = schedule;
-  }
-
-  if (vm.count("memory") != 0U) {
-    const int memory = vm["memory"].as<int>();
-    check_range(memory >= 1 && memory <= 1000,
-                format("--memory must be in [1, 1000], got %d", memory));
-    options.memory = memory;
-  }
-  options.warm_memory = vm.count("warm-memory") != 0U;
-  const std::string diagonal = vm["diagonal-scaling"].as<std::string>();
-  check_range(diagonal == "on" || diagonal == "off",
-              "--diagonal-scaling must be on or off, got '" + diagonal + "'");
-  options.lbfgs.diagonal_scaling = diagonal == "on";
-  options.hypergrad.fallback = vm.count("fallback") != 0U;
-  const int max_cg = vm["max-cg"].as<int>();
-  check_range(max_cg >= 1, format("--max-cg must be >= 1, got %d", max_cg));
-  options.hypergrad.max_cg_iterations = max_cg;
-  const int opa_every = vm["opa-every"].as<int>();
-  check_range(opa_every >= 0, format("--opa-every must be >= 0, got %d", opa_every));
-  options.hypergrad.opa_every = opa_every;
-  const int inner = vm["inner-max-iterations"].as<int>();
-  check_range(inner >= 1, format("--inner-max-iterations must be >= 1, got %d", inner));
-  options.lbfgs.max_iterations = inner;
-  const std::string h0 = vm["h0"].as<std::string>();
-  check_range(h0 == "scaled" || h0 == "identity",
-              "--h0 must be scaled or identity, got '" + h0 + "'");
-  options.lbfgs.initial_hessian =
-      h0 == "identity" ? inner::InitialHessian::Identity : inner::InitialHessian::ScaledIdentity;
-
-  const std::string initial = vm["initial-weights"].as<std::string>();
-  check_range(initial == "zero" || initial == "gaussian",
-              "--initial-weights must be zero or gaussian, got '" + initial + "'");
-  options.initial_weights =
-      initial == "gaussian" ? outer::InitialWeights::Gaussian : outer::InitialWeights::Zero;
-  options.objective.fit_intercept = vm.count("intercept") != 0U;
   const int threads = vm["threads"].as<int>();
   check_range(threads >= 0, format("--threads must be >= 0 (0 = all cores), got %d", threads));
   options.objective.num_threads = threads;
   options.lbfgs.num_threads = threads;
-  options.seed = parse_seed(vm["seed"].as<std::string>(), "--seed");
-  const double budget = vm["time-budget"].as<double>();
-  check_range(std::isfinite(budget) && budget >= 0.0,
-              format("--time-budget must be >= 0 seconds (0 = none), got %g", budget));
-  options.time_budget = budget;
-  options.validate();
+  try {
+    options.validate();
+  } catch (const outer::OptionError& e) {
+    throw UsageError(e.describe(outer::OptionNaming::Flag));
+  }
   return options;
 }
 
@@ -244,93 +184,19 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
       "stratify", "keep the class balance in every split part")(
       "groups", po::value<std::string>(),
       "one lambda per feature group: file of 'FEATURE GROUP' lines (1-based index, name); "
-      "unlisted features share one extra group")("intercept", "fit an unregularized intercept");
-  po::options_description method_options("Method");
-  method_options.add_options()(
-      "method",
-      po::value<std::string>()->default_value(std::string(outer::to_string(kDefaults.method))),
-      "shine, shine-opa, shine-refine, hoag, jacobian-free, grid or "
-      "random")("max-iterations", po::value<int>()->default_value(30),
-                "outer iterations of a hypergradient method (one inner solve each)")(
-      "candidates", po::value<int>()->default_value(10),
-      "values of lambda tried by grid and random")(
-      "lambda0", po::value<double>()->default_value(1.0, "1"), "starting lambda")(
+      "unlisted features share one extra group");
+  po::options_description method_options("Search range");
+  method_options.add_options()("lambda0", po::value<double>()->default_value(1.0, "1"),
+                               "starting lambda (within the bounds)")(
       "bounds", po::value<std::string>()->default_value("-12,12"),
       "LO,HI: bounds of log(lambda), also the grid and random range")(
-      "step",
-      po::value<std::string>()->default_value(std::string(outer::to_string(kDefaults.step.rule))),
-      "secant (converges and stops), or HOAG's adaptive step: single (HOAG 2016) or double "
-      "(HOAG 2017 code, SHINE paper)")(
-      "theta-tolerance",
-      po::value<double>()->default_value(kDefaults.secant.theta_tolerance,
-                                         format("%g", kDefaults.secant.theta_tolerance)),
-      "secant: converged when a step moves log(lambda) by at most this")(
-      "trust-radius",
-      po::value<double>()->default_value(kDefaults.secant.initial_radius,
-                                         format("%g", kDefaults.secant.initial_radius)),
-      "secant: longest first step in log(lambda)")(
-      "max-trust-radius",
-      po::value<double>()->default_value(kDefaults.secant.max_radius,
-                                         format("%g", kDefaults.secant.max_radius)),
-      "secant: longest step in log(lambda)")(
-      "inner-tolerance-rule",
-      po::value<std::string>()->default_value(
-          std::string(outer::to_string(kDefaults.inner_tolerance_rule))),
-      "inner stopping rule: warm-start (|grad| <= F |grad at the warm start|) or paper (the "
-      "SHINE/HOAG papers' epsilon_k rule)")(
-      "inner-tolerance",
-      po::value<double>()->default_value(kDefaults.inner_tolerance,
-                                         format("%g", kDefaults.inner_tolerance)),
-      "F of the warm-start rule")(
-      "final-tolerance",
-      po::value<double>()->default_value(kDefaults.final_tolerance,
-                                         format("%g", kDefaults.final_tolerance)),
-      "secant: after converging on a loose solve, a last solve to |grad| <= T min(lambda) |w|, "
-      "so that the returned w is within T of the exact one, relatively")(
-      "bounce-cg-tolerance",
-      po::value<double>()->default_value(kDefaults.bounce_cg_tolerance,
-                                         format("%g", kDefaults.bounce_cg_tolerance)),
-      "secant: once the held-out loss rises over a step < 5x --theta-tolerance, compute each "
-      "later hypergradient by CG from the method's q to relative residual R (0 = off)")(
-      "grid-tolerance",
-      po::value<double>()->default_value(kDefaults.baseline_tolerance,
-                                         format("%g", kDefaults.baseline_tolerance)),
-      "grid, random: each solve stops at |grad| <= G |grad at its warm start|")(
-      "schedule", po::value<std::string>()->default_value("exponential"),
-      "tolerance schedule: exponential, quadratic or cubic")(
-      "epsilon0", po::value<double>()->default_value(1e-3, "1e-3"), "first tolerance")(
-      "rho", po::value<double>(),
-      "decay of the exponential schedule (default 0.9 for hoag, 0.78 otherwise)")(
-      "memory", po::value<int>(),
-      "L-BFGS memory (default 30 for the shine variants and "
-      "jacobian-free, 10 for hoag, grid and random)")(
-      "warm-memory", "carry the L-BFGS memory from one inner solve to the next")(
-      "diagonal-scaling",
-      po::value<std::string>()
-          ->default_value(kDefaults.lbfgs.diagonal_scaling ? "on" : "off")
-          ->implicit_value("on"),
-      "L-BFGS: on starts each update from a diagonal of the Hessian (H0 = gamma Delta), off "
-      "from gamma I")(
-      "fallback", "shine variants: replace a suspicious inverse-Hessian estimate by the gradient")(
-      "max-cg", po::value<int>()->default_value(100),
-      "hoag, shine-refine: most conjugate-gradient iterations per hypergradient")(
-      "opa-every", po::value<int>()->default_value(0),
-      "shine-opa: extra secant pair every F inner iterations (0: the paper's rule)")(
-      "inner-max-iterations", po::value<int>()->default_value(1000),
-      "L-BFGS iterations per inner solve")(
-      "h0", po::value<std::string>()->default_value("scaled"),
-      "initial inverse Hessian of L-BFGS: scaled (gamma I) or identity (the reference code)")(
-      "initial-weights", po::value<std::string>()->default_value("zero"),
-      "w of the first inner solve: zero or gaussian (seeded)")(
       "patience", po::value<int>()->default_value(0),
       "stop after N evaluations without improving the validation loss (0: never)");
+  const po::options_description tuning_options = table_options();
   po::options_description run_options("Run and output");
-  run_options.add_options()("time-budget", po::value<double>()->default_value(0.0, "0"),
-                            "seconds for the whole run (0: no limit)")(
+  run_options.add_options()(
       "threads", po::value<int>()->default_value(0),
       "threads of every parallel loop: data passes and L-BFGS memory sweeps (0: all cores)")(
-      "seed", po::value<std::string>()->default_value("0"),
-      "seed of the split, of gaussian initial weights and of random search")(
       "json", po::value<std::string>(), "write the configuration and the whole trajectory here")(
       "model", po::value<std::string>(), "save the model fitted at the best lambda (JSON)")(
       "liblinear", po::value<std::string>(), "also export that model in liblinear's format")(
@@ -341,7 +207,7 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
       "being saved to it unless --checkpoint names another file")("quiet,q", "no progress lines")(
       "verbose,v", "also show each inner solve and hypergradient");
   po::options_description options("shine tune options");
-  options.add(data_options).add(method_options).add(run_options);
+  options.add(data_options).add(method_options).add(tuning_options).add(run_options);
   po::variables_map vm;
   if (!parse_options(args, options, {"TRAIN"}, vm, out, kTuneUsage)) return kSuccess;
 

@@ -15,8 +15,9 @@
 /// Determinism: `resume` with the same problem and options continues bit for bit where the run
 /// stopped (the sparse kernels give the same result for any thread count, so the number of threads
 /// may differ). It refuses a checkpoint made with other data or options that change the
-/// computation (`fingerprint`); `max_iterations`, `candidates`, `time_budget`, threads and
-/// `interrupt` may change, to extend a run or give it more time.
+/// computation (`fingerprint`); `max_iterations`, `candidates` (except for grid search, whose
+/// points depend on their number), `time_budget`, threads and `interrupt` may change, to extend a
+/// run or give it more time.
 ///
 /// File format: CBOR (RFC 8949), one map with `format` = "shine-checkpoint" and `version`; vectors
 /// are byte strings of little-endian IEEE-754 doubles, so values round-trip exactly (NaN and ±∞
@@ -74,10 +75,10 @@ struct TuneCheckpoint {
   [[nodiscard]] int evaluations() const noexcept { return static_cast<int>(result.records.size()); }
 };
 
-/// The fingerprint of a run of `problem` with `options` (the problem is validated): the method,
-/// the options that change the computation (schedule, step, bounds, θ₀, memory and its reuse,
-/// inner solver, hypergradient, intercept, initial weights, seed) and, for the training,
-/// validation and test sets, their sizes and a 64-bit checksum of their labels and matrices.
+/// The fingerprint of a run of `problem` with `options` (the problem is validated): for the
+/// training, validation and test sets, their sizes and a 64-bit checksum of their labels and
+/// matrices; the feature groups; and every option whose row in the option table says it changes
+/// the computation (`TuneOptionSpec::changes_result`), keyed by the row's name, e.g. "lbfgs.c1".
 Fingerprint fingerprint(const TuneProblem& problem, const TuneOptions& options);
 
 /// Writes `checkpoint` to `path` atomically. Throws `std::runtime_error` naming the path when

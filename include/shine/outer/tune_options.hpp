@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "shine/hypergrad/hypergradient.hpp"
@@ -31,6 +32,8 @@ enum class TuneMethod {
 std::string_view to_string(TuneMethod method) noexcept;
 /// Inverse of `to_string`; throws `std::invalid_argument` listing the valid names.
 TuneMethod parse_tune_method(std::string_view name);
+/// Every method, in the order above (the one list the names, the CLI and `reproduce` use).
+std::span<const TuneMethod> all_tune_methods() noexcept;
 /// True for the five hypergradient methods.
 bool is_hypergradient_method(TuneMethod method) noexcept;
 
@@ -39,6 +42,9 @@ enum class InitialWeights {
   Zero,  ///< w₀ = 0 (the default; the inner tolerance is then relative to ‖∇h(0)‖, as liblinear).
   Gaussian,  ///< w₀ ~ N(0, I), seeded (the reference protocol of the SHINE paper).
 };
+
+/// Stable names: "zero", "gaussian".
+std::string_view to_string(InitialWeights weights) noexcept;
 
 /// How the tolerance of each inner solve of a hypergradient method is set.
 enum class InnerToleranceRule {
@@ -65,7 +71,8 @@ struct TuneOptions {
   TuneMethod method = TuneMethod::Shine;
 
   /// Outer iterations of a hypergradient method: each is one inner solve, one hypergradient and
-  /// one step. Range [1, 100000]. Default 30 (the SHINE paper runs 29 steps after the first).
+  /// one step. Range [1, 100000]. Default 30, a budget: the secant step usually converges and
+  /// stops sooner. (The SHINE paper's protocol runs 29: `paper_options` in outer/protocol.hpp.)
   int max_iterations = 30;
   /// Candidates tried by grid and random search. Range [1, 100000]. Default 10 (the paper's).
   int candidates = 10;
@@ -101,13 +108,13 @@ struct TuneOptions {
   /// Tolerance sequence ε_k. Unset (default): exponential from 1e-3 with ρ = 0.9 for hoag and
   /// ρ = 0.78 for the SHINE variants and jacobian-free (the paper's settings).
   std::optional<ToleranceSchedule> schedule;
-  /// Hypergradient options (CG, refine budget, OPA frequency, fallback). Its `method` is ignored:
-  /// `method` above decides.
+  /// Hypergradient options (CG, refine budget, OPA frequency, fallback). Its `method` is not
+  /// read (`method` above decides): `validate()` refuses a value other than its default.
   hypergrad::HypergradOptions hypergrad;
 
-  /// Inner L-BFGS options. `tolerance` and `tolerance_mode` are set by the outer loop at every
-  /// iteration (see `tune`); the rest is used as given, except `memory` when `memory` below is
-  /// set or defaulted.
+  /// Inner L-BFGS options. `memory` (see `memory` below), `tolerance`, `tolerance_mode` and
+  /// `time_limit` are set by the outer loop for every solve, so they are not read:
+  /// `validate()` refuses values other than their defaults rather than ignore them.
   /// Defaults: `inner::LbfgsOptions`'s, except `diagonal_scaling = true` (H₀ = γΔ): with the
   /// CG hypergradients after a bounce it reached 1 % of the exact optimum's held-out loss sooner
   /// on six of the seven shared sets, 2.3× sooner summed over them (BENCHMARKS.md, "Tuning").
@@ -138,7 +145,9 @@ struct TuneOptions {
   /// only read. Default null.
   const std::atomic<bool>* interrupt = nullptr;
 
-  /// Throws `std::invalid_argument` naming the field, its value and the rule it breaks.
+  /// Checks every option against its row of the option table (outer/tune_option_table.hpp) and
+  /// the rules that tie options together; throws `OptionError` (a `std::invalid_argument`)
+  /// naming the option, its value and the rule it breaks. `tune` and `resume` call it once.
   void validate() const;
 
   /// The schedule in force: `schedule` or the method's default.

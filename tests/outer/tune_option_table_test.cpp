@@ -1,0 +1,268 @@
+// The option table: it lists every field of TuneOptions and of its nested option structs, and
+// validation, the checkpoint fingerprint and the names all come from it.
+#include "shine/outer/tune_option_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shine/outer/checkpoint.hpp"
+#include "shine/outer/protocol.hpp"
+#include "support/aggregate_fields.hpp"
+#include "support/random_problems.hpp"
+
+namespace shine::outer {
+namespace {
+
+using test::aggregate_field_count;
+
+std::size_t rows_under(std::string_view prefix) {
+  const auto table = tune_option_table();
+  return static_cast<std::size_t>(std::count_if(table.begin(), table.end(), [&](const auto& s) {
+    return prefix.empty() ? s.name.find('.') == std::string_view::npos
+                          : s.name.substr(0, prefix.size() + 1) == std::string(prefix) + ".";
+  }));
+}
+
+TEST(TuneOptionTable, HasARowForEveryField) {
+  // Fields that are deliberately not rows: the nested structs themselves (their fields are), the
+  // interrupt flag (not an option), and the fields the outer loop sets for every solve
+  // (validate() refuses values other than their defaults; see below).
+  constexpr std::size_t kNested = 6;  // step, secant, schedule, hypergrad, lbfgs, objective
+  EXPECT_EQ(rows_under("") + kNested + 1, aggregate_field_count<TuneOptions>());
+  EXPECT_EQ(rows_under("step"), aggregate_field_count<HoagStepOptions>());
+  EXPECT_EQ(rows_under("secant"), aggregate_field_count<SecantStepOptions>());
+  EXPECT_EQ(rows_under("schedule"), aggregate_field_count<ToleranceSchedule>());
+  EXPECT_EQ(rows_under("hypergrad") + 1, aggregate_field_count<hypergrad::HypergradOptions>());
+  // memory, tolerance, tolerance_mode and time_limit are set by the outer loop.
+  EXPECT_EQ(rows_under("lbfgs") + 4, aggregate_field_count<inner::LbfgsOptions>());
+  EXPECT_EQ(rows_under("objective"), aggregate_field_count<objective::ObjectiveOptions>());
+}
+
+TEST(TuneOptionTable, NamesAndFlagsAreUniqueAndFound) {
+  std::vector<std::string> names, flags;
+  for (const TuneOptionSpec& spec : tune_option_table()) {
+    names.emplace_back(spec.name);
+    EXPECT_EQ(find_tune_option(spec.name), &spec);
+    if (!spec.flag.empty()) {
+      flags.emplace_back(spec.flag);
+      EXPECT_EQ(find_tune_flag(spec.flag), &spec);
+    }
+    EXPECT_FALSE(spec.help.empty()) << spec.name;
+    EXPECT_TRUE(spec.get && spec.set && spec.changes_result) << spec.name;
+  }
+  for (auto* list : {&names, &flags}) {
+    std::sort(list->begin(), list->end());
+    EXPECT_EQ(std::adjacent_find(list->begin(), list->end()), list->end());
+  }
+  EXPECT_EQ(find_tune_option("no.such.option"), nullptr);
+  EXPECT_EQ(find_tune_flag(""), nullptr);
+}
+
+TEST(TuneOptionTable, DefaultsAreAdmittedAndEveryValueRoundTripsThroughText) {
+  const TuneOptions defaults;
+  EXPECT_NO_THROW(defaults.validate());
+  for (const TuneOptionSpec& spec : tune_option_table()) {
+    const OptionValue value = spec.get(defaults);
+    EXPECT_TRUE(spec.admits(value)) << spec.name << " = " << TuneOptionSpec::text(value);
+    EXPECT_EQ(spec.parse(TuneOptionSpec::text(value)), value) << spec.name;
+    TuneOptions copy = defaults;
+    spec.set(copy, value);
+    EXPECT_EQ(spec.get(copy), value) << spec.name;
+  }
+}
+
+// A value of `spec` other than its value in `options`, with which `options` still validates.
+std::optional<OptionValue> alternative(const TuneOptionSpec& spec, const TuneOptions& options) {
+  const OptionValue current = spec.get(options);
+  std::vector<OptionValue> candidates;
+  switch (spec.kind) {
+    case OptionKind::Switch:
+      candidates.emplace_back(!std::get<bool>(current));
+      break;
+    case OptionKind::Seed:
+      candidates.emplace_back(std::get<std::uint64_t>(current) + 1);
+      break;
+    case OptionKind::Name:
+      for (std::string_view name : spec.names)
+        candidates.emplace_back(std::string(name));
+      break;
+    case OptionKind::Integer: {
+      const std::int64_t n = std::get<std::int64_t>(current);
+      for (std::int64_t c : {n + 1, n - 1, std::int64_t{2}})
+        candidates.emplace_back(c);
+      break;
+    }
+    case OptionKind::Real: {
+      const double x = std::get<double>(current);
+      for (double c : {x * 0.5, x * 1.5, x + 0.5, x - 0.5, 0.5, 2.0})
+        candidates.emplace_back(c);
+      break;
+    }
+  }
+  for (const OptionValue& candidate : candidates) {
+    if (candidate == current || !spec.admits(candidate)) continue;
+    TuneOptions changed = options;
+    spec.set(changed, candidate);
+    try {
+      changed.validate();
+    } catch (const OptionError&) {
+      continue;
+    }
+    return candidate;
+  }
+  return std::nullopt;
+}
+
+TEST(TuneOptionTable, TheFingerprintHoldsExactlyTheOptionsThatChangeTheResult) {
+  const data::Split split = data::split_dataset(test::random_dataset(200, 30, 0.1, 3, 0.1),
+                                                {.train = 0.6, .validation = 0.2, .test = 0.2});
+  TuneProblem problem{&split.train, &split.validation, &split.test};
+  for (const TuneMethod method : {TuneMethod::Shine, TuneMethod::Grid}) {
+    TuneOptions options;
+    options.method = method;
+    const Fingerprint base = fingerprint(problem, options);
+    for (const TuneOptionSpec& spec : tune_option_table()) {
+      if (spec.name == "method") continue;
+      const std::optional<OptionValue> other = alternative(spec, options);
+      ASSERT_TRUE(other.has_value()) << spec.name;
+      TuneOptions changed = options;
+      spec.set(changed, *other);
+      const Fingerprint after = fingerprint(problem, changed);
+      const bool in_fingerprint = std::any_of(
+          base.begin(), base.end(), [&](const auto& entry) { return entry.first == spec.name; });
+      EXPECT_EQ(in_fingerprint, spec.changes_result(options)) << spec.name;
+      EXPECT_EQ(after != base, spec.changes_result(options))
+          << spec.name << " -> " << TuneOptionSpec::text(*other);
+    }
+  }
+}
+
+TEST(TuneOptionTable, ValidateNamesTheRowOfAValueOutOfRange) {
+  for (const TuneOptionSpec& spec : tune_option_table()) {
+    if (spec.kind != OptionKind::Integer && spec.kind != OptionKind::Real) continue;
+    std::vector<double> outside{std::nan("")};
+    if (std::isfinite(spec.range.min)) outside.push_back(spec.range.min - 1.0);
+    if (std::isfinite(spec.range.max) && spec.range.max < 1e9)
+      outside.push_back(spec.range.max + 1);
+    if (spec.range.min_open) outside.push_back(spec.range.min);
+    for (const double x : outside) {
+      if (spec.kind == OptionKind::Integer && !std::isfinite(x)) continue;
+      const OptionValue value = spec.kind == OptionKind::Integer
+                                    ? OptionValue(static_cast<std::int64_t>(x))
+                                    : OptionValue(x);
+      ASSERT_FALSE(spec.admits(value)) << spec.name << " " << x;
+      TuneOptions options;
+      spec.set(options, value);
+      try {
+        options.validate();
+        ADD_FAILURE() << spec.name << " = " << x << " was accepted";
+      } catch (const OptionError& e) {
+        EXPECT_EQ(e.option(), spec.name);
+        EXPECT_NE(std::string(e.what()).find("TuneOptions::" + std::string(spec.name) + " = "),
+                  std::string::npos)
+            << e.what();
+      }
+    }
+  }
+}
+
+TEST(TuneOptionTable, CrossRulesNameBothOptionsAsFieldsOrFlags) {
+  TuneOptions options;
+  options.secant.initial_radius = 5.0;  // above max_radius = 4
+  try {
+    options.validate();
+    FAIL();
+  } catch (const OptionError& e) {
+    EXPECT_EQ(e.option(), "secant.initial_radius");
+    EXPECT_STREQ(e.what(),
+                 "TuneOptions::secant.initial_radius = 5: must be in (0, "
+                 "TuneOptions::secant.max_radius]");
+    EXPECT_EQ(e.describe(OptionNaming::Flag),
+              "--trust-radius must be in (0, --max-trust-radius], got 5");
+  }
+  options = {};
+  options.lbfgs.c2 = 1e-5;
+  EXPECT_THROW(options.validate(), OptionError);
+  options = {};
+  options.initial_theta = 13.0;
+  EXPECT_THROW(options.validate(), OptionError);
+}
+
+TEST(TuneOptionTable, FieldsTheOuterLoopSetsAreRefusedNotIgnored) {
+  const auto refused = [](auto change, const char* option) {
+    TuneOptions options;
+    change(options);
+    try {
+      options.validate();
+      ADD_FAILURE() << option << " was accepted";
+    } catch (const OptionError& e) {
+      EXPECT_EQ(e.option(), option);
+      EXPECT_NE(std::string(e.what()).find("is not read"), std::string::npos) << e.what();
+    }
+  };
+  refused([](TuneOptions& o) { o.lbfgs.memory = 5; }, "lbfgs.memory");
+  refused([](TuneOptions& o) { o.lbfgs.tolerance = 1e-3; }, "lbfgs.tolerance");
+  refused([](TuneOptions& o) { o.lbfgs.tolerance_mode = inner::ToleranceMode::Absolute; },
+          "lbfgs.tolerance");
+  refused([](TuneOptions& o) { o.lbfgs.time_limit = 5.0; }, "lbfgs.time_limit");
+  refused([](TuneOptions& o) { o.hypergrad.method = hypergrad::Method::Hoag; }, "hypergrad.method");
+}
+
+TEST(TuneOptionTable, ParseReadsTextAndRefusesWhatIsNotAValue) {
+  const TuneOptionSpec& h0 = *find_tune_option("lbfgs.initial_hessian");
+  EXPECT_EQ(h0.parse("scaled"), OptionValue(std::string("scaled_identity")));  // alias
+  EXPECT_THROW((void)h0.parse("diagonal"), OptionError);
+  const TuneOptionSpec& iterations = *find_tune_option("max_iterations");
+  EXPECT_EQ(iterations.parse("12"), OptionValue(std::int64_t{12}));
+  for (const char* bad : {"", "1.5", "12x", "0", "100001"})
+    EXPECT_THROW((void)iterations.parse(bad), OptionError) << bad;
+  const TuneOptionSpec& seed = *find_tune_option("seed");
+  EXPECT_EQ(seed.parse("18446744073709551615"),
+            OptionValue(std::uint64_t{18446744073709551615ULL}));
+  EXPECT_THROW((void)seed.parse("-1"), OptionError);
+  const TuneOptionSpec& noise = *find_tune_option("lbfgs.value_noise");
+  EXPECT_THROW((void)noise.parse("nan"), OptionError);
+  EXPECT_THROW((void)noise.parse("inf"), OptionError);
+  const TuneOptionSpec& warm = *find_tune_option("warm_memory");
+  EXPECT_EQ(warm.parse("on"), OptionValue(true));
+  EXPECT_EQ(warm.parse("false"), OptionValue(false));
+  EXPECT_THROW((void)warm.parse("yes"), OptionError);
+}
+
+TEST(Protocol, PaperOptionsAreThePapersSettingAndValid) {
+  for (const TuneMethod method : all_tune_methods()) {
+    const TuneOptions o = paper_options(method, 7);
+    EXPECT_NO_THROW(o.validate()) << to_string(method);
+    EXPECT_EQ(o.method, method);
+    EXPECT_EQ(o.max_iterations, 29);
+    EXPECT_EQ(o.candidates, 10);
+    EXPECT_EQ(o.seed, 7u);
+    EXPECT_EQ(o.initial_weights, InitialWeights::Gaussian);
+    EXPECT_EQ(o.step.rule, StepRule::Double);
+    EXPECT_EQ(o.inner_tolerance_rule, InnerToleranceRule::Paper);
+    EXPECT_FALSE(o.lbfgs.diagonal_scaling);
+    const bool hoag_like =
+        method == TuneMethod::Hoag || method == TuneMethod::Grid || method == TuneMethod::Random;
+    EXPECT_EQ(o.effective_memory(), hoag_like ? 10 : 30);
+    EXPECT_DOUBLE_EQ(o.effective_schedule().rho, method == TuneMethod::Hoag ? 0.9 : 0.78);
+  }
+  const data::SplitOptions split = paper_split(4);
+  EXPECT_EQ(split.seed, 4u);
+  EXPECT_DOUBLE_EQ(split.train, 0.9);
+  EXPECT_DOUBLE_EQ(split.validation, 0.05);
+  const std::string text = describe_protocol(paper_options(TuneMethod::Shine, 0), split);
+  for (const char* part : {"split 90/5/5", "29 outer iterations", "memory 30", "10 (hoag",
+                           "rho = 0.78", "(0.9 for hoag)", "double adaptive step", "H0 = gamma I"})
+    EXPECT_NE(text.find(part), std::string::npos) << part << " in " << text;
+  EXPECT_EQ(all_tune_methods().size(), 7u);
+  for (const TuneMethod method : all_tune_methods())
+    EXPECT_EQ(parse_tune_method(to_string(method)), method);
+}
+
+}  // namespace
+}  // namespace shine::outer
