@@ -28,11 +28,12 @@ int main() {
   options.max_iterations = 6;
   options.lbfgs.max_iterations = 200;  // cap each inner solve: a tiny λ makes this data separable
   options.step.lower_bound = -8.0;     // λ ≥ 3.4e-4
-  const shine::outer::TuneResult r = shine::outer::tune(problem, options);
+  const shine::Tuned tuned = shine::tune(problem, options);
+  const shine::outer::TuneResult& r = tuned.trajectory;
   if (!r.has_result) return 1;
   const char* names[] = {"frequent (1-1000)", "medium (1001-20000)", "rare (20001-)"};
   for (int k = 0; k < 3; ++k)
-    std::printf("lambda %-20s = %.4g\n", names[k], r.lambda[k]);
+    std::printf("lambda %-20s = %.4g\n", names[k], tuned.lambdas[k]);
   std::printf("validation loss %.5f, test accuracy %.4f\n", r.validation_loss, r.test_accuracy);
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "shine/estimator.hpp"
 
 #include <cmath>
+#include <utility>
 
 #include "shine/core/check.hpp"
 #include "shine/objective/inner_objective.hpp"
@@ -8,10 +9,10 @@
 namespace shine {
 namespace {
 
-Tuned tune_problem(const outer::TuneProblem& problem, const TuneOptions& options,
-                   std::span<outer::Observer* const> observers) {
+Tuned tuned_from(const outer::TuneProblem& problem, const TuneOptions& options,
+                 outer::TuneResult result) {
   Tuned tuned;
-  tuned.trajectory = outer::tune(problem, options, observers);
+  tuned.trajectory = std::move(result);
   const outer::TuneResult& r = tuned.trajectory;
   if (r.has_result) {
     tuned.lambdas = r.lambda;
@@ -24,12 +25,22 @@ Tuned tune_problem(const outer::TuneProblem& problem, const TuneOptions& options
 
 }  // namespace
 
+Tuned tune(const outer::TuneProblem& problem, const TuneOptions& options,
+           std::span<outer::Observer* const> observers) {
+  return tuned_from(problem, options, outer::tune(problem, options, observers));
+}
+
+Tuned resume(const outer::TuneProblem& problem, const TuneOptions& options,
+             const outer::TuneCheckpoint& checkpoint, std::span<outer::Observer* const> observers) {
+  return tuned_from(problem, options, outer::resume(problem, options, checkpoint, observers));
+}
+
 Tuned tune(const data::Dataset& train, const data::Dataset& validation, const TuneOptions& options,
            std::span<outer::Observer* const> observers) {
   outer::TuneProblem problem;
   problem.train = &train;
   problem.validation = &validation;
-  return tune_problem(problem, options, observers);
+  return shine::tune(problem, options, observers);
 }
 
 Tuned tune(const data::Dataset& train, const data::Dataset& validation, const data::Dataset& test,
@@ -38,7 +49,7 @@ Tuned tune(const data::Dataset& train, const data::Dataset& validation, const da
   problem.train = &train;
   problem.validation = &validation;
   problem.test = &test;
-  return tune_problem(problem, options, observers);
+  return shine::tune(problem, options, observers);
 }
 
 void FitOptions::validate() const {
@@ -50,8 +61,19 @@ Fitted fit(const data::Dataset& train, double lambda, const FitOptions& options)
   require(std::isfinite(lambda) && lambda > 0.0, "fit: lambda", lambda, "must be > 0 and finite");
   options.validate();
   const objective::InnerObjective objective(train, std::log(lambda), options.objective);
-  const inner::InnerResult solved =
-      inner::minimize(objective, Vector::Zero(objective.dim()), options.lbfgs);
+  const std::atomic<bool>* flag = options.interrupt;
+  inner::IterationHook stop_on_interrupt;
+  if (flag != nullptr) {
+    stop_on_interrupt = [flag](inner::IterationView&) {
+      return flag->load(std::memory_order_relaxed);
+    };
+  }
+  inner::InnerResult solved = inner::minimize(objective, Vector::Zero(objective.dim()),
+                                              options.lbfgs, {}, stop_on_interrupt);
+  if (flag != nullptr && solved.summary.termination == Termination::StoppedByObserver) {
+    solved.summary.termination = Termination::Interrupted;
+    solved.summary.message = "interrupted";
+  }
   Fitted fitted;
   fitted.model = model::LogisticModel::from_solution(solved.w, options.objective.fit_intercept,
                                                      Vector::Constant(1, lambda), train.labels);

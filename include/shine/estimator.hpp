@@ -16,6 +16,7 @@
 /// Data can also come from the caller's Eigen matrices, without a file (`data::from_eigen`).
 /// These functions keep no global state: independent calls may run concurrently.
 
+#include <atomic>
 #include <limits>
 #include <span>
 #include <string>
@@ -25,6 +26,7 @@
 #include "shine/inner/lbfgs_solver.hpp"
 #include "shine/model/logistic_model.hpp"
 #include "shine/objective/objective_options.hpp"
+#include "shine/outer/checkpoint.hpp"
 #include "shine/outer/tune_options.hpp"
 #include "shine/outer/tuner.hpp"
 
@@ -58,12 +60,27 @@ Tuned tune(const data::Dataset& train, const data::Dataset& validation,
 Tuned tune(const data::Dataset& train, const data::Dataset& validation, const data::Dataset& test,
            const TuneOptions& options = {}, std::span<outer::Observer* const> observers = {});
 
+/// Tunes λ for `problem`: train, validation, an optional test set and optional feature groups
+/// (one λ per group). Throws as `outer::tune`.
+Tuned tune(const outer::TuneProblem& problem, const TuneOptions& options = {},
+           std::span<outer::Observer* const> observers = {});
+
+/// Continues the run saved in `checkpoint` (`outer::CheckpointWriter`, `outer::load_checkpoint`)
+/// with the same problem and options, and returns the whole run as `tune` would. Throws
+/// `outer::ResumeError` when the checkpoint belongs to other data or options.
+Tuned resume(const outer::TuneProblem& problem, const TuneOptions& options,
+             const outer::TuneCheckpoint& checkpoint,
+             std::span<outer::Observer* const> observers = {});
+
 /// Options of `fit`.
 struct FitOptions {
   /// Intercept and threads. Default: no intercept, all cores.
   objective::ObjectiveOptions objective;
   /// The solver: default tolerance ‖∇h‖ ≤ 1e-6·‖∇h(0)‖, memory 10, 1000 iterations.
   inner::LbfgsOptions lbfgs;
+  /// When not null, the solve stops at the next iteration after `*interrupt` becomes true and
+  /// returns the iterate reached, with termination `Interrupted`. Only read. Default null.
+  const std::atomic<bool>* interrupt = nullptr;
   /// Throws `std::invalid_argument` naming the field of a value out of range.
   void validate() const;
 };

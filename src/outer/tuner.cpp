@@ -95,14 +95,14 @@ class Run {
       const std::string saved =
           found == checkpoint.fingerprint.end() ? std::string("(missing)") : found->second;
       if (saved != value) {
-        throw std::invalid_argument("resume: the checkpoint was made with " + key + " = " + saved +
+        throw ResumeError("the checkpoint was made with " + key + " = " + saved +
                                     ", this run has " + key + " = " + value +
                                     ": resume with the same data and options");
       }
     }
     const Index dim = inner_.dim();
     const auto check = [](bool ok, const std::string& what) {
-      if (!ok) throw std::invalid_argument("resume: inconsistent checkpoint: " + what);
+      if (!ok) throw ResumeError("inconsistent checkpoint: " + what);
     };
     check(checkpoint.w.size() == dim, "w has " + std::to_string(checkpoint.w.size()) +
                                           " entries, the problem needs " + std::to_string(dim));

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -91,6 +93,64 @@ TEST(Tune, ConcurrentRunsInSeparateThreadsAgreeWithASequentialRun) {
     EXPECT_EQ(result.lambda, reference.lambda);
     EXPECT_EQ(result.model.weights, reference.model.weights);
   }
+}
+
+TEST(Tune, TakesAProblemWithFeatureGroupsAndResumesFromACheckpoint) {
+  const data::Split parts = data::split_dataset(test::random_dataset(300, 20, 0.3, 8, 0.1),
+                                                {.train = 0.6, .validation = 0.2, .test = 0.2});
+  outer::TuneProblem problem{&parts.train, &parts.validation, &parts.test};
+  problem.group_of.resize(20);
+  for (std::size_t j = 0; j < problem.group_of.size(); ++j)
+    problem.group_of[j] = static_cast<std::int32_t>(j % 3);
+  problem.groups = 3;
+  TuneOptions options;
+  options.max_iterations = 6;
+  options.objective.num_threads = 1;
+  const Tuned whole = shine::tune(problem, options);
+  ASSERT_TRUE(whole.trajectory.has_result);
+  EXPECT_EQ(whole.lambdas.size(), 3);
+  EXPECT_EQ(whole.model.lambda.size(), 3);
+  EXPECT_EQ(whole.lambdas, whole.trajectory.lambda);
+  EXPECT_EQ(whole.model.weights, whole.trajectory.w);
+
+  // Stopped after the third evaluation, then resumed through the façade: the same run.
+  struct StopAfter final : outer::Observer {
+    std::optional<outer::TuneCheckpoint> kept;
+    [[nodiscard]] bool wants_checkpoints() const override { return true; }
+    bool on_iteration(const outer::OuterRecord& r) override { return r.iteration >= 2; }
+    void on_checkpoint(const outer::TuneCheckpoint& c) override { kept = c; }
+  } stop;
+  std::vector<outer::Observer*> observers{&stop};
+  (void)shine::tune(problem, options, observers);
+  ASSERT_TRUE(stop.kept.has_value());
+  const Tuned resumed = shine::resume(problem, options, *stop.kept);
+  EXPECT_EQ(resumed.lambdas, whole.lambdas);
+  EXPECT_EQ(resumed.model.weights, whole.model.weights);
+  EXPECT_EQ(resumed.trajectory.records.size(), whole.trajectory.records.size());
+
+  // A checkpoint of other options is a ResumeError naming the option.
+  TuneOptions other = options;
+  other.lbfgs.c1 = 1e-3;
+  try {
+    (void)shine::resume(problem, other, *stop.kept);
+    FAIL() << "resumed with other options";
+  } catch (const outer::ResumeError& e) {
+    EXPECT_NE(std::string(e.what()).find("lbfgs.c1"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Fit, StopsWhenInterruptedAndSaysSo) {
+  const data::Dataset d = test::random_dataset(200, 15, 0.3, 4);
+  const std::atomic<bool> stop{true};
+  FitOptions options;
+  options.interrupt = &stop;
+  const Fitted fitted = fit(d, 0.01, options);
+  EXPECT_EQ(fitted.summary.termination, Termination::Interrupted);
+  EXPECT_TRUE(fitted.model.weights.allFinite());
+  EXPECT_LE(fitted.summary.iterations, 1);
+  const std::atomic<bool> go{false};
+  options.interrupt = &go;
+  EXPECT_EQ(fit(d, 0.01, options).summary.termination, Termination::Converged);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "common.hpp"
 #include "interrupt.hpp"
 #include "shine/core/timer.hpp"
+#include "shine/estimator.hpp"
 #include "shine/inner/lbfgs_solver.hpp"
 #include "shine/model/logistic_model.hpp"
 #include "shine/objective/inner_objective.hpp"
@@ -106,27 +107,25 @@ int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
     // The test file in the training file's feature space and labels.
     test = load_like_train(vm["test"].as<std::string>(), train.data, "test");
   }
-  const objective::InnerObjective objective(train.data, theta, objective_options);
-
   InterruptGuard interrupt;
-  const std::atomic<bool>* flag = interrupt.flag();
-  const inner::IterationHook stop_on_interrupt = [flag](inner::IterationView&) {
-    return flag->load(std::memory_order_relaxed);
-  };
+  FitOptions fit_options;
+  fit_options.objective = objective_options;
+  fit_options.lbfgs = lbfgs;
+  fit_options.interrupt = interrupt.flag();
   const Timer timer;
-  const inner::InnerResult solved =
-      inner::minimize(objective, Vector::Zero(objective.dim()), lbfgs, {}, stop_on_interrupt);
+  Fitted fitted = shine::fit(train.data, lambda, fit_options);
   const double seconds = timer.seconds();
-  const bool interrupted = interrupt.interrupted();
+  const bool interrupted = fitted.summary.termination == Termination::Interrupted;
+  const inner::InnerSummary& summary = fitted.summary;
 
-  if (solved.summary.termination == Termination::NumericalError || !solved.w.allFinite()) {
-    err << "shine: the solve failed: " << solved.summary.message
+  if (summary.termination == Termination::NumericalError ||
+      !(fitted.model.weights.allFinite() && std::isfinite(fitted.model.intercept))) {
+    err << "shine: the solve failed: " << summary.message
         << "; no model was written (try a larger --lambda, and check the data for huge "
            "values)\n";
     return kNoResult;
   }
-  model::LogisticModel model = model::LogisticModel::from_solution(
-      solved.w, objective_options.fit_intercept, Vector::Constant(1, lambda), train.data.labels);
+  model::LogisticModel& model = fitted.model;
   model.description = command_line("fit", args);
   model::save_json(model, vm["model"].as<std::string>());
   int code = interrupted ? kInterrupted : kSuccess;
@@ -140,13 +139,12 @@ int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   }
   if (!quiet) {
     out << format("lambda       %.6g   (C = %.6g)\n", lambda, 1.0 / lambda);
-    out << "solve        " << solved.summary.brief() << '\n';
+    out << "solve        " << summary.brief() << '\n';
     out << "train        "
         << metrics_text(model.evaluate(train.data, objective_options.num_threads)) << '\n';
   }
-  if (!is_success(solved.summary.termination) && !interrupted) {
-    err << "shine: warning: the solve did not reach --tolerance: " << solved.summary.message
-        << '\n';
+  if (!is_success(summary.termination) && !interrupted) {
+    err << "shine: warning: the solve did not reach --tolerance: " << summary.message << '\n';
   }
   if (test && !quiet) {
     out << "test         "

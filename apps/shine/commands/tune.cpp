@@ -8,6 +8,7 @@
 #include "common.hpp"
 #include "interrupt.hpp"
 #include "progress.hpp"
+#include "shine/estimator.hpp"
 #include "shine/model/logistic_model.hpp"
 #include "shine/outer/checkpoint.hpp"
 #include "shine/outer/tune_option_table.hpp"
@@ -316,7 +317,7 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
     observers.push_back(&*checkpointer);
   }
 
-  outer::TuneResult result;
+  Tuned tuned;
   if (resumed) {
     if (verbosity != Verbosity::Quiet) {
       err << "resuming " << vm["resume"].as<std::string>() << ": " << resumed->evaluations()
@@ -328,22 +329,19 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
       err << '\n';
     }
     try {
-      result = outer::resume(problem, tune_options, *resumed, observers);
-    } catch (const std::invalid_argument& e) {
-      std::string message = e.what();
-      if (message.rfind("resume: ", 0) == 0) message.erase(0, 8);
-      throw UsageError("--resume " + vm["resume"].as<std::string>() + ": " + message);
+      tuned = shine::resume(problem, tune_options, *resumed, observers);
+    } catch (const outer::ResumeError& e) {
+      throw UsageError("--resume " + vm["resume"].as<std::string>() + ": " + e.what());
     }
   } else {
-    result = outer::tune(problem, tune_options, observers);
+    tuned = shine::tune(problem, tune_options, observers);
   }
+  const outer::TuneResult& result = tuned.trajectory;
   print_summary(out, result, parts, vm);
 
   int code = tune_exit_code(result);
   if (result.has_result && (vm.count("model") != 0U || vm.count("liblinear") != 0U)) {
-    model::LogisticModel model =
-        model::LogisticModel::from_solution(result.w, tune_options.objective.fit_intercept,
-                                            result.lambda, parts.train.labels, problem.group_of);
+    model::LogisticModel& model = tuned.model;
     model.description =
         format("%s; best of %zu evaluations by %s", run.command.c_str(), result.records.size(),
                std::string(outer::to_string(tune_options.method)).c_str());

@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -113,12 +114,19 @@ class CheckpointWriter final : public Observer {
   int writes_ = 0;
 };
 
+/// A checkpoint that does not belong to the run it is resumed with: made with other data or
+/// options (the message names the first difference), or inconsistent with the problem.
+class ResumeError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 /// Continues the run saved in `checkpoint` (see the file comment) and returns the result of the
 /// whole run: the records of the checkpoint followed by the new ones. Observers get `on_begin`,
 /// then `on_resume` with the records of the checkpoint, then the new evaluations. Throws
-/// `std::invalid_argument` when the problem or options are invalid or do not match the
-/// checkpoint's fingerprint (the message names the first difference), or when the checkpoint is
-/// inconsistent with them.
+/// `std::invalid_argument` when the problem or options are invalid (`OptionError` for an
+/// option), and `ResumeError` when they do not match the checkpoint's fingerprint or the
+/// checkpoint is inconsistent with them.
 TuneResult resume(const TuneProblem& problem, const TuneOptions& options,
                   const TuneCheckpoint& checkpoint, std::span<Observer* const> observers = {});
 
