@@ -29,8 +29,8 @@ constexpr Index kPrefetchBytes = 2048;
 template <typename T>
 constexpr Index kPrefetchAhead = kPrefetchBytes / static_cast<Index>(sizeof(T));
 
-// How an operand of a sweep is weighted by the diagonal Δ: x, Δ∘x or x/Δ (entrywise).
-enum class Weight { None, Diagonal, Inverse };
+// How an operand of a sweep is weighted by the diagonal Δ: x or Δ∘x (entrywise).
+enum class Weight { None, Diagonal };
 
 // ---------------------------------------------------------------------------------------------
 // Dot products. Every product u·v over a chunk of coordinates is summed the same way, whatever
@@ -187,8 +187,7 @@ std::vector<double> run_plan(Index dim, int threads, const Vector& delta, const 
         for (Index j = 0; j < len; ++j) {
           const double value =
               q.d != nullptr ? q.d[begin + j] : static_cast<double>(q.f[begin + j]);
-          x[j] = w == Weight::Diagonal ? value * dl[j]
-                                       : (w == Weight::Inverse ? value / dl[j] : value);
+          x[j] = w == Weight::Diagonal ? value * dl[j] : value;
         }
         p[a] = x;
       }
@@ -251,14 +250,14 @@ void add_combination(Index len, std::size_t n, const T* const* A, const double* 
   }
 }
 
-// out = W∘(a0·v + Σ_i ca_i·A_i) + Σ_i cb_i·B_i with W = Δ, 1/Δ or 1 (`weight`; 1 when Δ is
-// empty), chunk by chunk. `out` may alias `v`.
+// out = Δ∘(a0·v + Σ_i ca_i·A_i) + Σ_i cb_i·B_i (no Δ when it is empty), chunk by chunk. `out` may
+// alias `v`.
 template <typename T>
-void sweep_combine(Index dim, int threads, const Vector& delta, Weight weight, double a0,
-                   const double* v, const std::vector<const T*>& A, const Eigen::VectorXd& ca,
+void sweep_combine(Index dim, int threads, const Vector& delta, double a0, const double* v,
+                   const std::vector<const T*>& A, const Eigen::VectorXd& ca,
                    const std::vector<const T*>& B, const Eigen::VectorXd& cb, double* out) {
   const auto chunks = linalg::RowChunks::uniform(dim, kChunk);
-  const bool weighted = delta.size() > 0 && weight != Weight::None;
+  const bool weighted = delta.size() > 0;
   linalg::for_each_chunk(chunks, threads, [&](Index, Index begin, Index end) {
     for (Index b = begin; b < end; b += kCombineBlock) {
       const Index len = std::min<Index>(kCombineBlock, end - b);
@@ -269,13 +268,8 @@ void sweep_combine(Index dim, int threads, const Vector& delta, Weight weight, d
       add_combination(len, A.size(), A.data(), ca.data(), b, o);
       if (weighted) {
         const double* dl = delta.data() + b;
-        if (weight == Weight::Diagonal) {
-          for (Index j = 0; j < len; ++j)
-            o[j] *= dl[j];
-        } else {
-          for (Index j = 0; j < len; ++j)
-            o[j] /= dl[j];
-        }
+        for (Index j = 0; j < len; ++j)
+          o[j] *= dl[j];
       }
       add_combination(len, B.size(), B.data(), cb.data(), b, o);
     }
@@ -719,8 +713,7 @@ void LbfgsMemory::combine_as(const Vector& v, double a0, const Eigen::VectorXd& 
     s_vectors.push_back(S[slot(i)].data());
     y_vectors.push_back(Y[slot(i)].data());
   }
-  sweep_combine(dim_, num_threads_, diagonal_, Weight::Diagonal, a0, v.data(), y_vectors, cy,
-                s_vectors, cs, out);
+  sweep_combine(dim_, num_threads_, diagonal_, a0, v.data(), y_vectors, cy, s_vectors, cs, out);
 }
 
 void LbfgsMemory::apply_inverse(const Vector& v, Vector& out, double scale,
@@ -782,99 +775,11 @@ void LbfgsMemory::apply_inverse(const Vector& v, Vector& out, double scale,
   }
 }
 
-void LbfgsMemory::apply_hessian(const Vector& v, Vector& out) const {
-  check_vector(v, "v");
-  if (size_ == 0) {
-    if (diagonal_.size() > 0) {
-      out = v.cwiseQuotient(diagonal_);
-    } else {
-      out = v;
-    }
-    return;
-  }
-  if (precision_ == PairPrecision::Single) {
-    apply_hessian_as<float>(v, out);
-  } else {
-    apply_hessian_as<double>(v, out);
-  }
-}
-
-template <typename T>
-void LbfgsMemory::apply_hessian_as(const Vector& v, Vector& out) const {
-  const auto& S = s_store<T>();
-  const auto& Y = y_store<T>();
-  const int k = size_;
-  const auto uk = static_cast<std::size_t>(k);
-  const double sigma = 1.0 / gamma();
-  std::vector<const T*> s_vectors;
-  std::vector<const T*> y_vectors;
-  for (int i = 0; i < k; ++i) {
-    s_vectors.push_back(S[slot(i)].data());
-    y_vectors.push_back(Y[slot(i)].data());
-  }
-  // B₀ = σΔ⁻¹. Products: s_iᵀΔ⁻¹v, y_iᵀv, and s_iᵀΔ⁻¹s_j (the Gram's plain SᵀS when Δ = I).
-  const bool has_delta = diagonal_.size() > 0;
-  DotPlan<T> plan;
-  plan.add({make_probe(v.data(), Weight::Inverse)}, s_vectors);
-  plan.add({make_probe(v.data())}, y_vectors);
-  std::vector<std::size_t> at_sbs;
-  if (has_delta) {
-    for (int j = 0; j < k; ++j) {
-      std::vector<const T*> older(s_vectors.begin(), s_vectors.begin() + j + 1);
-      at_sbs.push_back(
-          plan.add({make_probe(s_vectors[static_cast<std::size_t>(j)], Weight::Inverse)},
-                   std::move(older))
-              .offset);
-    }
-  }
-  const std::vector<double> dots = run_plan(dim_, num_threads_, diagonal_, plan);
-  Eigen::MatrixXd SBS(k, k);
-  for (int j = 0; j < k; ++j) {
-    for (int i = 0; i <= j; ++i) {
-      SBS(i, j) = SBS(j, i) =
-          has_delta ? dots[at_sbs[static_cast<std::size_t>(j)] + static_cast<std::size_t>(i)]
-                    : ss_(static_cast<Index>(slot(i)), static_cast<Index>(slot(j)));
-    }
-  }
-  // M = [[σSᵀΔ⁻¹S, L], [Lᵀ, −D]] (chronological), rhs = [σSᵀΔ⁻¹v; Yᵀv].
-  Eigen::MatrixXd M = Eigen::MatrixXd::Zero(2 * k, 2 * k);
-  Eigen::VectorXd rhs(2 * k);
-  for (int i = 0; i < k; ++i) {
-    const auto si = static_cast<Index>(slot(i));
-    for (int j = 0; j < k; ++j) {
-      M(i, j) = sigma * SBS(i, j);
-      if (i > j) {
-        const auto sj = static_cast<Index>(slot(j));
-        M(i, k + j) = sy_(si, sj);
-        M(k + j, i) = sy_(si, sj);
-      }
-    }
-    M(k + i, k + i) = -sy_(si, si);
-    rhs[i] = sigma * dots[static_cast<std::size_t>(i)];
-    rhs[k + i] = dots[uk + static_cast<std::size_t>(i)];
-  }
-  const Eigen::VectorXd p = M.fullPivLu().solve(rhs);
-  if (&out != &v) out.resize(dim_);
-  // B v = Δ⁻¹(σv − σ Σ p_i s_i) − Σ p_{k+i} y_i.
-  const Eigen::VectorXd cs = -sigma * p.head(k);
-  const Eigen::VectorXd cy = -p.tail(k);
-  sweep_combine(dim_, num_threads_, diagonal_, Weight::Inverse, sigma, v.data(), s_vectors, cs,
-                y_vectors, cy, out.data());
-}
-
 void LbfgsMemory::apply_add(const Vector& x, Vector& y) const {
   require(y.size() == dim_, "LbfgsMemory::apply_add size of y", y.size(),
           "must equal the memory's dimension " + std::to_string(dim_));
   Vector product;
   apply_inverse(x, product);
-  y += product;
-}
-
-void LbfgsHessianView::apply_add(const Vector& x, Vector& y) const {
-  require(y.size() == memory_->dim(), "LbfgsHessianView::apply_add size of y", y.size(),
-          "must equal the memory's dimension " + std::to_string(memory_->dim()));
-  Vector product;
-  memory_->apply_hessian(x, product);
   y += product;
 }
 
