@@ -324,7 +324,6 @@ LbfgsMemory::LbfgsMemory(Index dim, int capacity, InitialHessian initial_hessian
     s_.resize(static_cast<std::size_t>(capacity_));
     y_.resize(static_cast<std::size_t>(capacity_));
   }
-  ss_.setZero(capacity_, capacity_);
   sy_.setZero(capacity_, capacity_);
   yy_.setZero(capacity_, capacity_);
 }
@@ -352,14 +351,12 @@ void LbfgsMemory::set_capacity(int capacity) {
     S = std::move(s);
     Y = std::move(y);
   };
-  Eigen::MatrixXd ss = Eigen::MatrixXd::Zero(capacity, capacity);
   Eigen::MatrixXd sy = Eigen::MatrixXd::Zero(capacity, capacity);
   Eigen::MatrixXd yy = Eigen::MatrixXd::Zero(capacity, capacity);
   for (int a = 0; a < keep; ++a) {
     const auto fa = static_cast<Index>(slot(first + a));
     for (int b = 0; b < keep; ++b) {
       const auto fb = static_cast<Index>(slot(first + b));
-      ss(a, b) = ss_(fa, fb);
       sy(a, b) = sy_(fa, fb);
       yy(a, b) = yy_(fa, fb);
     }
@@ -369,7 +366,6 @@ void LbfgsMemory::set_capacity(int capacity) {
   } else {
     move_pairs(s_, y_);
   }
-  ss_ = std::move(ss);
   sy_ = std::move(sy);
   yy_ = std::move(yy);
   capacity_ = capacity;
@@ -436,7 +432,7 @@ void LbfgsMemory::recompute_gram_as(bool all) {
   // Each product as `store_as` computes it when the newer pair b is added: the newer vector is
   // the probe (it carries Δ in y_bᵀΔy_a), the older ones the vectors.
   DotPlan<T> plan;
-  std::vector<std::size_t> at_ss;
+  std::vector<std::size_t> at_ys;
   std::vector<std::size_t> at_sy;
   std::vector<std::size_t> at_yy;
   for (int b = 0; b < size_; ++b) {
@@ -449,8 +445,8 @@ void LbfgsMemory::recompute_gram_as(bool all) {
     const T* sb = S[slot(b)].data();
     const T* yb = Y[slot(b)].data();
     if (all) {
-      // s_bᵀs_a and s_bᵀy_a (a ≤ b), then y_bᵀs_a (a < b) and y_bᵀΔy_a (a ≤ b).
-      at_ss.push_back(plan.add({make_probe(sb), make_probe(yb)}, older_s).offset);
+      // y_bᵀs_a = s_aᵀy_b and s_bᵀy_a (a ≤ b); then, with or without `all`, y_bᵀΔy_a (a ≤ b).
+      at_ys.push_back(plan.add({make_probe(yb)}, older_s).offset);
       at_sy.push_back(plan.add({make_probe(sb)}, older_y).offset);
     }
     at_yy.push_back(plan.add({make_probe(yb, Weight::Diagonal)}, older_y).offset);
@@ -463,9 +459,8 @@ void LbfgsMemory::recompute_gram_as(bool all) {
       const auto ta = static_cast<Index>(slot(a));
       const auto ua = static_cast<std::size_t>(a);
       if (all) {
-        ss_(ta, tb) = ss_(tb, ta) = dots[at_ss[ub] + 2 * ua];
-        sy_(ta, tb) = dots[at_ss[ub] + 2 * ua + 1];  // s_aᵀy_b
-        sy_(tb, ta) = dots[at_sy[ub] + ua];          // s_bᵀy_a
+        sy_(ta, tb) = dots[at_ys[ub] + ua];  // s_aᵀy_b
+        sy_(tb, ta) = dots[at_sy[ub] + ua];  // s_bᵀy_a
       }
       yy_(ta, tb) = yy_(tb, ta) = dots[at_yy[ub] + ua];
     }
@@ -628,12 +623,10 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
       Y[target] = std::move(y_rounded);
     }
     const auto t = static_cast<Index>(target);
-    ss_(t, t) = ss;
     sy_(t, t) = sy;
     yy_(t, t) = ydy;
     for (int b = 0; b < kept; ++b) {
       const auto j = static_cast<Index>(slot(first + b));
-      ss_(t, j) = ss_(j, t) = with_s(b, 0);
       sy_(t, j) = with_y(b, 0);  // s_newᵀy_j
       sy_(j, t) = with_s(b, 1);  // s_jᵀy_new
       yy_(t, j) = yy_(j, t) = with_y(b, 1);

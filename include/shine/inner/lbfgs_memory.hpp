@@ -14,12 +14,12 @@
 /// The memory is a first-class object: the solver returns it, it outlives the solve and the data,
 /// and SHINE applies it to the outer gradient (q = B⁻¹∇f). It needs no access to the objective.
 ///
-/// **How it is applied.** The memory keeps, besides the pairs, their Gram matrix (all products
-/// s_iᵀs_j, s_iᵀy_j, y_iᵀΔy_j), updated in one sweep when a pair is added. Applying B⁻¹ to v then
-/// costs one sweep computing s_iᵀv and y_iᵀΔv (the *projection* of v), the classical two-loop
-/// recursion run on the O(m) coefficients of the result in the basis {v, s_i, y_i} (O(m²) scalar
-/// work), and one sweep forming the combination — about 4m reads of d-vectors instead of the 8m
-/// of the textbook two-loop, the difference that matters when d is large (this is the
+/// **How it is applied.** The memory keeps, besides the pairs, their Gram matrix (the products
+/// s_iᵀy_j and y_iᵀΔy_j of every two pairs), updated in one sweep when a pair is added. Applying
+/// B⁻¹ to v then costs one sweep computing s_iᵀv and y_iᵀΔv (the *projection* of v), the classical
+/// two-loop recursion run on the O(m) coefficients of the result in the basis {v, s_i, y_i} (O(m²)
+/// scalar work), and one sweep forming the combination — about 4m reads of d-vectors instead of the
+/// 8m of the textbook two-loop, the difference that matters when d is large (this is the
 /// "vector-free" organization of L-BFGS). The solver saves one more sweep per iteration by
 /// projecting the new gradient in the same sweep that adds the new pair (`add_pair` with a
 /// probe, then `apply_inverse` with the resulting `LbfgsProjection`). An L-BFGS iteration thus
@@ -236,9 +236,7 @@ class LbfgsMemory {
   std::vector<Eigen::VectorXf> sf_;
   std::vector<Eigen::VectorXf> yf_;
   Vector diagonal_;  // Δ; empty for the identity
-  // Gram matrices indexed by slot: ss_(a, b) = s_aᵀs_b, sy_(a, b) = s_aᵀy_b,
-  // yy_(a, b) = y_aᵀΔy_b.
-  Eigen::MatrixXd ss_;
+  // Gram matrices indexed by slot: sy_(a, b) = s_aᵀy_b, yy_(a, b) = y_aᵀΔy_b.
   Eigen::MatrixXd sy_;
   Eigen::MatrixXd yy_;
 };
