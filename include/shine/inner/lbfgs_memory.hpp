@@ -20,11 +20,12 @@
 /// two-loop recursion run on the O(m) coefficients of the result in the basis {v, s_i, y_i} (O(m²)
 /// scalar work), and one sweep forming the combination — about 4m reads of d-vectors instead of the
 /// 8m of the textbook two-loop, the difference that matters when d is large (this is the
-/// "vector-free" organization of L-BFGS). The solver saves one more sweep per iteration by
-/// projecting the new gradient in the same sweep that adds the new pair (`add_pair` with a
-/// probe, then `apply_inverse` with the resulting `LbfgsProjection`). An L-BFGS iteration thus
-/// reads each stored vector twice: once to add the new pair and project the new gradient, once to
-/// form the direction. A sweep reads each stored vector once and computes all its products with
+/// "vector-free" organization of L-BFGS of Chen, Wang & Zhou, NIPS 2014; the recursion is
+/// Algorithm 7.4 of Nocedal & Wright, Numerical Optimization). The solver saves one more sweep per
+/// iteration by projecting the new gradient in the same sweep that adds the new pair (`add_pair`
+/// with a probe, then `apply_inverse` with the resulting `LbfgsProjection`). An L-BFGS iteration
+/// thus reads each stored vector twice: once to add the new pair and project the new gradient, once
+/// to form the direction. A sweep reads each stored vector once and computes all its products with
 /// the few vectors of the sweep (the new pair, the probe) from that read, so it costs about the
 /// bytes of the 2m stored vectors.
 ///
