@@ -1,3 +1,39 @@
+// The L-BFGS memory (lbfgs_memory.hpp): the stored pairs, their Gram matrix, and B⁻¹ applied by
+// the vector-free two-loop recursion.
+//
+// Sources. B⁻¹v is the two-loop recursion of Nocedal & Wright, Numerical Optimization, 2nd ed.
+// (Springer, 2006), Algorithm 7.4, with H₀ = γΔ and γ = s_{k−1}ᵀy_{k−1} / y_{k−1}ᵀΔy_{k−1} (their
+// choice (7.20) when Δ = I). It is organized as the vector-free L-BFGS (VL-BFGS) of Chen, Wang &
+// Zhou, "Large-scale L-BFGS using MapReduce", Advances in Neural Information Processing Systems 27
+// (NIPS 2014): every vector the recursion forms is a linear combination of the basis
+// {v, s_0 … s_{k−1}, y_0 … y_{k−1}}, so the recursion runs on the 2k + 1 coefficients alone and
+// takes each inner product it needs from dot products between basis vectors; the d-vectors are
+// read only to compute those dot products and to form the final combination (apply_inverse maps
+// the coefficients to the textbook's α_i, β_i, ρ_i, γ). Two departures from the paper: only the
+// products the recursion reads are kept (s_iᵀy_j, y_iᵀΔy_j and the projection s_iᵀv, y_iᵀΔv; the
+// paper's table holds the products of every two basis vectors, s_iᵀs_j and vᵀv included), and the
+// products of y_i with y_j and v carry Δ, because H₀ = γΔ puts Δ in front of the v and y parts of
+// the direction (the paper has Δ = I).
+//
+// State and invariants:
+// - Chronological index i (0 oldest … size_ − 1 newest) ↔ storage slot slot(i) = (head_ + i) mod
+//   capacity_. The pairs and the Gram matrices are indexed by slot; a full memory stores a new
+//   pair in the oldest pair's slot and advances head_.
+// - For every two stored slots a, b: sy_(a, b) = s_aᵀy_b (both triangles; the diagonal is
+//   s_aᵀy_a = 1/ρ_a > 0) and yy_(a, b) = yy_(b, a) = y_aᵀΔy_b, products of the pairs as stored
+//   (rounded with single-precision storage). Rows and columns of slots without a pair are stale
+//   and never read. add_pair fills the new pair's row and column from the one sweep that reads
+//   the pairs that stay; nothing else changes them except set_diagonal (recomputes yy_),
+//   set_pair_precision to Single (recomputes both) and set_capacity (copies them to new slots).
+// - revision_ changes whenever the pairs or their products change (add, clear, capacity,
+//   precision, Δ). A projection is used only when stamped with the current revision; γ is read at
+//   each application and enters no stored product, so set_initial_hessian needs no new revision.
+// - Every product over a chunk is summed the same way, whatever sweep computes it (see the dot
+//   kernels), so incremental and recomputed Gram entries are the same bits.
+// Per application nothing of the Gram matrix is recomputed: apply_inverse needs the projection of
+// v (2k products, one sweep; none when add_pair computed it for the probe), O(k²) scalar work and
+// one sweep forming the combination.
+
 #include "shine/inner/lbfgs_memory.hpp"
 
 #include <algorithm>
@@ -29,8 +65,8 @@ constexpr Index kPrefetchBytes = 2048;
 template <typename T>
 constexpr Index kPrefetchAhead = kPrefetchBytes / static_cast<Index>(sizeof(T));
 
-// How an operand of a sweep is weighted by the diagonal Δ: x, Δ∘x or x/Δ (entrywise).
-enum class Weight { None, Diagonal, Inverse };
+// How an operand of a sweep is weighted by the diagonal Δ: x or Δ∘x (entrywise).
+enum class Weight { None, Diagonal };
 
 // ---------------------------------------------------------------------------------------------
 // Dot products. Every product u·v over a chunk of coordinates is summed the same way, whatever
@@ -187,8 +223,7 @@ std::vector<double> run_plan(Index dim, int threads, const Vector& delta, const 
         for (Index j = 0; j < len; ++j) {
           const double value =
               q.d != nullptr ? q.d[begin + j] : static_cast<double>(q.f[begin + j]);
-          x[j] = w == Weight::Diagonal ? value * dl[j]
-                                       : (w == Weight::Inverse ? value / dl[j] : value);
+          x[j] = w == Weight::Diagonal ? value * dl[j] : value;
         }
         p[a] = x;
       }
@@ -251,14 +286,14 @@ void add_combination(Index len, std::size_t n, const T* const* A, const double* 
   }
 }
 
-// out = W∘(a0·v + Σ_i ca_i·A_i) + Σ_i cb_i·B_i with W = Δ, 1/Δ or 1 (`weight`; 1 when Δ is
-// empty), chunk by chunk. `out` may alias `v`.
+// out = Δ∘(a0·v + Σ_i ca_i·A_i) + Σ_i cb_i·B_i (no Δ when it is empty), chunk by chunk. `out` may
+// alias `v`.
 template <typename T>
-void sweep_combine(Index dim, int threads, const Vector& delta, Weight weight, double a0,
-                   const double* v, const std::vector<const T*>& A, const Eigen::VectorXd& ca,
+void sweep_combine(Index dim, int threads, const Vector& delta, double a0, const double* v,
+                   const std::vector<const T*>& A, const Eigen::VectorXd& ca,
                    const std::vector<const T*>& B, const Eigen::VectorXd& cb, double* out) {
   const auto chunks = linalg::RowChunks::uniform(dim, kChunk);
-  const bool weighted = delta.size() > 0 && weight != Weight::None;
+  const bool weighted = delta.size() > 0;
   linalg::for_each_chunk(chunks, threads, [&](Index, Index begin, Index end) {
     for (Index b = begin; b < end; b += kCombineBlock) {
       const Index len = std::min<Index>(kCombineBlock, end - b);
@@ -269,13 +304,8 @@ void sweep_combine(Index dim, int threads, const Vector& delta, Weight weight, d
       add_combination(len, A.size(), A.data(), ca.data(), b, o);
       if (weighted) {
         const double* dl = delta.data() + b;
-        if (weight == Weight::Diagonal) {
-          for (Index j = 0; j < len; ++j)
-            o[j] *= dl[j];
-        } else {
-          for (Index j = 0; j < len; ++j)
-            o[j] /= dl[j];
-        }
+        for (Index j = 0; j < len; ++j)
+          o[j] *= dl[j];
       }
       add_combination(len, B.size(), B.data(), cb.data(), b, o);
     }
@@ -330,7 +360,6 @@ LbfgsMemory::LbfgsMemory(Index dim, int capacity, InitialHessian initial_hessian
     s_.resize(static_cast<std::size_t>(capacity_));
     y_.resize(static_cast<std::size_t>(capacity_));
   }
-  ss_.setZero(capacity_, capacity_);
   sy_.setZero(capacity_, capacity_);
   yy_.setZero(capacity_, capacity_);
 }
@@ -348,6 +377,8 @@ void LbfgsMemory::set_capacity(int capacity) {
   if (capacity == capacity_ && slots == capacity_) return;
   const int keep = std::min(size_, capacity);
   const int first = size_ - keep;  // chronological index of the oldest kept pair
+  // The kept pairs and their Gram entries move to slots 0 … keep − 1 in chronological order
+  // (head_ = 0 below), so slot(i) = i afterwards.
   const auto move_pairs = [&](auto& S, auto& Y) {
     std::remove_reference_t<decltype(S)> s(static_cast<std::size_t>(capacity));
     std::remove_reference_t<decltype(Y)> y(static_cast<std::size_t>(capacity));
@@ -358,14 +389,12 @@ void LbfgsMemory::set_capacity(int capacity) {
     S = std::move(s);
     Y = std::move(y);
   };
-  Eigen::MatrixXd ss = Eigen::MatrixXd::Zero(capacity, capacity);
   Eigen::MatrixXd sy = Eigen::MatrixXd::Zero(capacity, capacity);
   Eigen::MatrixXd yy = Eigen::MatrixXd::Zero(capacity, capacity);
   for (int a = 0; a < keep; ++a) {
     const auto fa = static_cast<Index>(slot(first + a));
     for (int b = 0; b < keep; ++b) {
       const auto fb = static_cast<Index>(slot(first + b));
-      ss(a, b) = ss_(fa, fb);
       sy(a, b) = sy_(fa, fb);
       yy(a, b) = yy_(fa, fb);
     }
@@ -375,7 +404,6 @@ void LbfgsMemory::set_capacity(int capacity) {
   } else {
     move_pairs(s_, y_);
   }
-  ss_ = std::move(ss);
   sy_ = std::move(sy);
   yy_ = std::move(yy);
   capacity_ = capacity;
@@ -442,7 +470,7 @@ void LbfgsMemory::recompute_gram_as(bool all) {
   // Each product as `store_as` computes it when the newer pair b is added: the newer vector is
   // the probe (it carries Δ in y_bᵀΔy_a), the older ones the vectors.
   DotPlan<T> plan;
-  std::vector<std::size_t> at_ss;
+  std::vector<std::size_t> at_ys;
   std::vector<std::size_t> at_sy;
   std::vector<std::size_t> at_yy;
   for (int b = 0; b < size_; ++b) {
@@ -455,8 +483,8 @@ void LbfgsMemory::recompute_gram_as(bool all) {
     const T* sb = S[slot(b)].data();
     const T* yb = Y[slot(b)].data();
     if (all) {
-      // s_bᵀs_a and s_bᵀy_a (a ≤ b), then y_bᵀs_a (a < b) and y_bᵀΔy_a (a ≤ b).
-      at_ss.push_back(plan.add({make_probe(sb), make_probe(yb)}, older_s).offset);
+      // y_bᵀs_a = s_aᵀy_b and s_bᵀy_a (a ≤ b); then, with or without `all`, y_bᵀΔy_a (a ≤ b).
+      at_ys.push_back(plan.add({make_probe(yb)}, older_s).offset);
       at_sy.push_back(plan.add({make_probe(sb)}, older_y).offset);
     }
     at_yy.push_back(plan.add({make_probe(yb, Weight::Diagonal)}, older_y).offset);
@@ -469,9 +497,8 @@ void LbfgsMemory::recompute_gram_as(bool all) {
       const auto ta = static_cast<Index>(slot(a));
       const auto ua = static_cast<std::size_t>(a);
       if (all) {
-        ss_(ta, tb) = ss_(tb, ta) = dots[at_ss[ub] + 2 * ua];
-        sy_(ta, tb) = dots[at_ss[ub] + 2 * ua + 1];  // s_aᵀy_b
-        sy_(tb, ta) = dots[at_sy[ub] + ua];          // s_bᵀy_a
+        sy_(ta, tb) = dots[at_ys[ub] + ua];  // s_aᵀy_b
+        sy_(tb, ta) = dots[at_sy[ub] + ua];  // s_bᵀy_a
       }
       yy_(ta, tb) = yy_(tb, ta) = dots[at_yy[ub] + ua];
     }
@@ -556,6 +583,8 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
   auto& S = s_store<T>();
   auto& Y = y_store<T>();
   const bool full = size_ == capacity_;
+  // The new pair's slot: the one after the newest, or, when full, the oldest's (that pair is
+  // dropped if the new one is accepted).
   const std::size_t target = full ? slot(0) : slot(size_);
   const bool has_delta = diagonal_.size() > 0;
 
@@ -587,7 +616,8 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
   }
   s_vectors.push_back(sn);
   y_vectors.push_back(yn);
-  // Products with s_i: s, y, g; with y_i: s, Δy, Δg (g the probe).
+  // Products with s_i: s, y, g; with y_i: s, Δy, Δg (g the probe). Of the s·s_i products only
+  // ‖s‖² (i = the new pair) is used, by the guard; the others come with it from the same reads.
   std::vector<Probe> s_probes{make_probe(sn), make_probe(yn)};
   std::vector<Probe> y_probes{make_probe(sn), make_probe(yn, Weight::Diagonal)};
   if (probe != nullptr) {
@@ -612,6 +642,8 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
   const double sy = with_s(kept, 1);
   const double ydy = with_y(kept, 1);
   const double yy = has_delta ? dots[at_yy] : ydy;
+  // Every product of the sweep, the probe's included, must be finite for the pair to be stored:
+  // the Gram matrix stays finite.
   const bool finite =
       std::all_of(dots.begin(), dots.end(), [](double x) { return std::isfinite(x); });
   const bool accepted =
@@ -633,13 +665,13 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
       S[target] = std::move(s_rounded);
       Y[target] = std::move(y_rounded);
     }
+    // The new pair's row and column of the Gram matrices; the new pair is the newest, so
+    // s_newᵀy_j is in the lower triangle of sy_ (chronologically) and s_jᵀy_new in the upper.
     const auto t = static_cast<Index>(target);
-    ss_(t, t) = ss;
     sy_(t, t) = sy;
     yy_(t, t) = ydy;
     for (int b = 0; b < kept; ++b) {
       const auto j = static_cast<Index>(slot(first + b));
-      ss_(t, j) = ss_(j, t) = with_s(b, 0);
       sy_(t, j) = with_y(b, 0);  // s_newᵀy_j
       sy_(j, t) = with_s(b, 1);  // s_jᵀy_new
       yy_(t, j) = yy_(j, t) = with_y(b, 1);
@@ -719,10 +751,34 @@ void LbfgsMemory::combine_as(const Vector& v, double a0, const Eigen::VectorXd& 
     s_vectors.push_back(S[slot(i)].data());
     y_vectors.push_back(Y[slot(i)].data());
   }
-  sweep_combine(dim_, num_threads_, diagonal_, Weight::Diagonal, a0, v.data(), y_vectors, cy,
-                s_vectors, cs, out);
+  sweep_combine(dim_, num_threads_, diagonal_, a0, v.data(), y_vectors, cy, s_vectors, cs, out);
 }
 
+// B⁻¹v by the two-loop recursion on coefficients. k = size_, pairs i = 0 … k − 1 oldest first (the
+// textbook's k−m … k−1), ρ_i = 1/(s_iᵀy_i) = 1/SY(i, i). Nocedal & Wright's Algorithm 7.4 with
+// H₀ = γΔ reads
+//
+//     q ← v;    for i = k−1 … 0:  α_i ← ρ_i s_iᵀq;  q ← q − α_i y_i
+//     r ← γΔq;  for i = 0 … k−1:  β_i ← ρ_i y_iᵀr;  r ← r + (α_i − β_i) s_i;   B⁻¹v = r.
+//
+// Here q and r are never formed; their coefficients are, and every inner product is expanded by
+// linearity into the Gram matrix (SY(i, j) = s_iᵀy_j, YY(i, j) = y_iᵀΔy_j, chronological copies)
+// and the projection of v (sv[i] = s_iᵀv, yv[i] = y_iᵀΔv):
+// - First loop: q = v + Σ_j cy_j y_j, cy = 0 at the start. Step i reads
+//   s_iᵀq = sv[i] + Σ_j SY(i, j)·cy_j, sets alpha[i] = s_iᵀq / SY(i, i) = α_i and cy_i = −α_i.
+//   Only the pairs j > i already have cy_j ≠ 0, so only s_iᵀy_j with i < j contributes.
+// - Middle: r = γΔq = Δ(γv + Σ_j γ·cy_j y_j). From here cy holds the coefficients of y_j inside
+//   Δ(…): cy ← γ·cy, and the coefficient of v is γ (g = gamma()).
+// - Second loop: r = Δ(γv + Σ_j cy_j y_j) + Σ_j cs_j s_j, cs = 0 at the start. Step i reads
+//   y_iᵀr = γ·yv[i] + Σ_j YY(i, j)·cy_j + Σ_j SY(j, i)·cs_j (Δ is symmetric), sets
+//   beta = y_iᵀr / SY(i, i) = β_i and cs_i = α_i − β_i. Only j < i has cs_j ≠ 0: s_jᵀy_i, j < i.
+// - Result: r = Δ(γv − γ Σ_j α_j y_j) + Σ_j (α_j − β_j) s_j, Algorithm 7.4's r term by term,
+//   formed times `scale` in one sweep (combine_as: a0 = scale·γ, Y coefficients scale·cy inside Δ,
+//   S coefficients scale·cs outside).
+// An empty memory is r = H₀v = Δv (γ = 1), handled first. Each α_i and β_i is the textbook's in
+// exact arithmetic (only the rounding differs; the tests compare with the textbook recursion).
+// Only the upper triangle and the diagonal of SY meet non-zero coefficients. `out` may alias `v`:
+// the projection is taken first, and the combination reads each v[j] before it writes out[j].
 void LbfgsMemory::apply_inverse(const Vector& v, Vector& out, double scale,
                                 const LbfgsProjection* projection) const {
   check_vector(v, "v");
@@ -752,9 +808,8 @@ void LbfgsMemory::apply_inverse(const Vector& v, Vector& out, double scale,
       YY(i, j) = yy_(static_cast<Index>(slot(i)), static_cast<Index>(slot(j)));
     }
   }
-  // The two-loop recursion (Nocedal & Wright Alg. 7.4) on coefficients: q = v + Σ cy_j y_j,
-  // then r = γΔq + Σ cs_j s_j, so that every product s_iᵀq and y_iᵀr comes from the Gram matrix
-  // and the projection of v.
+  // The two-loop recursion on coefficients (see above): q = v + Σ cy_j y_j, then
+  // r = Δ(γv + Σ cy_j y_j) + Σ cs_j s_j.
   Eigen::VectorXd alpha(k);
   Eigen::VectorXd cy = Eigen::VectorXd::Zero(k);
   Eigen::VectorXd cs = Eigen::VectorXd::Zero(k);
@@ -782,99 +837,11 @@ void LbfgsMemory::apply_inverse(const Vector& v, Vector& out, double scale,
   }
 }
 
-void LbfgsMemory::apply_hessian(const Vector& v, Vector& out) const {
-  check_vector(v, "v");
-  if (size_ == 0) {
-    if (diagonal_.size() > 0) {
-      out = v.cwiseQuotient(diagonal_);
-    } else {
-      out = v;
-    }
-    return;
-  }
-  if (precision_ == PairPrecision::Single) {
-    apply_hessian_as<float>(v, out);
-  } else {
-    apply_hessian_as<double>(v, out);
-  }
-}
-
-template <typename T>
-void LbfgsMemory::apply_hessian_as(const Vector& v, Vector& out) const {
-  const auto& S = s_store<T>();
-  const auto& Y = y_store<T>();
-  const int k = size_;
-  const auto uk = static_cast<std::size_t>(k);
-  const double sigma = 1.0 / gamma();
-  std::vector<const T*> s_vectors;
-  std::vector<const T*> y_vectors;
-  for (int i = 0; i < k; ++i) {
-    s_vectors.push_back(S[slot(i)].data());
-    y_vectors.push_back(Y[slot(i)].data());
-  }
-  // B₀ = σΔ⁻¹. Products: s_iᵀΔ⁻¹v, y_iᵀv, and s_iᵀΔ⁻¹s_j (the Gram's plain SᵀS when Δ = I).
-  const bool has_delta = diagonal_.size() > 0;
-  DotPlan<T> plan;
-  plan.add({make_probe(v.data(), Weight::Inverse)}, s_vectors);
-  plan.add({make_probe(v.data())}, y_vectors);
-  std::vector<std::size_t> at_sbs;
-  if (has_delta) {
-    for (int j = 0; j < k; ++j) {
-      std::vector<const T*> older(s_vectors.begin(), s_vectors.begin() + j + 1);
-      at_sbs.push_back(
-          plan.add({make_probe(s_vectors[static_cast<std::size_t>(j)], Weight::Inverse)},
-                   std::move(older))
-              .offset);
-    }
-  }
-  const std::vector<double> dots = run_plan(dim_, num_threads_, diagonal_, plan);
-  Eigen::MatrixXd SBS(k, k);
-  for (int j = 0; j < k; ++j) {
-    for (int i = 0; i <= j; ++i) {
-      SBS(i, j) = SBS(j, i) =
-          has_delta ? dots[at_sbs[static_cast<std::size_t>(j)] + static_cast<std::size_t>(i)]
-                    : ss_(static_cast<Index>(slot(i)), static_cast<Index>(slot(j)));
-    }
-  }
-  // M = [[σSᵀΔ⁻¹S, L], [Lᵀ, −D]] (chronological), rhs = [σSᵀΔ⁻¹v; Yᵀv].
-  Eigen::MatrixXd M = Eigen::MatrixXd::Zero(2 * k, 2 * k);
-  Eigen::VectorXd rhs(2 * k);
-  for (int i = 0; i < k; ++i) {
-    const auto si = static_cast<Index>(slot(i));
-    for (int j = 0; j < k; ++j) {
-      M(i, j) = sigma * SBS(i, j);
-      if (i > j) {
-        const auto sj = static_cast<Index>(slot(j));
-        M(i, k + j) = sy_(si, sj);
-        M(k + j, i) = sy_(si, sj);
-      }
-    }
-    M(k + i, k + i) = -sy_(si, si);
-    rhs[i] = sigma * dots[static_cast<std::size_t>(i)];
-    rhs[k + i] = dots[uk + static_cast<std::size_t>(i)];
-  }
-  const Eigen::VectorXd p = M.fullPivLu().solve(rhs);
-  if (&out != &v) out.resize(dim_);
-  // B v = Δ⁻¹(σv − σ Σ p_i s_i) − Σ p_{k+i} y_i.
-  const Eigen::VectorXd cs = -sigma * p.head(k);
-  const Eigen::VectorXd cy = -p.tail(k);
-  sweep_combine(dim_, num_threads_, diagonal_, Weight::Inverse, sigma, v.data(), s_vectors, cs,
-                y_vectors, cy, out.data());
-}
-
 void LbfgsMemory::apply_add(const Vector& x, Vector& y) const {
   require(y.size() == dim_, "LbfgsMemory::apply_add size of y", y.size(),
           "must equal the memory's dimension " + std::to_string(dim_));
   Vector product;
   apply_inverse(x, product);
-  y += product;
-}
-
-void LbfgsHessianView::apply_add(const Vector& x, Vector& y) const {
-  require(y.size() == memory_->dim(), "LbfgsHessianView::apply_add size of y", y.size(),
-          "must equal the memory's dimension " + std::to_string(memory_->dim()));
-  Vector product;
-  memory_->apply_hessian(x, product);
   y += product;
 }
 

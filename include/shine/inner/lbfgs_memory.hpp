@@ -14,17 +14,18 @@
 /// The memory is a first-class object: the solver returns it, it outlives the solve and the data,
 /// and SHINE applies it to the outer gradient (q = B⁻¹∇f). It needs no access to the objective.
 ///
-/// **How it is applied.** The memory keeps, besides the pairs, their Gram matrix (all products
-/// s_iᵀs_j, s_iᵀy_j, y_iᵀΔy_j), updated in one sweep when a pair is added. Applying B⁻¹ to v then
-/// costs one sweep computing s_iᵀv and y_iᵀΔv (the *projection* of v), the classical two-loop
-/// recursion run on the O(m) coefficients of the result in the basis {v, s_i, y_i} (O(m²) scalar
-/// work), and one sweep forming the combination — about 4m reads of d-vectors instead of the 8m
-/// of the textbook two-loop, the difference that matters when d is large (this is the
-/// "vector-free" organization of L-BFGS). The solver saves one more sweep per iteration by
-/// projecting the new gradient in the same sweep that adds the new pair (`add_pair` with a
-/// probe, then `apply_inverse` with the resulting `LbfgsProjection`). An L-BFGS iteration thus
-/// reads each stored vector twice: once to add the new pair and project the new gradient, once to
-/// form the direction. A sweep reads each stored vector once and computes all its products with
+/// **How it is applied.** The memory keeps, besides the pairs, their Gram matrix (the products
+/// s_iᵀy_j and y_iᵀΔy_j of every two pairs), updated in one sweep when a pair is added. Applying
+/// B⁻¹ to v then costs one sweep computing s_iᵀv and y_iᵀΔv (the *projection* of v), the classical
+/// two-loop recursion run on the O(m) coefficients of the result in the basis {v, s_i, y_i} (O(m²)
+/// scalar work), and one sweep forming the combination — about 4m reads of d-vectors instead of the
+/// 8m of the textbook two-loop, the difference that matters when d is large (this is the
+/// "vector-free" organization of L-BFGS of Chen, Wang & Zhou, NIPS 2014; the recursion is
+/// Algorithm 7.4 of Nocedal & Wright, Numerical Optimization). The solver saves one more sweep per
+/// iteration by projecting the new gradient in the same sweep that adds the new pair (`add_pair`
+/// with a probe, then `apply_inverse` with the resulting `LbfgsProjection`). An L-BFGS iteration
+/// thus reads each stored vector twice: once to add the new pair and project the new gradient, once
+/// to form the direction. A sweep reads each stored vector once and computes all its products with
 /// the few vectors of the sweep (the new pair, the probe) from that read, so it costs about the
 /// bytes of the 2m stored vectors.
 ///
@@ -42,15 +43,8 @@
 /// on Δ, whose products are recomputed by `set_diagonal`): a memory rebuilt by adding the same
 /// pairs in the same order — e.g. from a checkpoint — is the same memory, bit for bit.
 ///
-/// B itself is applied through the compact representation of Byrd, Nocedal & Schnabel (1994):
-///
-///     B = B₀ − [B₀S  Y] [[SᵀB₀S, L], [Lᵀ, −D]]⁻¹ [SᵀB₀; Yᵀ],   B₀ = H₀⁻¹ = Δ⁻¹/γ,
-///
-/// L the strictly lower triangle of SᵀY (L_ij = s_iᵀy_j for i > j), D = diag(s_iᵀy_i).
-///
 /// **Operator role.** `LbfgsMemory` models `linalg::LinearOperator` as the *inverse* Hessian
-/// estimate: `apply(x, y)` is y = B⁻¹x (the same as `apply_inverse`). `hessian()` gives a view
-/// that applies B.
+/// estimate: `apply(x, y)` is y = B⁻¹x (the same as `apply_inverse`).
 ///
 /// **Order.** Pairs are kept in chronological order in a circular buffer: index 0 is the oldest,
 /// `size() − 1` the newest; adding to a full memory drops the oldest.
@@ -68,8 +62,6 @@
 
 namespace shine::inner {
 
-class LbfgsHessianView;
-
 /// The products s_iᵀv and y_iᵀΔv of one vector v with every stored pair (chronological order),
 /// stamped with the memory revision they were computed at. Filled by `LbfgsMemory::project` or by
 /// `LbfgsMemory::add_pair` with a probe; consumed by `LbfgsMemory::apply_inverse`, which ignores a
@@ -80,7 +72,7 @@ struct LbfgsProjection {
   Eigen::VectorXd y_dots;      ///< y_iᵀΔv (Δ the diagonal of H₀, I by default).
 };
 
-/// The (s, y) pairs of L-BFGS and the operators B⁻¹ and B they define.
+/// The (s, y) pairs of L-BFGS and the operator B⁻¹ they define.
 class LbfgsMemory {
  public:
   /// An empty memory of dimension 0 and capacity 10 (a placeholder: `inner::minimize` replaces it
@@ -192,17 +184,10 @@ class LbfgsMemory {
   void apply_inverse(const Vector& v, Vector& out, double scale,
                      const LbfgsProjection* projection) const;
 
-  /// out = B·v through the compact representation (O(m·d) + O(m³)); B(B⁻¹v) = v up to rounding.
-  /// Meant for checks and diagnostics. Throws like `apply_inverse`.
-  void apply_hessian(const Vector& v, Vector& out) const;
-
   /// Linear-operator interface (inverse Hessian): y = B⁻¹x.
   void apply(const Vector& x, Vector& y) const { apply_inverse(x, y); }
   /// Linear-operator interface (inverse Hessian): y += B⁻¹x.
   void apply_add(const Vector& x, Vector& y) const;
-
-  /// A view applying B (not B⁻¹) as a `linalg::LinearOperator`; references this memory.
-  [[nodiscard]] LbfgsHessianView hessian() const;
 
  private:
   [[nodiscard]] std::size_t slot(int i) const noexcept {
@@ -220,8 +205,6 @@ class LbfgsMemory {
   template <typename T>
   void combine_as(const Vector& v, double a0, const Eigen::VectorXd& cy, const Eigen::VectorXd& cs,
                   double* out) const;
-  template <typename T>
-  void apply_hessian_as(const Vector& v, Vector& out) const;
   // yy_(a, b) = y_aᵀΔy_b for every stored pair (after Δ changed).
   void recompute_weighted_gram();
   // Every Gram product (after the pairs were rounded).
@@ -254,35 +237,11 @@ class LbfgsMemory {
   std::vector<Eigen::VectorXf> sf_;
   std::vector<Eigen::VectorXf> yf_;
   Vector diagonal_;  // Δ; empty for the identity
-  // Gram matrices indexed by slot: ss_(a, b) = s_aᵀs_b, sy_(a, b) = s_aᵀy_b,
-  // yy_(a, b) = y_aᵀΔy_b.
-  Eigen::MatrixXd ss_;
+  // Gram matrices indexed by slot: sy_(a, b) = s_aᵀy_b, yy_(a, b) = y_aᵀΔy_b.
   Eigen::MatrixXd sy_;
   Eigen::MatrixXd yy_;
 };
 
-/// B (the Hessian estimate of an `LbfgsMemory`) as a `linalg::LinearOperator`. References the
-/// memory, which must outlive the view.
-class LbfgsHessianView {
- public:
-  /// B of `memory` (referenced, not copied).
-  explicit LbfgsHessianView(const LbfgsMemory& memory) : memory_(&memory) {}
-  /// Dimension.
-  [[nodiscard]] Index rows() const noexcept { return memory_->dim(); }
-  /// y = B·x.
-  void apply(const Vector& x, Vector& y) const { memory_->apply_hessian(x, y); }
-  /// y += B·x.
-  void apply_add(const Vector& x, Vector& y) const;
-
- private:
-  const LbfgsMemory* memory_;
-};
-
-inline LbfgsHessianView LbfgsMemory::hessian() const {
-  return LbfgsHessianView(*this);
-}
-
 static_assert(linalg::LinearOperator<LbfgsMemory>, "LbfgsMemory must model LinearOperator");
-static_assert(linalg::LinearOperator<LbfgsHessianView>, "LbfgsHessianView must model it too");
 
 }  // namespace shine::inner
