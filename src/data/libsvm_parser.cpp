@@ -182,8 +182,8 @@ const char* Parser::parse_pairs(const char* p) {
       fail_index(token);
     }
     bool drop = false;
-    // Counts a dropped entry before its value is parsed: if the value is cut below, the token is
-    // parsed again with the next block and the entry counted a second time.
+    // A dropped entry is counted once its value has been read (below): a value cut by the end of
+    // the block is parsed again with the next one.
     if (index < 1 || index > limit_) [[unlikely]] {
       drop = out_of_range_index(index, token);
     }
@@ -205,7 +205,10 @@ const char* Parser::parse_pairs(const char* p) {
       fail_value(token, value_begin, stop, std::errc::result_out_of_range, false);
     }
     p = stop;
-    if (drop) continue;
+    if (drop) {
+      ++dropped_;
+      continue;
+    }
     if (index <= previous_index_) [[unlikely]] {
       if (index == previous_index_) {
         fail_at(token, "index " + std::to_string(index) +
@@ -232,10 +235,7 @@ bool Parser::out_of_range_index(std::int64_t index, const char* token) {
   }
   if (options_.n_features > 0) {
     if (index > max_index_) max_index_ = index;
-    if (options_.drop_extra_features) {
-      ++dropped_;
-      return true;
-    }
+    if (options_.drop_extra_features) return true;
     fail_at(token, "index " + std::to_string(index) + " is beyond the forced feature count " +
                        std::to_string(options_.n_features) +
                        " (ReadOptions::n_features): pass the training file's feature count with "

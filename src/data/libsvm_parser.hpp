@@ -9,8 +9,8 @@
 // sorted), the labels seen and the finished rows. A token is consumed whole or not at all: one
 // that runs into the end of a block that is not the last is left untouched and parse() returns
 // its start (cut_ set), and the caller hands it back at the front of the next block; nothing of
-// it has been recorded, with one exception: an entry dropped by drop_extra_features is counted in
-// dropped_ before its value is read, so one whose value is cut is counted twice (see parse_pairs).
+// it has been recorded (an entry dropped by drop_extra_features is counted once its value is
+// read).
 // A token longer than kMaxTokenBytes is an error, so the carry is bounded. After the last block
 // (eof) no token is cut: the end of the text ends it. Finished rows go to the entry store; every
 // kMemoryCheckEvery rows + non-zeros, and once more before the matrices are built, the memory the

@@ -360,6 +360,27 @@ TEST(LibsvmRead, ForcedFeatureCountAlignsAndDropsWhenAsked) {
   EXPECT_EQ(narrow.X.coeff(1, 2), 3.0);
 }
 
+TEST(LibsvmRead, CountsEachDroppedEntryOnceWhereverTheReadBlocksEnd) {
+  // Lines long enough to span several 1 MiB read blocks, each with one entry beyond the forced
+  // feature count whose value is long: some block ends inside such a value, and the entry is
+  // then parsed again from the next block. A comment line of varying length moves the ends.
+  const std::string line = "+1 1:1 9:1.25000000000000000\n";
+  const int lines = 120000;
+  for (int shift = 0; shift < 8; ++shift) {
+    std::string text = "#" + std::string(static_cast<std::size_t>(shift) * 3, 'x') + "\n";
+    for (int i = 0; i < lines; ++i)
+      text += line;
+    ReadOptions options;
+    options.n_features = 2;
+    options.drop_extra_features = true;
+    ReadReport report;
+    const Dataset d = parse(text, options, &report);
+    EXPECT_EQ(d.rows(), lines);
+    EXPECT_EQ(d.nnz(), lines);
+    EXPECT_EQ(report.dropped_entries, lines) << "shift " << shift;
+  }
+}
+
 TEST(LibsvmRead, NamesTheDataset) {
   EXPECT_EQ(parse("+1 1:1\n").name, "mem.svm");
   std::istringstream in("+1 1:1\n");
