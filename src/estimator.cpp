@@ -3,7 +3,7 @@
 #include <cmath>
 #include <utility>
 
-#include "shine/core/check.hpp"
+#include "core/check.hpp"
 #include "shine/objective/inner_objective.hpp"
 
 namespace shine {

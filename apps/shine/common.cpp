@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "shine/core/timer.hpp"
-#include "shine/data/registry.hpp"
+#include "registry.hpp"
 
 namespace shine::cli {
 

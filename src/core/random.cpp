@@ -1,4 +1,4 @@
-#include "shine/core/random.hpp"
+#include "core/random.hpp"
 
 #include <cmath>
 #include <numbers>

@@ -29,8 +29,8 @@
 #include "data/byte_source.hpp"
 #include "data/libsvm_common.hpp"
 #include "data/libsvm_parser.hpp"
-#include "shine/core/check.hpp"
-#include "shine/data/memory.hpp"
+#include "core/check.hpp"
+#include "data/memory.hpp"
 
 namespace shine::data {
 namespace {

@@ -30,7 +30,7 @@
 #include "data/libsvm_common.hpp"
 #include "shine/data/dataset.hpp"
 #include "shine/data/libsvm_io.hpp"
-#include "shine/data/memory.hpp"
+#include "data/memory.hpp"
 
 namespace shine::data::detail {
 

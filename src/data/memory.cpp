@@ -1,4 +1,4 @@
-#include "shine/data/memory.hpp"
+#include "data/memory.hpp"
 
 #include <sys/resource.h>
 

@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "shine/core/check.hpp"
-#include "shine/core/random.hpp"
+#include "core/check.hpp"
+#include "core/random.hpp"
 
 namespace shine::data {
 namespace {

@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "hypergrad/strategy_impl.hpp"
-#include "shine/core/check.hpp"
+#include "core/check.hpp"
 #include "shine/linalg/conjugate_gradient.hpp"
 
 namespace shine::hypergrad {

@@ -14,7 +14,7 @@
 #include <utility>
 
 #include "hypergrad/strategy_impl.hpp"
-#include "shine/core/check.hpp"
+#include "core/check.hpp"
 
 namespace shine::hypergrad::detail {
 namespace {

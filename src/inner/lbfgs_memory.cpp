@@ -42,7 +42,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "shine/core/check.hpp"
+#include "core/check.hpp"
 #include "shine/linalg/sparse_kernels.hpp"
 
 namespace shine::inner {

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "shine/core/check.hpp"
+#include "core/check.hpp"
 
 namespace shine::inner {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "shine/core/check.hpp"
+#include "core/check.hpp"
 #include "shine/core/timer.hpp"
 
 namespace shine::inner {

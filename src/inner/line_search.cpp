@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "shine/core/check.hpp"
+#include "core/check.hpp"
 
 namespace shine::inner {
 namespace {

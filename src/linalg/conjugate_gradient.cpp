@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <string>
 
-#include "shine/core/check.hpp"
+#include "core/check.hpp"
 
 namespace shine::linalg {
 namespace {

@@ -4,7 +4,7 @@
 #include <string>
 #include <utility>
 
-#include "shine/core/check.hpp"
+#include "core/check.hpp"
 #include "shine/objective/logistic_loss.hpp"
 
 namespace shine::objective {

@@ -1,6 +1,6 @@
 #include "shine/objective/objective_options.hpp"
 
-#include "shine/core/check.hpp"
+#include "core/check.hpp"
 
 namespace shine::objective {
 

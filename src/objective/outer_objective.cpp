@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "shine/core/check.hpp"
+#include "core/check.hpp"
 #include "shine/objective/logistic_loss.hpp"
 
 namespace shine::objective {

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "shine/core/check.hpp"
+#include "core/check.hpp"
 
 namespace shine::outer {
 

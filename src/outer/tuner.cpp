@@ -9,8 +9,8 @@
 #include <string>
 #include <utility>
 
-#include "shine/core/check.hpp"
-#include "shine/core/random.hpp"
+#include "core/check.hpp"
+#include "core/random.hpp"
 #include "shine/core/timer.hpp"
 #include "shine/linalg/sparse_kernels.hpp"
 #include "shine/objective/inner_objective.hpp"

@@ -5,8 +5,12 @@
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -151,6 +155,23 @@ TEST(Fit, StopsWhenInterruptedAndSaysSo) {
   const std::atomic<bool> go{false};
   options.interrupt = &go;
   EXPECT_EQ(fit(d, 0.01, options).summary.termination, Termination::Converged);
+}
+
+TEST(PublicHeaders, TheUmbrellaHeaderIncludesEveryInstalledHeader) {
+  namespace fs = std::filesystem;
+  const fs::path include = fs::path(SHINE_SOURCE_DIR) / "include";
+  std::ifstream in(include / "shine" / "shine.hpp");
+  const std::string umbrella((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  ASSERT_FALSE(umbrella.empty());
+  int headers = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(include / "shine")) {
+    if (entry.path().extension() != ".hpp" || entry.path().filename() == "shine.hpp") continue;
+    const std::string name = fs::relative(entry.path(), include).generic_string();
+    EXPECT_NE(umbrella.find("#include \"" + name + "\""), std::string::npos) << name;
+    ++headers;
+  }
+  EXPECT_GT(headers, 20);
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "shine/core/check.hpp"
+#include "core/check.hpp"
 
 namespace shine {
 namespace {

@@ -367,7 +367,9 @@ TEST(LibsvmRead, CountsEachDroppedEntryOnceWhereverTheReadBlocksEnd) {
   const std::string line = "+1 1:1 9:1.25000000000000000\n";
   const int lines = 120000;
   for (int shift = 0; shift < 8; ++shift) {
-    std::string text = "#" + std::string(static_cast<std::size_t>(shift) * 3, 'x') + "\n";
+    std::string text(1, '#');
+    text.append(static_cast<std::size_t>(shift) * 3, 'x');
+    text += '\n';
     for (int i = 0; i < lines; ++i)
       text += line;
     ReadOptions options;

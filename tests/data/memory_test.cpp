@@ -1,7 +1,7 @@
 // The reader's memory check (ReadOptions::memory_limit_bytes, MemoryLimitError), the system
 // limits it reads (available_memory) and the consuming split that keeps the peak low.
 
-#include "shine/data/memory.hpp"
+#include "data/memory.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "shine/core/random.hpp"
+#include "core/random.hpp"
 
 namespace shine::data {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
-#include "shine/data/registry.hpp"
+#include "registry.hpp"
 #include "shine/data/split.hpp"
 
 namespace shine::cli {

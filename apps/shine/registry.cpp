@@ -1,4 +1,4 @@
-#include "shine/data/registry.hpp"
+#include "registry.hpp"
 
 #include <cstdlib>
 #include <fstream>
