@@ -1,6 +1,6 @@
 #pragma once
 // What `shine tune` and `shine reproduce` share: the train / validation / test parts of a run,
-// feature-group files, and how a tuning result maps to an exit code.
+// and how a tuning result maps to an exit code.
 
 #include <cstdint>
 #include <optional>
@@ -46,21 +46,6 @@ LoadedData load_like_train(const std::string& source, const data::Dataset& train
 /// three fractions; only the test part → train gets train + validation fractions; only the
 /// validation part → train gets train + test fractions.
 Parts load_parts(const PartSources& sources);
-
-/// A feature → group map read from a file (see `read_groups`).
-struct Groups {
-  std::vector<std::int32_t> group_of;  ///< One entry per feature.
-  std::vector<std::string> names;      ///< Name of each group, by index.
-  Index unlisted = 0;                  ///< Features the file did not list (their own group).
-  Index ignored = 0;                   ///< Lines about features beyond the training data.
-};
-
-/// Reads a group file: one `FEATURE GROUP` pair per line (FEATURE the 1-based LIBSVM index,
-/// GROUP any name without spaces); `#` starts a comment; blank lines are skipped. Features not
-/// listed share one extra group "(unlisted)"; features beyond `features` are ignored. Throws
-/// `data::ParseError` (file, line, column, what to fix) for a malformed line or a feature listed
-/// twice, `std::runtime_error` when the file cannot be read.
-Groups read_groups(const std::string& path, Index features);
 
 /// Parses "LO,HI" into two numbers; throws UsageError naming `option`.
 std::pair<double, double> parse_pair(const std::string& text, const std::string& option);

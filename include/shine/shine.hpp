@@ -18,6 +18,7 @@
 #include "shine/core/timer.hpp"
 #include "shine/core/types.hpp"
 #include "shine/data/dataset.hpp"
+#include "shine/data/feature_groups.hpp"
 #include "shine/data/libsvm_io.hpp"
 #include "shine/data/split.hpp"
 #include "shine/estimator.hpp"

@@ -8,6 +8,7 @@
 #include "common.hpp"
 #include "interrupt.hpp"
 #include "progress.hpp"
+#include "shine/data/feature_groups.hpp"
 #include "shine/estimator.hpp"
 #include "shine/model/logistic_model.hpp"
 #include "shine/outer/checkpoint.hpp"
@@ -266,9 +267,9 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   problem.train = &parts.train;
   problem.validation = &parts.validation;
   problem.test = parts.test.rows() > 0 ? &parts.test : nullptr;
-  Groups groups;
+  data::FeatureGroups groups;
   if (vm.count("groups") != 0U) {
-    groups = read_groups(vm["groups"].as<std::string>(), parts.train.features());
+    groups = data::read_feature_groups(vm["groups"].as<std::string>(), parts.train.features());
     problem.group_of = groups.group_of;
     problem.groups = static_cast<Index>(groups.names.size());
     if (verbosity != Verbosity::Quiet) {
