@@ -50,6 +50,16 @@ std::vector<std::array<double, 2>> returned_curve(const outer::TuneResult& resul
     }
     if (std::isfinite(returned)) curve.push_back({r.elapsed_seconds, returned});
   }
+  // At its end the run returns what the tuner chose, which is not always the lowest validation
+  // loss seen: a converged secant run returns its last evaluation, the stationary point.
+  if (result.has_result && std::isfinite(result.test_loss) && !result.records.empty()) {
+    const double end = result.records.back().elapsed_seconds;
+    if (!curve.empty() && curve.back()[0] == end) {
+      curve.back()[1] = result.test_loss;
+    } else {
+      curve.push_back({end, result.test_loss});
+    }
+  }
   return curve;
 }
 

@@ -37,7 +37,9 @@ struct Run {
 };
 
 /// (time, returned loss) after each evaluation of a run (see the file comment); evaluations with
-/// no finite held-out loss are skipped.
+/// no finite held-out loss are skipped. The last point is the held-out loss of the result the
+/// tuner returned (`TuneResult::test_loss`), which a converged run takes from its last
+/// evaluation rather than from the lowest validation loss.
 std::vector<std::array<double, 2>> returned_curve(const outer::TuneResult& result);
 
 /// L*_s for every seed of `runs`: the lowest returned loss (finished runs only).

@@ -120,6 +120,20 @@ TEST(Benchmark, ReturnedLossFollowsTheValidationLoss) {
   EXPECT_EQ(bench::time_to_reach(curve, 0.2), kInf);
 }
 
+TEST(Benchmark, TheCurveEndsAtWhatTheTunerReturned) {
+  // A converged secant run returns its last evaluation even where an earlier, looser one had a
+  // lower validation loss: the curve's last point is the result's held-out loss.
+  outer::TuneResult result = run_of({{1, 0.5, 0.6}, {2, 0.4, 0.5}, {3, 0.45, 0.3}});
+  result.has_result = true;
+  result.best_iteration = 2;
+  result.test_loss = 0.3;
+  const auto curve = bench::returned_curve(result);
+  ASSERT_EQ(curve.size(), 3U);
+  EXPECT_EQ(curve[1][1], 0.5);
+  EXPECT_EQ(curve[2][1], 0.3);
+  EXPECT_EQ(bench::time_to_reach(curve, 0.35), 3.0);
+}
+
 TEST(Benchmark, Quantiles) {
   EXPECT_EQ(bench::quantile({3, 1, 2}, 0.5), 2.0);
   EXPECT_DOUBLE_EQ(bench::quantile({1, 2, 3, 4}, 0.5), 2.5);
