@@ -29,13 +29,10 @@ LoadedData load_like_train(const std::string& source, const data::Dataset& train
   aligned.labels = train.labels;
   try {
     return load_dataset(source, aligned, role);
-  } catch (const data::ParseError& e) {
+  } catch (const data::UnexpectedLabelError& e) {
     // The reader's advice ("read it without a forced label map") is for library callers.
-    const auto neither = e.problem().find(" is neither of the expected labels");
-    if (e.problem().rfind("label '", 0) != 0 || neither == std::string::npos) throw;
     throw data::ParseError(e.file(), e.line(), e.column(),
-                           e.problem().substr(0, neither) +
-                               " is not one of the training data's labels (" +
+                           "label '" + e.label() + "' is not one of the training data's labels (" +
                                train.labels.to_string() +
                                "): relabel this file to the training data's two label values");
   }

@@ -26,10 +26,10 @@
 #include <utility>
 #include <vector>
 
+#include "core/check.hpp"
 #include "data/byte_source.hpp"
 #include "data/libsvm_common.hpp"
 #include "data/libsvm_parser.hpp"
-#include "core/check.hpp"
 #include "data/memory.hpp"
 
 namespace shine::data {
@@ -142,6 +142,10 @@ ParseError::ParseError(std::string file, std::int64_t line, std::int64_t column,
       line_(line),
       column_(column),
       problem_(problem) {}
+
+UnexpectedLabelError::UnexpectedLabelError(std::string file, std::int64_t line, std::int64_t column,
+                                           std::string label, const std::string& problem)
+    : ParseError(std::move(file), line, column, problem), label_(std::move(label)) {}
 
 MemoryLimitError::MemoryLimitError(std::string file, std::int64_t line, std::uint64_t needed_bytes,
                                    std::uint64_t available_bytes, const std::string& message)

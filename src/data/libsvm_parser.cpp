@@ -142,9 +142,10 @@ void Parser::classify(double label, const char* token, const char* token_stop) {
   if (classes_ > 1 && label == class_value_[1]) return;
   const std::string text = quote({token, static_cast<std::size_t>(token_stop - token)});
   if (forced_labels_) {
-    fail_at(token, "label '" + text + "' is neither of the expected labels (" +
-                       options_.labels->to_string() +
-                       "): relabel the file, or read it without a forced label map");
+    throw UnexpectedLabelError(source_, line_, column_of(token), text,
+                               "label '" + text + "' is neither of the expected labels (" +
+                                   options_.labels->to_string() +
+                                   "): relabel the file, or read it without a forced label map");
   }
   if (classes_ < 2) {
     class_value_[static_cast<std::size_t>(classes_)] = label;

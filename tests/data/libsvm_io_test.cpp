@@ -476,6 +476,15 @@ TEST(LibsvmReject, LabelProblems) {
   options.labels = LabelMap{-1.0, 1.0};
   expect_error("1 1:1\n0 1:1\n", 2, 1,
                "label '0' is neither of the expected labels (-1 -> -1, 1 -> +1)", options);
+  // Typed, with the label as written, so that callers need not read the message.
+  try {
+    (void)parse("1 1:1\n 7.5 1:1\n", options);
+    FAIL() << "accepted a label outside the mapping";
+  } catch (const UnexpectedLabelError& e) {
+    EXPECT_EQ(e.label(), "7.5");
+    EXPECT_EQ(e.line(), 2);
+    EXPECT_EQ(e.column(), 2);
+  }
 }
 
 TEST(LibsvmReject, IndexProblems) {

@@ -89,8 +89,7 @@ int predict_command(const Arguments& args, std::ostream& out, std::ostream& err)
   LoadedData loaded;
   try {
     loaded = load_dataset(vm["DATA"].as<std::string>(), read, "test");
-  } catch (const data::ParseError& e) {
-    if (e.problem().find("expected labels") == std::string::npos) throw;
+  } catch (const data::UnexpectedLabelError& e) {
     throw data::ParseError(e.file(), e.line(), e.column(),
                            e.problem() + "; the model was trained on labels " +
                                model.labels.to_string() +

@@ -69,6 +69,19 @@ class ParseError : public std::runtime_error {
   std::string problem_;
 };
 
+/// A label that is neither value of the forced label mapping (`ReadOptions::labels`): a
+/// `ParseError` at the label, which also gives the label as written.
+class UnexpectedLabelError : public ParseError {
+ public:
+  UnexpectedLabelError(std::string file, std::int64_t line, std::int64_t column, std::string label,
+                       const std::string& problem);
+  /// The label as written in the file.
+  [[nodiscard]] const std::string& label() const noexcept { return label_; }
+
+ private:
+  std::string label_;
+};
+
 /// The dataset being read would not fit in memory (see `ReadOptions::memory_limit_bytes`).
 /// `what()` names the file, the memory needed (at least) and available, and what to do.
 class MemoryLimitError : public std::runtime_error {
