@@ -38,17 +38,71 @@ LoadedData load_like_train(const std::string& source, const data::Dataset& train
   }
 }
 
+ClassWeightOption parse_class_weight(const std::string& text) {
+  ClassWeightOption option;
+  option.text = text;
+  if (text == "balanced") {
+    option.balanced = true;
+    return option;
+  }
+  const auto bad = [&text]() {
+    return UsageError(
+        "--class-weight must be 'balanced' or two weights NEG,POS > 0 (of the classes mapped "
+        "to -1 and +1) such as 1,5; got '" +
+        text + "'");
+  };
+  if (text.find(',') == std::string::npos) throw bad();
+  try {
+    const auto [negative, positive] = parse_pair(text, "--class-weight");
+    option.fixed = {negative, positive};
+    option.fixed.validate();
+  } catch (const UsageError&) {
+    throw bad();
+  } catch (const std::invalid_argument&) {
+    throw bad();
+  }
+  return option;
+}
+
+data::ClassWeights apply_class_weight(const ClassWeightOption& option, data::Dataset& train,
+                                      std::initializer_list<data::Dataset*> others) {
+  const data::ClassWeights weights =
+      option.balanced ? data::balanced_class_weights(train) : option.fixed;
+  data::apply_class_weights(train, weights);
+  for (data::Dataset* other : others) {
+    if (other->rows() > 0) data::apply_class_weights(*other, weights);
+  }
+  return weights;
+}
+
+void attach_weight_file(data::Dataset& data, const std::string& path) {
+  Vector weights = data::read_sample_weights(path, data.rows());
+  if (weights.size() > 0 && weights.maxCoeff() == 0.0) {
+    throw data::ParseError(path, 0, 0,
+                           "every weight is 0: at least one sample must weigh more than 0");
+  }
+  data::set_sample_weights(data, std::move(weights));
+}
+
 Parts load_parts(const PartSources& sources) {
   const Timer timer;
   Parts parts;
   LoadedData all = load_dataset(sources.train, {});
   const std::string train_source = source_name(all);
+  const auto attach = [](data::Dataset& data, const std::optional<std::string>& path) {
+    if (path) attach_weight_file(data, *path);
+  };
+  attach(all.data, sources.weights.train);
 
   std::optional<LoadedData> validation, test;
   if (sources.validation) {
     validation = load_like_train(*sources.validation, all.data, "validation");
+    attach(validation->data, sources.weights.validation);
   }
-  if (sources.test) test = load_like_train(*sources.test, all.data, "test");
+  if (sources.test) {
+    test = load_like_train(*sources.test, all.data, "test");
+    attach(test->data, sources.weights.test);
+  }
 
   const double f_train = sources.fractions[0];
   const double f_validation = sources.fractions[1];
@@ -71,20 +125,20 @@ Parts load_parts(const PartSources& sources) {
     parts.validation = std::move(pieces.validation);
     parts.test = std::move(pieces.test);
   }
+  if (validation) parts.validation = std::move(validation->data);
+  if (test) parts.test = std::move(test->data);
+  if (sources.weights.classes) {
+    apply_class_weight(*sources.weights.classes, parts.train, {&parts.validation, &parts.test});
+  }
   const bool whole = validation && test;
   parts.descriptions.push_back(report::DatasetDescription::of(
       parts.train, "train",
       whole ? train_source : percent(split.train) + " of " + train_source + how));
-  if (validation) {
-    parts.validation = std::move(validation->data);
-    parts.descriptions.push_back(
-        report::DatasetDescription::of(parts.validation, "validation", source_name(*validation)));
-  } else {
-    parts.descriptions.push_back(report::DatasetDescription::of(
-        parts.validation, "validation", percent(split.validation) + " of " + train_source + how));
-  }
+  parts.descriptions.push_back(report::DatasetDescription::of(
+      parts.validation, "validation",
+      validation ? source_name(*validation)
+                 : percent(split.validation) + " of " + train_source + how));
   if (test) {
-    parts.test = std::move(test->data);
     parts.descriptions.push_back(
         report::DatasetDescription::of(parts.test, "test", source_name(*test)));
   } else if (parts.test.rows() > 0) {

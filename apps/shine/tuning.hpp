@@ -3,12 +3,14 @@
 // and how a tuning result maps to an exit code.
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common.hpp"
 #include "shine/data/dataset.hpp"
+#include "shine/data/sample_weights.hpp"
 #include "shine/data/split.hpp"
 #include "shine/outer/tuner.hpp"
 #include "shine/report/trajectory.hpp"
@@ -24,6 +26,35 @@ struct Parts {
   double load_seconds = 0.0;
 };
 
+/// `--class-weight`: "balanced" (scikit-learn's n / (2 n_c), from the training part) or fixed
+/// weights "NEG,POS" of the classes mapped to −1 and +1.
+struct ClassWeightOption {
+  bool balanced = false;
+  data::ClassWeights fixed;
+  std::string text;  ///< As given on the command line.
+};
+
+/// Parses `--class-weight` (throws UsageError naming the flag and the accepted forms).
+ClassWeightOption parse_class_weight(const std::string& text);
+
+/// The sample-weight flags: a weight file for each data file (one weight per row, in its
+/// order), and class weights applied on top of them.
+struct WeightSources {
+  std::optional<std::string> train;          ///< --weights: rows of TRAIN (before any split).
+  std::optional<std::string> validation;     ///< --validation-weights: rows of --validation.
+  std::optional<std::string> test;           ///< --test-weights: rows of --test.
+  std::optional<ClassWeightOption> classes;  ///< --class-weight.
+};
+
+/// Reads the weight file `path` (one weight per row of `data`) into `data.weights`; a file of
+/// zeros is a `data::ParseError` too.
+void attach_weight_file(data::Dataset& data, const std::string& path);
+
+/// Applies the class weights of `option` to `train` and to each dataset of `others` (balanced
+/// weights are those of `train`); returns the weights applied.
+data::ClassWeights apply_class_weight(const ClassWeightOption& option, data::Dataset& train,
+                                      std::initializer_list<data::Dataset*> others);
+
 /// Where the parts come from: TRAIN, optional VALIDATION and TEST files, and the split of TRAIN
 /// that provides what is missing.
 struct PartSources {
@@ -33,6 +64,7 @@ struct PartSources {
   std::vector<double> fractions{0.9, 0.05, 0.05};  ///< train, validation, test.
   std::uint64_t seed = 0;
   bool stratify = false;
+  WeightSources weights;
 };
 
 /// Loads `source` (a file or registered name, by `role`) with `train`'s feature count (features
@@ -44,7 +76,9 @@ LoadedData load_like_train(const std::string& source, const data::Dataset& train
 /// Loads TRAIN, then the validation and test files (read with TRAIN's feature count and label
 /// mapping; features beyond it are dropped), and splits off TRAIN what is missing: both → the
 /// three fractions; only the test part → train gets train + validation fractions; only the
-/// validation part → train gets train + test fractions.
+/// validation part → train gets train + test fractions. Weight files are attached to the file
+/// they go with before the split (whose parts keep their rows' weights); class weights are
+/// applied to every part last.
 Parts load_parts(const PartSources& sources);
 
 /// Parses "LO,HI" into two numbers; throws UsageError naming `option`.

@@ -20,6 +20,7 @@
 #include "shine/data/dataset.hpp"
 #include "shine/data/feature_groups.hpp"
 #include "shine/data/libsvm_io.hpp"
+#include "shine/data/sample_weights.hpp"
 #include "shine/data/split.hpp"
 #include "shine/estimator.hpp"
 #include "shine/hypergrad/hypergradient.hpp"

@@ -78,7 +78,10 @@ std::string LabelMap::to_string() const {
 }
 
 Dataset::Dataset(Dataset&& other) noexcept
-    : name(std::move(other.name)), y(std::move(other.y)), labels(other.labels) {
+    : name(std::move(other.name)),
+      y(std::move(other.y)),
+      labels(other.labels),
+      weights(std::move(other.weights)) {
   X.swap(other.X);
   Xt.swap(other.Xt);
 }
@@ -88,6 +91,7 @@ Dataset& Dataset::operator=(Dataset&& other) noexcept {
   name = std::move(other.name);
   y = std::move(other.y);
   labels = other.labels;
+  weights = std::move(other.weights);
   // Swap, then release what the source received, so the old matrices are freed now.
   X.swap(other.X);
   Xt.swap(other.Xt);
@@ -118,12 +122,17 @@ Index Dataset::positives() const noexcept {
   return count;
 }
 
+double Dataset::total_weight() const noexcept {
+  return weighted() ? weights.sum() : static_cast<double>(rows());
+}
+
 std::size_t Dataset::memory_bytes() const noexcept {
   const auto csr_bytes = [](const SparseMatrix& m) {
     return static_cast<std::size_t>(m.nonZeros()) * (sizeof(double) + sizeof(StorageIndex)) +
            static_cast<std::size_t>(m.outerSize() + 1) * sizeof(StorageIndex);
   };
-  return csr_bytes(X) + csr_bytes(Xt) + static_cast<std::size_t>(y.size()) * sizeof(double);
+  return csr_bytes(X) + csr_bytes(Xt) +
+         static_cast<std::size_t>(y.size() + weights.size()) * sizeof(double);
 }
 
 void Dataset::validate() const {
@@ -141,6 +150,21 @@ void Dataset::validate() const {
     if (y[i] != 1.0 && y[i] != -1.0) {
       fail("label " + std::to_string(i) + " is " + format_label(y[i]) + ", must be -1 or +1");
     }
+  }
+  if (weighted()) {
+    if (weights.size() != X.rows()) {
+      fail("weights has " + std::to_string(weights.size()) + " entries for " +
+           std::to_string(X.rows()) + " rows");
+    }
+    bool any_positive = X.rows() == 0;
+    for (Index i = 0; i < weights.size(); ++i) {
+      if (!std::isfinite(weights[i]) || weights[i] < 0.0) {
+        fail("the weight of sample " + std::to_string(i) + " is " + format_label(weights[i]) +
+             ", must be finite and >= 0");
+      }
+      any_positive = any_positive || weights[i] > 0.0;
+    }
+    if (!any_positive) fail("every sample weight is 0: at least one must be positive");
   }
   const StorageIndex* row_ptr = X.outerIndexPtr();
   const StorageIndex* col = X.innerIndexPtr();

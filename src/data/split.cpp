@@ -9,6 +9,7 @@
 
 #include "core/check.hpp"
 #include "core/random.hpp"
+#include "shine/data/sample_weights.hpp"
 
 namespace shine::data {
 namespace {
@@ -17,6 +18,15 @@ namespace {
 struct SplitRows {
   std::vector<Index> train, validation, test;
 };
+
+// The weights of the given rows of `data` (empty when it is unweighted).
+Vector gather_weights(const Dataset& data, std::span<const Index> rows) {
+  if (!data.weighted()) return {};
+  Vector weights(static_cast<Index>(rows.size()));
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    weights[static_cast<Index>(i)] = data.weights[rows[i]];
+  return weights;
+}
 
 // X and y of the given rows of `data` (no transpose).
 std::pair<SparseMatrix, Vector> gather_rows(const Dataset& data, std::span<const Index> rows) {
@@ -120,7 +130,9 @@ void SplitOptions::validate() const {
 
 Dataset select_rows(const Dataset& data, std::span<const Index> rows, std::string name) {
   auto [X, y] = gather_rows(data, rows);
-  return make_dataset(std::move(X), std::move(y), std::move(name), data.labels);
+  Dataset part = make_dataset(std::move(X), std::move(y), std::move(name), data.labels);
+  set_sample_weights(part, gather_weights(data, rows));
+  return part;
 }
 
 Split split_dataset(const Dataset& data, const SplitOptions& options) {
@@ -141,6 +153,9 @@ Split split_dataset(Dataset&& data, const SplitOptions& options) {
   auto train = gather_rows(data, rows.train);
   auto validation = gather_rows(data, rows.validation);
   auto test = gather_rows(data, rows.test);
+  Vector train_weights = gather_weights(data, rows.train);
+  Vector validation_weights = gather_weights(data, rows.validation);
+  Vector test_weights = gather_weights(data, rows.test);
   SparseMatrix().swap(data.X);
   const std::string name = std::move(data.name);
   const LabelMap labels = data.labels;
@@ -151,6 +166,9 @@ Split split_dataset(Dataset&& data, const SplitOptions& options) {
   split.validation = make_dataset(std::move(validation.first), std::move(validation.second),
                                   name + "[validation]", labels);
   split.test = make_dataset(std::move(test.first), std::move(test.second), name + "[test]", labels);
+  set_sample_weights(split.train, std::move(train_weights));
+  set_sample_weights(split.validation, std::move(validation_weights));
+  set_sample_weights(split.test, std::move(test_weights));
   return split;
 }
 

@@ -23,16 +23,23 @@ InnerObjective::InnerObjective(const data::Dataset& train, L2Regularizer regular
   row_chunks_ = linalg::RowChunks::balanced(train.X);
   feature_chunks_ = linalg::RowChunks::balanced(train.Xt);
   column_sq_norms_.resize(features_);
+  const double* c = sample_weights();
   for (Index j = 0; j < features_; ++j) {
-    const auto row = train.Xt.row(j);
-    column_sq_norms_[j] = row.squaredNorm();
+    if (c == nullptr) {
+      column_sq_norms_[j] = train.Xt.row(j).squaredNorm();
+      continue;
+    }
+    double sum = 0.0;
+    for (SparseMatrix::InnerIterator it(train.Xt, j); it; ++it)
+      sum += c[it.index()] * it.value() * it.value();
+    column_sq_norms_[j] = sum;
   }
 }
 
 Vector InnerObjective::hessian_diagonal_bound() const {
   Vector bound(dim());
   bound.head(features_) = 0.25 * column_sq_norms_ + regularizer_.weights();
-  if (options_.fit_intercept) bound[features_] = 0.25 * static_cast<double>(samples());
+  if (options_.fit_intercept) bound[features_] = 0.25 * data_->total_weight();
   return bound;
 }
 
@@ -60,16 +67,18 @@ void InnerObjective::evaluate(const Vector& w, LogisticState& state) const {
   double* p = state.sigma_neg.data();
   double* D = state.curvature.data();
   double* r = state.residual.data();
+  const double* c = sample_weights();
   // Pass 1 over X: margins and every per-sample term, fused; partial sums per fixed chunk.
   const auto sums = linalg::sum_over_chunks<2>(
       row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
         for (Index i = begin; i < end; ++i) {
           z[i] = y[i] * (linalg::row_dot(X, i, wp) + bias);
           const LogisticTerms t = logistic_terms(z[i]);
+          const double ci = c != nullptr ? c[i] : 1.0;
           p[i] = t.sigma_neg;
-          D[i] = t.curvature;
-          r[i] = -y[i] * t.sigma_neg;
-          acc[0] += t.loss;
+          D[i] = ci * t.curvature;
+          r[i] = -y[i] * ci * t.sigma_neg;
+          acc[0] += ci * t.loss;
           acc[1] += r[i];
         }
       });
@@ -91,10 +100,12 @@ double InnerObjective::value(const Vector& w) const {
   const double* y = data_->y.data();
   const double* wp = w.data();
   const double bias = options_.fit_intercept ? w[features_] : 0.0;
+  const double* c = sample_weights();
   const auto sums = linalg::sum_over_chunks<1>(
       row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
         for (Index i = begin; i < end; ++i) {
-          acc[0] += softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
+          const double ci = c != nullptr ? c[i] : 1.0;
+          acc[0] += ci * softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
         }
       });
   return sums[0] + regularizer_.value(w);
@@ -160,12 +171,13 @@ void InnerObjective::prepare_line(const LogisticState& state, const Vector& d,
   const double d_bias = options_.fit_intercept ? d[features_] : 0.0;
   const double* p = state.sigma_neg.data();
   double* u = probe.margin_slope.data();
-  // Pass over X: u = y∘(Xd + d_b), fused with the loss part of φ'(0) = −Σ u_i σ(−z_i).
+  const double* c = sample_weights();
+  // Pass over X: u = y∘(Xd + d_b), fused with the loss part of φ'(0) = −Σ c_i u_i σ(−z_i).
   const auto sums = linalg::sum_over_chunks<1>(
       row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
         for (Index i = begin; i < end; ++i) {
           u[i] = y[i] * (linalg::row_dot(X, i, dp) + d_bias);
-          acc[0] -= u[i] * p[i];
+          acc[0] -= (c != nullptr ? c[i] : 1.0) * u[i] * p[i];
         }
       });
   const double* weights = regularizer_.weights().data();
@@ -191,12 +203,14 @@ LineValue InnerObjective::line_value(const LogisticState& state, const LineProbe
                                      double alpha) const {
   const double* z = state.margins.data();
   const double* u = probe.margin_slope.data();
+  const double* c = sample_weights();
   const auto sums = linalg::sum_over_chunks<2>(
       row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
         for (Index i = begin; i < end; ++i) {
           const LogisticTerms t = logistic_terms(z[i] + alpha * u[i]);
-          acc[0] += t.loss;
-          acc[1] -= u[i] * t.sigma_neg;
+          const double ci = c != nullptr ? c[i] : 1.0;
+          acc[0] += ci * t.loss;
+          acc[1] -= ci * u[i] * t.sigma_neg;
         }
       });
   const double penalty =
@@ -222,15 +236,17 @@ void InnerObjective::move(LogisticState& state, const Vector& d, const LineProbe
   double* p = state.sigma_neg.data();
   double* D = state.curvature.data();
   double* r = state.residual.data();
+  const double* c = sample_weights();
   const auto sums = linalg::sum_over_chunks<2>(
       row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
         for (Index i = begin; i < end; ++i) {
           z[i] += alpha * u[i];
           const LogisticTerms t = logistic_terms(z[i]);
+          const double ci = c != nullptr ? c[i] : 1.0;
           p[i] = t.sigma_neg;
-          D[i] = t.curvature;
-          r[i] = -y[i] * t.sigma_neg;
-          acc[0] += t.loss;
+          D[i] = ci * t.curvature;
+          r[i] = -y[i] * ci * t.sigma_neg;
+          acc[0] += ci * t.loss;
           acc[1] += r[i];
         }
       });
@@ -281,13 +297,15 @@ void InnerObjective::gradient_change(const LogisticState& state, const Vector& e
   const double* z = state.margins.data();
   const double* p = state.sigma_neg.data();
   double* qp = q.data();
-  // First pass: the residual change r_i(w + e) − r_i(w) = −y_i (σ(−(z_i + u_i)) − σ(−z_i)) with
+  const double* c = sample_weights();
+  // First pass: the residual change r_i(w + e) − r_i(w) = −c_i y_i (σ(−(z_i + u_i)) − σ(−z_i)) with
   // u_i = y_i (x_iᵀe + e_b), from the stored margins (w + e is never formed), fused with its sum.
   const auto sums = linalg::sum_over_chunks<1>(
       row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
         for (Index i = begin; i < end; ++i) {
           const double u = y[i] * (linalg::row_dot(X, i, ep) + e_bias);
-          qp[i] = -y[i] * (logistic_terms(z[i] + u).sigma_neg - p[i]);
+          const double ci = c != nullptr ? c[i] : 1.0;
+          qp[i] = -y[i] * ci * (logistic_terms(z[i] + u).sigma_neg - p[i]);
           acc[0] += qp[i];
         }
       });

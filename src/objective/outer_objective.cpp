@@ -20,10 +20,12 @@ double OuterObjective::value(const Vector& w) const {
   const double* y = data_->y.data();
   const double* wp = w.data();
   const double bias = options_.fit_intercept ? w[features_] : 0.0;
+  const double* c = data_->weighted() ? data_->weights.data() : nullptr;
   const auto sums = linalg::sum_over_chunks<1>(
       row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
         for (Index i = begin; i < end; ++i) {
-          acc[0] += softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
+          const double ci = c != nullptr ? c[i] : 1.0;
+          acc[0] += ci * softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
         }
       });
   return sums[0];
@@ -38,12 +40,14 @@ double OuterObjective::value_and_gradient(const Vector& w, Vector& gradient) con
   const double bias = options_.fit_intercept ? w[features_] : 0.0;
   Vector residual(samples());
   double* r = residual.data();
+  const double* c = data_->weighted() ? data_->weights.data() : nullptr;
   const auto sums = linalg::sum_over_chunks<2>(
       row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
         for (Index i = begin; i < end; ++i) {
           const LogisticTerms t = logistic_terms(y[i] * (linalg::row_dot(X, i, wp) + bias));
-          r[i] = -y[i] * t.sigma_neg;
-          acc[0] += t.loss;
+          const double ci = c != nullptr ? c[i] : 1.0;
+          r[i] = -y[i] * ci * t.sigma_neg;
+          acc[0] += ci * t.loss;
           acc[1] += r[i];
         }
       });

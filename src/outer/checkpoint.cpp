@@ -48,10 +48,16 @@ std::string describe(const data::Dataset& data) {
   sum.add(X.innerIndexPtr(), sizeof(StorageIndex) * static_cast<std::size_t>(X.nonZeros()));
   sum.add(X.valuePtr(), sizeof(double) * static_cast<std::size_t>(X.nonZeros()));
   sum.add(data.y.data(), sizeof(double) * static_cast<std::size_t>(data.y.size()));
+  // Weights join the checksum only when present, so that unweighted data keep the fingerprint
+  // of the checkpoints written before weights existed.
+  if (data.weighted()) {
+    sum.add(data.weights.data(), sizeof(double) * static_cast<std::size_t>(data.weights.size()));
+  }
   char buffer[128];
-  std::snprintf(buffer, sizeof buffer, "%lld x %lld, %lld non-zeros, checksum %016llx",
+  std::snprintf(buffer, sizeof buffer, "%lld x %lld, %lld non-zeros%s, checksum %016llx",
                 static_cast<long long>(data.rows()), static_cast<long long>(data.features()),
-                static_cast<long long>(data.nnz()), static_cast<unsigned long long>(sum.value()));
+                static_cast<long long>(data.nnz()), data.weighted() ? ", weighted" : "",
+                static_cast<unsigned long long>(sum.value()));
   return buffer;
 }
 

@@ -96,8 +96,8 @@ class Run {
           found == checkpoint.fingerprint.end() ? std::string("(missing)") : found->second;
       if (saved != value) {
         throw ResumeError("the checkpoint was made with " + key + " = " + saved +
-                                    ", this run has " + key + " = " + value +
-                                    ": resume with the same data and options");
+                          ", this run has " + key + " = " + value +
+                          ": resume with the same data and options");
       }
     }
     const Index dim = inner_.dim();
@@ -703,16 +703,18 @@ HeldOutMetrics evaluate_heldout(const data::Dataset& data, const Vector& w, bool
   if (data.rows() == 0) return metrics;
   const double bias = fit_intercept ? w[d] : 0.0;
   const linalg::RowChunks chunks = linalg::RowChunks::balanced(data.X);
+  const double* c = data.weighted() ? data.weights.data() : nullptr;
   const auto totals = linalg::sum_over_chunks<2>(
       chunks, linalg::resolve_threads(num_threads),
       [&](Index begin, Index end, std::array<double, 2>& partial) {
         for (Index i = begin; i < end; ++i) {
           const double score = linalg::row_dot(data.X, i, w.data()) + bias;
-          partial[0] += objective::softplus(-data.y[i] * score);
-          partial[1] += objective::predicted_sign(score) == data.y[i] ? 1.0 : 0.0;
+          const double ci = c != nullptr ? c[i] : 1.0;
+          partial[0] += ci * objective::softplus(-data.y[i] * score);
+          partial[1] += objective::predicted_sign(score) == data.y[i] ? ci : 0.0;
         }
       });
-  const auto n = static_cast<double>(data.rows());
+  const double n = data.total_weight();
   metrics.loss_sum = totals[0];
   metrics.mean_loss = totals[0] / n;
   metrics.accuracy = totals[1] / n;

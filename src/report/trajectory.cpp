@@ -160,12 +160,10 @@ Json trajectory_object(const Trajectory& t) {
 
   Json datasets = Json::array();
   for (const DatasetDescription& d : t.run.datasets) {
-    datasets.push_back({{"role", d.role},
-                        {"source", d.source},
-                        {"rows", d.rows},
-                        {"features", d.features},
-                        {"nnz", d.nnz},
-                        {"positives", d.positives}});
+    Json entry = {{"role", d.role},         {"source", d.source}, {"rows", d.rows},
+                  {"features", d.features}, {"nnz", d.nnz},       {"positives", d.positives}};
+    if (std::isfinite(d.total_weight)) entry["total_weight"] = d.total_weight;
+    datasets.push_back(std::move(entry));
   }
   document["datasets"] = std::move(datasets);
   document["labels"] = {{"negative", number(t.run.labels.negative)},
@@ -205,6 +203,7 @@ DatasetDescription DatasetDescription::of(const data::Dataset& data, std::string
   d.features = data.features();
   d.nnz = data.nnz();
   d.positives = data.positives();
+  if (data.weighted()) d.total_weight = data.total_weight();
   return d;
 }
 

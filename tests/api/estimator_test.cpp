@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "shine/data/sample_weights.hpp"
 #include "shine/data/split.hpp"
 #include "support/random_problems.hpp"
 
@@ -141,6 +142,65 @@ TEST(Tune, TakesAProblemWithFeatureGroupsAndResumesFromACheckpoint) {
   } catch (const outer::ResumeError& e) {
     EXPECT_NE(std::string(e.what()).find("lbfgs.c1"), std::string::npos) << e.what();
   }
+}
+
+// Integer sample weights are repeated rows: tuning on weighted train and validation sets finds
+// the λ that tuning on the sets with each row repeated finds (the sums differ only by rounding).
+TEST(Tune, IntegerSampleWeightsTuneLikeRepeatedRows) {
+  const data::Split parts = data::split_dataset(test::random_dataset(400, 25, 0.3, 12, 0.15),
+                                                {.train = 0.6, .validation = 0.4, .test = 0.0});
+  const auto weigh = [](const data::Dataset& source, data::Dataset& weighted,
+                        data::Dataset& repeated) {
+    Vector weights(source.rows());
+    std::vector<Index> rows;
+    for (Index i = 0; i < source.rows(); ++i) {
+      weights[i] = static_cast<double>((i * 5 + 1) % 3);  // 1, 0, 2, 1, 0, 2, …
+      for (int r = 0; r < static_cast<int>(weights[i]); ++r)
+        rows.push_back(i);
+    }
+    weighted = source;
+    data::set_sample_weights(weighted, weights);
+    repeated = data::select_rows(source, rows, "repeated");
+  };
+  data::Dataset train_w, train_r, validation_w, validation_r;
+  weigh(parts.train, train_w, train_r);
+  weigh(parts.validation, validation_w, validation_r);
+  TuneOptions options;
+  options.objective.num_threads = 1;
+  const Tuned weighted = shine::tune(train_w, validation_w, options);
+  const Tuned repeated = shine::tune(train_r, validation_r, options);
+  ASSERT_TRUE(weighted.trajectory.has_result);
+  EXPECT_EQ(weighted.trajectory.termination, Termination::Converged);
+  EXPECT_NEAR(std::log(weighted.lambda), std::log(repeated.lambda), 1e-6);
+  EXPECT_NEAR(weighted.trajectory.validation_loss, repeated.trajectory.validation_loss,
+              1e-8 * repeated.trajectory.validation_loss);
+  // Unweighted, the same rows give another λ: the weights were used.
+  const Tuned plain = shine::tune(parts.train, parts.validation, options);
+  EXPECT_GT(std::abs(std::log(plain.lambda) - std::log(weighted.lambda)), 1e-3);
+
+  // shine::fit on weighted data solves the weighted problem: ∇h = XᵀCr + λw = 0.
+  const Fitted fitted = fit(train_w, 0.3);
+  const Vector margins = train_w.y.cwiseProduct(train_w.X * fitted.model.weights);
+  Vector r(train_w.rows());
+  for (Index i = 0; i < train_w.rows(); ++i)
+    r[i] = -train_w.weights[i] * train_w.y[i] / (1.0 + std::exp(margins[i]));
+  const Vector gradient = train_w.Xt * r + 0.3 * fitted.model.weights;
+  EXPECT_LE(gradient.norm(),
+            1e-5 * (train_w.Xt * Vector(-0.5 * train_w.weights.cwiseProduct(train_w.y))).norm());
+
+  // The checkpoint fingerprint covers the weights: a checkpoint of the unweighted run does not
+  // resume the weighted one.
+  struct Keep final : outer::Observer {
+    std::optional<outer::TuneCheckpoint> kept;
+    [[nodiscard]] bool wants_checkpoints() const override { return true; }
+    bool on_iteration(const outer::OuterRecord& record) override { return record.iteration >= 1; }
+    void on_checkpoint(const outer::TuneCheckpoint& c) override { kept = c; }
+  } keep;
+  std::vector<outer::Observer*> observers{&keep};
+  (void)shine::tune(parts.train, parts.validation, options, observers);
+  ASSERT_TRUE(keep.kept.has_value());
+  const outer::TuneProblem weighted_problem{&train_w, &validation_w, nullptr};
+  EXPECT_THROW((void)shine::resume(weighted_problem, options, *keep.kept), outer::ResumeError);
 }
 
 TEST(Fit, StopsWhenInterruptedAndSaysSo) {

@@ -2,6 +2,9 @@
 // and every kind of bad input with its exit code and message.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
+
 #include "cli_support.hpp"
 #include "shine/model/logistic_model.hpp"
 #include "shine/outer/tune_option_table.hpp"
@@ -228,6 +231,49 @@ TEST_F(CliTune, GroupsGiveOneLambdaPerGroup) {
   EXPECT_EQ(model.group_of[0], 0);
   EXPECT_EQ(model.group_of[9], 1);
   EXPECT_EQ(model.group_of[4], 2);
+}
+
+// Weights of 2 on every row make h(w; λ) = 2 h_unweighted(w; λ/2): the same solves at λ and at
+// λ/2 (L-BFGS, its line search and its stop test do not see the factor), so a grid shifted by
+// log 2 reports the same validation losses. The JSON records the weights.
+TEST_F(CliTune, SampleWeightsOfTwoHalveTheRegularizationAndAreRecorded) {
+  std::string twos;
+  for (int i = 0; i < 900; ++i)
+    twos += "2\n";
+  write("twos.txt", twos);
+  const double shift = std::log(2.0);
+  const auto weighted =
+      shine({"tune", shipped_subsample(), "--weights", path("twos.txt"), "--method", "grid",
+             "--candidates", "3", "--bounds", "-3,1", "--json", path("w.json"), "-q"});
+  ASSERT_EQ(weighted.code, 0) << weighted.err;
+  char bounds[64];
+  std::snprintf(bounds, sizeof bounds, "%.17g,%.17g", -3.0 - shift, 1.0 - shift);
+  const auto plain = shine({"tune", shipped_subsample(), "--method", "grid", "--candidates", "3",
+                            "--bounds", bounds, "--json", path("p.json"), "-q"});
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  const json w = read_json(dir_ / "w.json");
+  const json p = read_json(dir_ / "p.json");
+  ASSERT_EQ(w.at("records").size(), 3U);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const double a = w.at("records")[i].at("validation_loss").get<double>();
+    const double b = p.at("records")[i].at("validation_loss").get<double>();
+    EXPECT_NEAR(a, b, 1e-9 * b) << i;
+  }
+  EXPECT_EQ(w.at("run").at("weights"), path("twos.txt"));
+  EXPECT_NEAR(w.at("datasets")[0].at("total_weight").get<double>(),
+              2.0 * w.at("datasets")[0].at("rows").get<double>(), 1e-9);
+  EXPECT_FALSE(p.at("datasets")[0].contains("total_weight"));
+
+  // Balanced class weights: recorded, each class half of the training weight, another result.
+  const auto balanced =
+      shine({"tune", shipped_subsample(), "--class-weight", "balanced", "--method", "grid",
+             "--candidates", "3", "--bounds", "-3,1", "--json", path("b.json"), "-q"});
+  ASSERT_EQ(balanced.code, 0) << balanced.err;
+  const json b = read_json(dir_ / "b.json");
+  EXPECT_EQ(b.at("run").at("class-weight"), "balanced");
+  EXPECT_NEAR(b.at("datasets")[0].at("total_weight").get<double>(),
+              b.at("datasets")[0].at("rows").get<double>(), 1e-9);
+  EXPECT_NE(b.at("records")[0].at("validation_loss"), w.at("records")[0].at("validation_loss"));
 }
 
 TEST_F(CliTune, BadGroupFilesAreInputErrors) {

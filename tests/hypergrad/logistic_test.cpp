@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "shine/data/sample_weights.hpp"
 #include "shine/hypergrad/hypergradient.hpp"
 #include "support/fd_check.hpp"
 #include "support/logistic_bilevel.hpp"
@@ -102,8 +103,12 @@ void record(const std::string& key, double value) {
   testing::Test::RecordProperty(key, text);
 }
 
-// The assertions shared by every problem.
-void check(const Measured& m, const std::string& label, bool intercept) {
+// The assertions shared by every problem. CG guarantees that refine's H-norm error of q falls with
+// the budget; that its hypergradient error follows at every budget is only observed. With
+// `refine_every_budget` false (a problem where one CG step does not show it) the hypergradient
+// error is asserted at the largest budget only.
+void check(const Measured& m, const std::string& label, bool intercept,
+           bool refine_every_budget = true) {
   const Vector& fd = m.finite_difference;
   const bool groups = fd.size() > 1;
   for (const HypergradResult* r : {&m.hoag, &m.shine, &m.shine_opa, &m.jacobian_free, &m.refine[0],
@@ -142,8 +147,10 @@ void check(const Measured& m, const std::string& label, bool intercept) {
     const double h_error = m.h_norm(m.refine[i].q - m.exact_q);
     EXPECT_LT(h_error, previous_h_error) << label << " budget " << budgets[i];
     previous_h_error = h_error;
-    EXPECT_LE(relative_error(m.refine[i].hypergradient, fd), shine_error * (1.0 + 1e-9))
-        << label << " budget " << budgets[i];
+    if (refine_every_budget || i == 2) {
+      EXPECT_LE(relative_error(m.refine[i].hypergradient, fd), shine_error * (1.0 + 1e-9))
+          << label << " budget " << budgets[i];
+    }
   }
   record(label + ".refine.relative_error", relative_error(m.refine[2].hypergradient, fd));
 
@@ -174,6 +181,32 @@ INSTANTIATE_TEST_SUITE_P(Cases, LogisticRandom,
                                          RandomCase{"one_lambda", 1, 1.0, false},
                                          RandomCase{"four_groups_weak", 4, -2.0, false},
                                          RandomCase{"four_groups_strong_intercept", 4, 1.0, true}),
+                         [](const testing::TestParamInfo<RandomCase>& param) {
+                           return std::string(param.param.name);
+                         });
+
+// Sample weights on both sets: the inner loss, its Hessian and the outer loss are weighted, and
+// every method is held to the same standard against the weighted problem's finite differences.
+class LogisticWeighted : public testing::TestWithParam<RandomCase> {};
+
+TEST_P(LogisticWeighted, MethodsAgainstFiniteDifferences) {
+  const RandomCase c = GetParam();
+  auto [train, validation] = test::random_train_validation(250, 150, 30, 7);
+  const auto weights = [](Index rows, std::uint64_t seed) {
+    return Vector(test::random_vector(rows, seed).array().abs() * 1.5 + 0.05);
+  };
+  data::set_sample_weights(train, weights(train.rows(), 71));
+  data::set_sample_weights(validation, weights(validation.rows(), 72));
+  LogisticBilevel problem(train, validation, c.groups, c.theta, c.intercept);
+  // One CG step from SHINE's q lowers its H-norm error here but not its hypergradient error
+  // (0.0099 against 0.0094 for one_lambda): the largest budget is held to it.
+  check(measure(problem), std::string("weighted.") + c.name, c.intercept,
+        /*refine_every_budget=*/false);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, LogisticWeighted,
+                         testing::Values(RandomCase{"one_lambda", 1, 0.5, false},
+                                         RandomCase{"three_groups_intercept", 3, -1.0, true}),
                          [](const testing::TestParamInfo<RandomCase>& param) {
                            return std::string(param.param.name);
                          });

@@ -167,6 +167,44 @@ INSTANTIATE_TEST_SUITE_P(Seeds, RidgeCase,
                                           testing::Values(std::uint64_t{7}, std::uint64_t{8},
                                                           std::uint64_t{9})));
 
+// Sample weights in both losses (h = ½ Σ c_i r_i² + …, f = ½ Σ c'_i r'_i²): the weighted closed
+// form is first checked by central differences of F(θ) = f(w*(θ)) with exact solves, then hoag,
+// shine and shine-refine run on the weighted Hessian against it.
+TEST(Ridge, WeightedSamplesMatchTheWeightedClosedForm) {
+  const RidgeProblem p = test::make_ridge_problem(80, 20, 60, 3, 11, 0.0, /*weighted=*/true);
+  const Vector exact = p.exact_hypergradient();
+  Vector fd(p.groups());
+  const double h = 1e-5;
+  for (Index k = 0; k < p.groups(); ++k) {
+    RidgeProblem plus = p;
+    RidgeProblem minus = p;
+    plus.theta[k] += h;
+    minus.theta[k] -= h;
+    Vector unused;
+    fd[k] = (plus.outer_value(plus.exact_solution(), unused) -
+             minus.outer_value(minus.exact_solution(), unused)) /
+            (2.0 * h);
+  }
+  EXPECT_LE(relative_error(fd, exact), 1e-6);
+  // The weights change the answer: without them the hypergradient is another vector.
+  RidgeProblem unweighted = p;
+  unweighted.c.setOnes();
+  unweighted.c_val.setOnes();
+  EXPECT_GT(relative_error(unweighted.exact_hypergradient(), exact), 1e-2);
+
+  const RidgeRun run = solve(p, 1e-14);
+  auto hoag = make_strategy({.method = Method::Hoag, .max_cg_iterations = 1000});
+  const HypergradResult r = hoag->compute(context(p, run, 1e-13));
+  EXPECT_LE(relative_error(r.hypergradient, exact), 1e-8);
+  auto shine = make_strategy({.method = Method::Shine});
+  auto refine = make_strategy({.method = Method::ShineRefine});
+  const HypergradResult rs = shine->compute(context(p, run, 1e-6));
+  const HypergradResult rr = refine->compute(context(p, run, 1e-6));
+  EXPECT_TRUE(rs.hypergradient.allFinite());
+  EXPECT_LE(relative_error(rr.hypergradient, exact),
+            relative_error(rs.hypergradient, exact) * (1.0 + 1e-9));
+}
+
 TEST(Ridge, ShineIsExactWhenTheMemoryHoldsConjugatePairsSpanningTheSpace) {
   // With pairs (s_i, H s_i) along H-conjugate directions (here the eigenvectors of H) BFGS keeps
   // every secant equation (hereditary property), so d pairs give B⁻¹ = H⁻¹ exactly.

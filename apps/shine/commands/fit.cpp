@@ -25,7 +25,8 @@ constexpr const char* kFitUsage =
     "                 [--liblinear FILE] [OPTIONS]\n"
     "\n"
     "Fits L2-regularized logistic regression on TRAIN (a LIBSVM file or a registered name):\n"
-    "minimizes  sum_i log(1 + exp(-y_i x_i'w)) + lambda/2 |w|^2  by L-BFGS from w = 0, and saves\n"
+    "minimizes  sum_i c_i log(1 + exp(-y_i x_i'w)) + lambda/2 |w|^2  by L-BFGS from w = 0 (c_i\n"
+    "the sample weights of --weights and --class-weight, 1 without them), and saves\n"
     "the model as JSON (--model) and, optionally, in liblinear's format (--liblinear). --C is\n"
     "liblinear's parameter: C = 1/lambda. With --test, reports the log-loss and accuracy there.\n"
     "\n"
@@ -57,7 +58,12 @@ int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
       "max-iterations", po::value<int>()->default_value(1000), "L-BFGS iterations")(
       "memory", po::value<int>()->default_value(10), "L-BFGS memory")(
       "threads", po::value<int>()->default_value(0),
-      "threads of the sparse kernels (0: all cores)")("quiet,q", "print nothing but errors");
+      "threads of the sparse kernels (0: all cores)")(
+      "weights", po::value<std::string>(),
+      "sample weights of TRAIN's rows: one number >= 0 per line, in TRAIN's order")(
+      "class-weight", po::value<std::string>(),
+      "'balanced' (n / (2 n_class)) or NEG,POS: weights of the classes mapped to -1 and +1, "
+      "times the sample weights")("quiet,q", "print nothing but errors");
   po::variables_map vm;
   if (!parse_options(args, options, {"TRAIN"}, vm, out, kFitUsage)) return kSuccess;
 
@@ -101,7 +107,15 @@ int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
     check_output_path(vm["liblinear"].as<std::string>(), "--liblinear");
   const bool quiet = vm.count("quiet") != 0U;
 
-  const LoadedData train = load_dataset(vm["TRAIN"].as<std::string>(), {});
+  std::optional<ClassWeightOption> class_weight;
+  if (vm.count("class-weight") != 0U) {
+    class_weight = parse_class_weight(vm["class-weight"].as<std::string>());
+  }
+  LoadedData train = load_dataset(vm["TRAIN"].as<std::string>(), {});
+  if (vm.count("weights") != 0U) {
+    attach_weight_file(train.data, vm["weights"].as<std::string>());
+  }
+  if (class_weight) apply_class_weight(*class_weight, train.data, {});
   std::optional<LoadedData> test;
   if (vm.count("test") != 0U) {
     // The test file in the training file's feature space and labels.

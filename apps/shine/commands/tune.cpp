@@ -50,6 +50,7 @@ constexpr const char* kTuneUsage =
     "  shine tune train.svm --validation val.svm --test test.svm --method hoag --json run.json\n"
     "  shine tune spamassassin --method grid --candidates 20 --model model.json\n"
     "  shine tune train.svm.xz --groups groups.txt --max-iterations 50 --time-budget 60\n"
+    "  shine tune train.svm --weights train.weights --class-weight balanced\n"
     "  shine tune train.svm --checkpoint run.ckpt --json run.json   (then, after a stop:)\n"
     "  shine tune train.svm --resume run.ckpt --json run.json\n"
     "\n"
@@ -186,7 +187,15 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
       "stratify", "keep the class balance in every split part")(
       "groups", po::value<std::string>(),
       "one lambda per feature group: file of 'FEATURE GROUP' lines (1-based index, name); "
-      "unlisted features share one extra group");
+      "unlisted features share one extra group")(
+      "weights", po::value<std::string>(),
+      "sample weights of TRAIN's rows: one number >= 0 per line, in TRAIN's order (split parts "
+      "keep their rows' weights); they weight the training and the validation loss")(
+      "validation-weights", po::value<std::string>(), "sample weights of the --validation file")(
+      "test-weights", po::value<std::string>(), "sample weights of the --test file")(
+      "class-weight", po::value<std::string>(),
+      "'balanced' (n / (2 n_class) from the training part) or NEG,POS: weights of the classes "
+      "mapped to -1 and +1, on every part, times the sample weights");
   po::options_description method_options("Search range");
   method_options.add_options()("lambda0", po::value<double>()->default_value(1.0, "1"),
                                "starting lambda (within the bounds)")(
@@ -244,6 +253,25 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   }
   sources.seed = checked.seed;
   sources.stratify = vm.count("stratify") != 0U;
+  const auto optional_flag = [&vm](const char* flag) -> std::optional<std::string> {
+    if (vm.count(flag) == 0U) return std::nullopt;
+    return vm[flag].as<std::string>();
+  };
+  sources.weights.train = optional_flag("weights");
+  sources.weights.validation = optional_flag("validation-weights");
+  sources.weights.test = optional_flag("test-weights");
+  if (sources.weights.validation && !sources.validation) {
+    throw UsageError(
+        "--validation-weights needs --validation FILE (the weights of a split part come from "
+        "--weights)");
+  }
+  if (sources.weights.test && !sources.test) {
+    throw UsageError(
+        "--test-weights needs --test FILE (the weights of a split part come from --weights)");
+  }
+  if (const auto text = optional_flag("class-weight")) {
+    sources.weights.classes = parse_class_weight(*text);
+  }
   for (const char* name : {"json", "model", "liblinear", "checkpoint"}) {
     if (vm.count(name) != 0U)
       check_output_path(vm[name].as<std::string>(), std::string("--") + name);
@@ -295,6 +323,9 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   run.labels = parts.train.labels;
   if (!groups.names.empty()) {
     run.extra.push_back({"groups", static_cast<long long>(groups.names.size())});
+  }
+  for (const char* flag : {"weights", "validation-weights", "test-weights", "class-weight"}) {
+    if (const auto text = optional_flag(flag)) run.extra.push_back({flag, *text});
   }
   if (resumed) {
     run.extra.push_back({"resumed_from", vm["resume"].as<std::string>()});

@@ -38,7 +38,8 @@ struct LabelMap {
 ///   values;
 /// - `Xt` is the transpose of `X`, also compressed CSR (`features() × rows()`), so both X·v and
 ///   Xᵀ·v are race-free loops over rows;
-/// - `y` has `rows()` entries, each exactly −1 or +1.
+/// - `y` has `rows()` entries, each exactly −1 or +1;
+/// - `weights` is empty (every sample weighs 1) or has `rows()` finite entries ≥ 0, not all 0.
 ///
 /// Copying a Dataset copies the matrices; move it where possible (a move costs O(1) and leaves the
 /// source empty).
@@ -48,12 +49,18 @@ struct Dataset {
   SparseMatrix Xt;   ///< Features × samples, CSR: the stored transpose of X.
   Vector y;          ///< Labels in {−1, +1}.
   LabelMap labels;   ///< How the source's labels were mapped onto {−1, +1}.
+  /// Sample weights c_i: empty (the default) means every sample weighs 1. When set, sample i
+  /// counts c_i times in every loss over this dataset: the training loss Σ c_i ℓ_i with its
+  /// gradient and Hessian, and the validation and test losses (reported as the weighted mean
+  /// Σ c_i ℓ_i / Σ c_i, and the accuracy weighted the same way). Set them with
+  /// `data::set_sample_weights` (shine/data/sample_weights.hpp), which validates them.
+  Vector weights;
 
   /// An empty dataset (0 × 0, no labels).
   Dataset() = default;
-  /// Deep copy of the matrices, labels and name.
+  /// Deep copy of the matrices, labels, weights and name.
   Dataset(const Dataset&) = default;
-  /// Deep copy of the matrices, labels and name.
+  /// Deep copy of the matrices, labels, weights and name.
   Dataset& operator=(const Dataset&) = default;
   /// Moves swap the matrices: Eigen 3.4's SparseMatrix has no move constructor, so the implicit
   /// member-wise move would deep-copy X and Xt (and briefly double the memory).
@@ -70,7 +77,11 @@ struct Dataset {
   [[nodiscard]] Index nnz() const noexcept { return X.nonZeros(); }
   /// Number of samples labelled +1.
   [[nodiscard]] Index positives() const noexcept;
-  /// Bytes held by X, Xt and y (the CSR arrays), for memory reports.
+  /// True when the samples carry weights (`weights` is not empty).
+  [[nodiscard]] bool weighted() const noexcept { return weights.size() != 0; }
+  /// Σ_i c_i: the number of rows when unweighted.
+  [[nodiscard]] double total_weight() const noexcept;
+  /// Bytes held by X, Xt, y and the weights (the CSR arrays), for memory reports.
   [[nodiscard]] std::size_t memory_bytes() const noexcept;
 
   /// Checks the invariants above; throws `std::invalid_argument` naming the first one broken.

@@ -4,7 +4,8 @@
 ///
 /// The SHINE paper's protocol: 90 % of the rows train the model (inner problem), the rest is
 /// halved into the validation set that tuning minimizes (outer problem) and a held-out test set
-/// that is only reported. Each part keeps the feature count and label mapping of the source.
+/// that is only reported. Each part keeps the feature count, label mapping and (when the source
+/// has them) the sample weights of its rows.
 
 #include <cstdint>
 #include <span>
@@ -57,8 +58,8 @@ Split split_dataset(const Dataset& data, const SplitOptions& options = {});
 Split split_dataset(Dataset&& data, const SplitOptions& options = {});
 
 /// The dataset made of the given rows of `data`, in the given order (indices may repeat). The
-/// feature count and label mapping are kept. Throws `std::out_of_range` for an index outside
-/// [0, rows).
+/// feature count, label mapping and the rows' sample weights are kept. Throws
+/// `std::out_of_range` for an index outside [0, rows).
 Dataset select_rows(const Dataset& data, std::span<const Index> rows, std::string name);
 
 }  // namespace shine::data

@@ -2,10 +2,11 @@
 /// @file
 /// The inner (training) objective of the bi-level problem: L2-regularized logistic regression.
 ///
-///     h(w, θ) = Σ_i log(1 + exp(−z_i)) + ½ Σ_j exp(θ_{g(j)}) w_j²,   z_i = y_i (x_iᵀw + b)
+///     h(w, θ) = Σ_i c_i log(1 + exp(−z_i)) + ½ Σ_j exp(θ_{g(j)}) w_j²,   z_i = y_i (x_iᵀw + b)
 ///
-/// a **sum** over the n training samples (not a mean), b the optional intercept. With
-/// r_i = −y_i σ(−z_i), D_i = σ(z_i)σ(−z_i) and Λ = diag(exp(θ_{g(j)})):
+/// a **sum** over the n training samples (not a mean), b the optional intercept, c_i the sample
+/// weights (`Dataset::weights`; 1 when the dataset has none). With r_i = −c_i y_i σ(−z_i),
+/// D_i = c_i σ(z_i)σ(−z_i) and Λ = diag(exp(θ_{g(j)})):
 ///
 ///     ∇_w h = Xᵀr + Λw,          ∂h/∂b = Σ_i r_i
 ///     H v   = Xᵀ(D∘(Xv + v_b)) + Λv,   (H v)_b = Σ_i D_i (x_iᵀv + v_b)
@@ -44,12 +45,12 @@ struct LogisticState {
   /// Initial value of the scalar fields: NaN until the state is first evaluated.
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-  Vector w;            ///< The point: d feature weights, then the intercept when fitted.
-  Vector margins;      ///< z_i = y_i (x_iᵀw + b), n entries.
-  Vector sigma_neg;    ///< σ(−z_i) = 1 − σ(z_i) (computed without cancellation), n entries.
-  Vector curvature;    ///< D_i = σ(z_i)σ(−z_i) ∈ [0, ¼], the Hessian weights, n entries.
-  Vector residual;     ///< r_i = −y_i σ(−z_i) = ∂loss/∂(x_iᵀw + b), n entries.
-  double loss = kNaN;  ///< Σ_i log(1 + exp(−z_i)).
+  Vector w;          ///< The point: d feature weights, then the intercept when fitted.
+  Vector margins;    ///< z_i = y_i (x_iᵀw + b), n entries.
+  Vector sigma_neg;  ///< σ(−z_i) = 1 − σ(z_i) (computed without cancellation), n entries.
+  Vector curvature;  ///< D_i = c_i σ(z_i)σ(−z_i) ∈ [0, c_i/4], the Hessian weights, n entries.
+  Vector residual;   ///< r_i = −c_i y_i σ(−z_i) = ∂loss/∂(x_iᵀw + b), n entries.
+  double loss = kNaN;           ///< Σ_i c_i log(1 + exp(−z_i)).
   double penalty = kNaN;        ///< ½ Σ_j λ_{g(j)} w_j².
   double value = kNaN;          ///< h(w, θ) = loss + penalty.
   Vector gradient;              ///< ∇_w h (same layout as w).
@@ -124,8 +125,8 @@ class InnerObjective {
   void prepare_line(const LogisticState& state, const Vector& d, LineProbe& probe) const;
 
   /// φ(α) and φ'(α) along a prepared line, O(n), no pass over X:
-  /// φ(α) = Σ softplus(−(z_i + αu_i)) + ½(wᵀΛw + 2α wᵀΛd + α² dᵀΛd),
-  /// φ'(α) = −Σ u_i σ(−(z_i + αu_i)) + wᵀΛd + α dᵀΛd. φ(0) equals `probe.value0` exactly.
+  /// φ(α) = Σ c_i softplus(−(z_i + αu_i)) + ½(wᵀΛw + 2α wᵀΛd + α² dᵀΛd),
+  /// φ'(α) = −Σ c_i u_i σ(−(z_i + αu_i)) + wᵀΛd + α dᵀΛd. φ(0) equals `probe.value0` exactly.
   [[nodiscard]] LineValue line_value(const LogisticState& state, const LineProbe& probe,
                                      double alpha) const;
 
@@ -155,9 +156,9 @@ class InnerObjective {
   /// objective and `state`, which must outlive it).
   [[nodiscard]] HessianOperator hessian(const LogisticState& state) const;
 
-  /// The diagonal of the Hessian where every D_i = ¼ (its maximum, reached at w = 0):
-  /// ¼ Σ_i x_ij² + λ_{g(j)} for each feature (and n/4 for the intercept), an upper bound of
-  /// diag(H(w)) for every w. `dim()` entries, O(d) (the column norms are computed once).
+  /// The diagonal of the Hessian where every σ(z_i)σ(−z_i) = ¼ (its maximum, reached at w = 0):
+  /// ¼ Σ_i c_i x_ij² + λ_{g(j)} for each feature (and Σ_i c_i / 4 for the intercept), an upper
+  /// bound of diag(H(w)) for every w. `dim()` entries, O(d) (the column norms are computed once).
   [[nodiscard]] Vector hessian_diagonal_bound() const;
 
   /// ∂h/∂θ_k = ½ exp(θ_k) Σ_{j∈G_k} w_j² (k entries).
@@ -173,6 +174,10 @@ class InnerObjective {
 
  private:
   void check_point(const Vector& v, const char* what) const;
+  // The sample weights c_i, or null when the training data has none (every c_i = 1).
+  [[nodiscard]] const double* sample_weights() const noexcept {
+    return data_->weighted() ? data_->weights.data() : nullptr;
+  }
   // One pass over Xt: optionally w += αd (with step = αd), then ∇h = Xᵀr + Λw (Σr for the
   // intercept), optionally gradient_change = new − old gradient, the gradient norm; returns
   // wᵀΛw (the penalty times 2) of the final w.

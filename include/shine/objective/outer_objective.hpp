@@ -2,10 +2,12 @@
 /// @file
 /// The outer (held-out) objective of the bi-level problem: the unregularized logistic loss
 ///
-///     f(w) = Σ_i log(1 + exp(−y'_i (x'_iᵀw + b))),     ∇f(w) = X'ᵀr',  r'_i = −y'_i σ(−z'_i)
+///     f(w) = Σ_i c'_i log(1 + exp(−y'_i (x'_iᵀw + b))),   ∇f(w) = X'ᵀr',  r'_i = −c'_i y'_i
+///     σ(−z'_i)
 ///
-/// summed over the held-out samples (X', y'), with the same weight layout as the inner objective
-/// (the intercept, when fitted, is the last entry of w and gets ∂f/∂b = Σ r'_i).
+/// summed over the held-out samples (X', y') with their sample weights c'_i (`Dataset::weights`;
+/// 1 when the dataset has none), with the same weight layout as the inner objective (the
+/// intercept, when fitted, is the last entry of w and gets ∂f/∂b = Σ r'_i).
 
 #include "shine/core/types.hpp"
 #include "shine/data/dataset.hpp"

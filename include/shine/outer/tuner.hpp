@@ -57,9 +57,12 @@ struct TuneProblem {
 
 /// Loss and accuracy of a weight vector on a labelled dataset.
 struct HeldOutMetrics {
-  double loss_sum = std::numeric_limits<double>::quiet_NaN();   ///< Σ log(1 + exp(−y xᵀw)).
-  double mean_loss = std::numeric_limits<double>::quiet_NaN();  ///< loss_sum / rows.
-  double accuracy = std::numeric_limits<double>::quiet_NaN();   ///< Share with y·xᵀw > 0.
+  /// Σ c_i log(1 + exp(−y_i x_iᵀw)), c_i the sample weights (1 without weights).
+  double loss_sum = std::numeric_limits<double>::quiet_NaN();
+  /// loss_sum / Σ c_i: the mean log-loss (per row without weights).
+  double mean_loss = std::numeric_limits<double>::quiet_NaN();
+  /// Weighted share of the samples predicted right (`objective::predicted_sign`), in [0, 1].
+  double accuracy = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// One evaluated θ.

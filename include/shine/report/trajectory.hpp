@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <span>
 #include <string>
 #include <utility>
@@ -52,6 +53,9 @@ struct DatasetDescription {
   Index features = 0;   ///< Feature count (the training file's, for every part).
   Index nnz = 0;        ///< Non-zeros of X.
   Index positives = 0;  ///< Rows labelled +1.
+  /// Σ c_i of the sample weights (`Dataset::weights`); NaN when the data are unweighted (the
+  /// JSON then has no `total_weight`).
+  double total_weight = std::numeric_limits<double>::quiet_NaN();
 
   /// The description of `data` with the given role and source.
   static DatasetDescription of(const data::Dataset& data, std::string role, std::string source);
