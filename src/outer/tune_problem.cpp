@@ -1,0 +1,43 @@
+// The checks of a tuning problem's data and feature groups (see tune_problem.hpp).
+#include "shine/outer/tune_problem.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "core/check.hpp"
+
+namespace shine::outer {
+
+void TuneProblem::validate() const {
+  if (train == nullptr || validation == nullptr) {
+    throw std::invalid_argument("TuneProblem: train and validation datasets are required");
+  }
+  if (train->rows() == 0) throw std::invalid_argument("TuneProblem: the training set is empty");
+  if (validation->rows() == 0) {
+    throw std::invalid_argument("TuneProblem: the validation set is empty");
+  }
+  const auto check_features = [this](const data::Dataset& other, const char* what) {
+    if (other.features() != train->features()) {
+      throw std::invalid_argument(
+          std::string("TuneProblem: the ") + what + " set has " + std::to_string(other.features()) +
+          " features but the training set has " + std::to_string(train->features()) +
+          "; read it with the training feature count");
+    }
+  };
+  check_features(*validation, "validation");
+  if (test != nullptr) check_features(*test, "test");
+  if (!group_of.empty()) {
+    require(static_cast<Index>(group_of.size()) == train->features(), "TuneProblem::group_of size",
+            group_of.size(), "must equal the number of features");
+    require(groups >= 1, "TuneProblem::groups", groups, "must be >= 1");
+    for (std::size_t j = 0; j < group_of.size(); ++j) {
+      if (group_of[j] < 0 || group_of[j] >= groups) {
+        throw std::invalid_argument("TuneProblem::group_of[" + std::to_string(j) +
+                                    "] = " + std::to_string(group_of[j]) + ": must be in [0, " +
+                                    std::to_string(groups) + ")");
+      }
+    }
+  }
+}
+
+}  // namespace shine::outer
