@@ -5,15 +5,59 @@
 
 #include "core/check.hpp"
 #include "shine/objective/inner_objective.hpp"
+#include "shine/objective/l2_regularizer.hpp"
 
 namespace shine {
 namespace {
+
+// The refit after cross-validation: the model at the λ found, fitted on all the training rows,
+// warm-started from the folds' mean model and solved as the tuner's last solve is (gradient
+// norm at most final_tolerance·min(λ)·‖w_start‖, so ‖w − w*‖ ≤ final_tolerance·‖w_start‖).
+void refit(const outer::TuneProblem& problem, const TuneOptions& options, Tuned& tuned) {
+  outer::TuneResult& r = tuned.trajectory;
+  const objective::L2Regularizer regularizer =
+      problem.group_of.empty()
+          ? objective::L2Regularizer::uniform(problem.train->features(), r.theta[0])
+          : objective::L2Regularizer::grouped(problem.group_of, problem.groups, r.theta);
+  const objective::InnerObjective objective(*problem.train, regularizer, options.objective);
+  inner::LbfgsOptions solver = options.lbfgs;
+  solver.memory = options.effective_memory();
+  if (solver.num_threads == 0) solver.num_threads = options.objective.num_threads;
+  const double level = options.final_tolerance * r.lambda.minCoeff() * r.w.norm();
+  if (level > 0.0) {
+    solver.tolerance_mode = inner::ToleranceMode::Absolute;
+    solver.tolerance = level;
+  } else {
+    solver.tolerance_mode = inner::ToleranceMode::Relative;
+    solver.tolerance = 1e-6;
+  }
+  const std::atomic<bool>* flag = options.interrupt;
+  inner::IterationHook stop_on_interrupt;
+  if (flag != nullptr) {
+    stop_on_interrupt = [flag](inner::IterationView&) {
+      return flag->load(std::memory_order_relaxed);
+    };
+  }
+  inner::InnerResult solved = inner::minimize(objective, r.w, solver, {}, stop_on_interrupt);
+  tuned.refit = solved.summary;
+  r.w = std::move(solved.w);
+  if (problem.test != nullptr && problem.test->rows() > 0) {
+    const outer::HeldOutMetrics test = outer::evaluate_heldout(
+        *problem.test, r.w, options.objective.fit_intercept, options.objective.num_threads);
+    r.test_loss = test.mean_loss;
+    r.test_accuracy = test.accuracy;
+  }
+}
 
 Tuned tuned_from(const outer::TuneProblem& problem, const TuneOptions& options,
                  outer::TuneResult result) {
   Tuned tuned;
   tuned.trajectory = std::move(result);
   const outer::TuneResult& r = tuned.trajectory;
+  if (r.has_result && !problem.folds.empty() && options.refit &&
+      r.termination != Termination::Interrupted) {
+    refit(problem, options, tuned);
+  }
   if (r.has_result) {
     tuned.lambdas = r.lambda;
     tuned.lambda = r.lambda[0];
@@ -49,6 +93,19 @@ Tuned tune(const data::Dataset& train, const data::Dataset& validation, const da
   problem.train = &train;
   problem.validation = &validation;
   problem.test = &test;
+  return shine::tune(problem, options, observers);
+}
+
+Tuned tune_cv(const data::Dataset& train, const data::KFoldOptions& folds,
+              const TuneOptions& options, const data::Dataset* test,
+              std::span<outer::Observer* const> observers) {
+  options.validate();
+  const std::vector<data::Split> parts = data::kfold_split(train, folds);
+  outer::TuneProblem problem;
+  problem.train = &train;
+  problem.test = test;
+  for (const data::Split& part : parts)
+    problem.folds.push_back({&part.train, &part.validation});
   return shine::tune(problem, options, observers);
 }
 

@@ -50,9 +50,14 @@ void ConsoleProgress::on_begin(const outer::TuneInfo& info) {
   method_ = info.method;
   if (verbosity_ == Verbosity::Quiet) return;
   err_ << "tuning " << (info.hyperparameters == 1 ? "lambda" : "lambdas") << " by "
-       << outer::to_string(info.method) << ": " << with_commas(info.train_rows) << " train / "
-       << with_commas(info.validation_rows) << " validation / " << with_commas(info.test_rows)
-       << " held-out rows, " << with_commas(info.features) << " features";
+       << outer::to_string(info.method) << ": " << with_commas(info.train_rows) << " train / ";
+  if (info.folds > 0) {
+    err_ << info.folds << "-fold cross-validation";
+  } else {
+    err_ << with_commas(info.validation_rows) << " validation";
+  }
+  err_ << " / " << with_commas(info.test_rows) << " held-out rows, " << with_commas(info.features)
+       << " features";
   if (info.hyperparameters > 1) err_ << ", " << with_commas(info.hyperparameters) << " groups";
   err_ << ", " << info.threads << (info.threads == 1 ? " thread" : " threads") << '\n';
   err_ << header() << '\n' << std::flush;

@@ -110,8 +110,9 @@ Parts load_parts(const PartSources& sources) {
   data::SplitOptions split;
   split.seed = sources.seed;
   split.stratify = sources.stratify;
-  split.train = f_train + (validation ? f_validation : 0.0) + (test ? f_test : 0.0);
-  split.validation = validation ? 0.0 : f_validation;
+  const bool no_validation_part = validation || sources.cv > 0;
+  split.train = f_train + (no_validation_part ? f_validation : 0.0) + (test ? f_test : 0.0);
+  split.validation = no_validation_part ? 0.0 : f_validation;
   split.test = test ? 0.0 : f_test;
   const std::string how = format(" (seed %llu%s)", static_cast<unsigned long long>(split.seed),
                                  split.stratify ? ", stratified" : "");
@@ -134,10 +135,17 @@ Parts load_parts(const PartSources& sources) {
   parts.descriptions.push_back(report::DatasetDescription::of(
       parts.train, "train",
       whole ? train_source : percent(split.train) + " of " + train_source + how));
-  parts.descriptions.push_back(report::DatasetDescription::of(
-      parts.validation, "validation",
-      validation ? source_name(*validation)
-                 : percent(split.validation) + " of " + train_source + how));
+  if (sources.cv > 0) {
+    parts.descriptions.push_back(report::DatasetDescription::of(
+        parts.train, "validation",
+        format("%d-fold cross-validation of the train part (stratified, seed %llu)", sources.cv,
+               static_cast<unsigned long long>(split.seed))));
+  } else {
+    parts.descriptions.push_back(report::DatasetDescription::of(
+        parts.validation, "validation",
+        validation ? source_name(*validation)
+                   : percent(split.validation) + " of " + train_source + how));
+  }
   if (test) {
     parts.descriptions.push_back(
         report::DatasetDescription::of(parts.test, "test", source_name(*test)));

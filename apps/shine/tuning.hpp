@@ -65,6 +65,9 @@ struct PartSources {
   std::uint64_t seed = 0;
   bool stratify = false;
   WeightSources weights;
+  /// k of k-fold cross-validation (0: a validation part). With folds there is no validation
+  /// part: TRAIN is split into train (train + validation fractions) and test.
+  int cv = 0;
 };
 
 /// Loads `source` (a file or registered name, by `role`) with `train`'s feature count (features

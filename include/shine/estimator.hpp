@@ -18,10 +18,12 @@
 
 #include <atomic>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "shine/data/dataset.hpp"
+#include "shine/data/split.hpp"
 #include "shine/inner/lbfgs_options.hpp"
 #include "shine/inner/lbfgs_solver.hpp"
 #include "shine/model/logistic_model.hpp"
@@ -47,7 +49,11 @@ struct Tuned {
   /// The best λ of every group (one entry without groups).
   Vector lambdas;
   /// The whole run: termination, message, best evaluation, losses, and every `OuterRecord`.
+  /// With cross-validation and `TuneOptions::refit`, its `w`, `test_loss` and `test_accuracy`
+  /// are those of the refit model (the records keep the folds' mean model of each evaluation).
   outer::TuneResult trajectory;
+  /// The solve of the refit on all training rows (cross-validation with `refit` only).
+  std::optional<inner::InnerSummary> refit;
 };
 
 /// Tunes λ on `validation` (the outer objective) for a model fitted on `train`; `test`, when
@@ -64,6 +70,14 @@ Tuned tune(const data::Dataset& train, const data::Dataset& validation, const da
 /// (one λ per group). Throws as `outer::tune`.
 Tuned tune(const outer::TuneProblem& problem, const TuneOptions& options = {},
            std::span<outer::Observer* const> observers = {});
+
+/// Tunes λ by k-fold cross-validation on `train` (`data::kfold_split` with `folds`): the outer
+/// objective is the sum of the folds' validation losses; the model is refit on all of `train`
+/// at the λ found (see `TuneOptions::refit`). `test`, when not null, is only reported. Throws
+/// `std::invalid_argument` for bad options or folds that cannot be made.
+Tuned tune_cv(const data::Dataset& train, const data::KFoldOptions& folds = {},
+              const TuneOptions& options = {}, const data::Dataset* test = nullptr,
+              std::span<outer::Observer* const> observers = {});
 
 /// Continues the run saved in `checkpoint` (`outer::CheckpointWriter`, `outer::load_checkpoint`)
 /// with the same problem and options, and returns the whole run as `tune` would. Throws

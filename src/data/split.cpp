@@ -118,6 +118,56 @@ SplitRows plan_split(const Dataset& data, const SplitOptions& options) {
 
 }  // namespace
 
+void KFoldOptions::validate() const {
+  require(folds >= 2 && folds <= 1000, "KFoldOptions::folds", folds, "must be in [2, 1000]");
+}
+
+std::vector<Split> kfold_split(const Dataset& data, const KFoldOptions& options) {
+  options.validate();
+  const auto k = static_cast<std::size_t>(options.folds);
+  if (static_cast<Index>(k) > data.rows()) {
+    throw std::invalid_argument("cannot make " + std::to_string(k) + " folds of '" + data.name +
+                                "' (" + std::to_string(data.rows()) +
+                                " rows): use fewer folds or more data");
+  }
+  Random rng(options.seed);
+  std::vector<std::vector<Index>> groups;
+  if (options.stratify) {
+    groups.resize(2);
+    for (Index i = 0; i < data.rows(); ++i)
+      groups[data.y[i] > 0 ? 1 : 0].push_back(i);
+  } else {
+    groups.emplace_back(static_cast<std::size_t>(data.rows()));
+    for (Index i = 0; i < data.rows(); ++i)
+      groups[0][static_cast<std::size_t>(i)] = i;
+  }
+  // Deal the shuffled rows to the folds in turn, continuing across the classes.
+  std::vector<std::size_t> fold_of(static_cast<std::size_t>(data.rows()));
+  std::size_t next = 0;
+  for (auto& group : groups) {
+    rng.shuffle(group.begin(), group.end());
+    for (const Index row : group)
+      fold_of[static_cast<std::size_t>(row)] = next++ % k;
+  }
+  std::vector<Split> parts(k);
+  for (std::size_t j = 0; j < k; ++j) {
+    std::vector<Index> train, validation;
+    for (Index i = 0; i < data.rows(); ++i)
+      (fold_of[static_cast<std::size_t>(i)] == j ? validation : train).push_back(i);
+    const std::string name =
+        data.name + "[fold " + std::to_string(j + 1) + "/" + std::to_string(k) + "]";
+    parts[j].train = select_rows(data, train, name + "[train]");
+    parts[j].validation = select_rows(data, validation, name + "[validation]");
+    const Index positives = parts[j].train.positives();
+    if (positives == 0 || positives == parts[j].train.rows()) {
+      throw std::invalid_argument("cannot make " + std::to_string(k) + " folds of '" + data.name +
+                                  "': the training part of fold " + std::to_string(j + 1) +
+                                  " has a single class; use fewer folds or more data");
+    }
+  }
+  return parts;
+}
+
 void SplitOptions::validate() const {
   require(train > 0.0 && train <= 1.0, "SplitOptions::train", train, "must be in (0, 1]");
   require(validation >= 0.0 && validation < 1.0, "SplitOptions::validation", validation,

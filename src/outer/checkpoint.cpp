@@ -253,9 +253,21 @@ json encode(const TuneCheckpoint& c) {
   json records = json::array();
   for (const OuterRecord& record : c.result.records)
     records.push_back(encode(record));
-  json pairs = json::array();
-  for (std::size_t i = 0; i < c.memory_s.size(); ++i)
-    pairs.push_back(json::array({encode(c.memory_s[i]), encode(c.memory_y[i])}));
+  const auto encode_pairs = [](const std::vector<Vector>& s, const std::vector<Vector>& y) {
+    json pairs = json::array();
+    for (std::size_t i = 0; i < s.size(); ++i)
+      pairs.push_back(json::array({encode(s[i]), encode(y[i])}));
+    return pairs;
+  };
+  json pairs = encode_pairs(c.memory_s, c.memory_y);
+  json folds = json::array();
+  for (const TuneCheckpoint::Fold& fold : c.folds) {
+    folds.push_back(json{{"w", encode(fold.w)},
+                         {"q", encode(fold.q)},
+                         {"q_from_cg", fold.q_from_cg},
+                         {"initial_gradient_norm", fold.initial_gradient_norm},
+                         {"memory", encode_pairs(fold.memory_s, fold.memory_y)}});
+  }
   const TuneResult& r = c.result;
   return json{{"format", kFormat},
               {"version", kVersion},
@@ -288,7 +300,8 @@ json encode(const TuneCheckpoint& c) {
               {"secant_radius", c.secant.radius},
               {"secant_curvature", c.secant.curvature},
               {"secant_bounced", c.secant.bounced},
-              {"memory", std::move(pairs)}};
+              {"memory", std::move(pairs)},
+              {"folds", std::move(folds)}};
 }
 
 TuneCheckpoint decode_checkpoint(const json& o) {
@@ -347,10 +360,28 @@ TuneCheckpoint decode_checkpoint(const json& o) {
   c.secant.radius = get<double>(o, "secant_radius");
   c.secant.curvature = get<double>(o, "secant_curvature");
   c.secant.bounced = get<bool>(o, "secant_bounced");
-  for (const json& pair : o.at("memory")) {
-    if (!pair.is_array() || pair.size() != 2) throw std::runtime_error("malformed memory pair");
-    c.memory_s.push_back(decode_vector(pair[0], "memory s"));
-    c.memory_y.push_back(decode_vector(pair[1], "memory y"));
+  const auto decode_pairs = [](const json& pairs, std::vector<Vector>& s, std::vector<Vector>& y) {
+    if (!pairs.is_array()) throw std::runtime_error("malformed memory");
+    for (const json& pair : pairs) {
+      if (!pair.is_array() || pair.size() != 2) throw std::runtime_error("malformed memory pair");
+      s.push_back(decode_vector(pair[0], "memory s"));
+      y.push_back(decode_vector(pair[1], "memory y"));
+    }
+  };
+  decode_pairs(o.at("memory"), c.memory_s, c.memory_y);
+  // Cross-validation folds after the first (absent in checkpoints of hold-out runs).
+  if (o.contains("folds")) {
+    if (!o.at("folds").is_array()) throw std::runtime_error("malformed folds");
+    for (const json& entry : o.at("folds")) {
+      if (!entry.is_object()) throw std::runtime_error("malformed fold");
+      TuneCheckpoint::Fold fold;
+      fold.w = decode_vector(entry.at("w"), "fold w");
+      fold.q = decode_vector(entry.at("q"), "fold q");
+      fold.q_from_cg = get<bool>(entry, "q_from_cg");
+      fold.initial_gradient_norm = get<double>(entry, "initial_gradient_norm");
+      decode_pairs(entry.at("memory"), fold.memory_s, fold.memory_y);
+      c.folds.push_back(std::move(fold));
+    }
   }
   return c;
 }
@@ -364,7 +395,15 @@ Fingerprint fingerprint(const TuneProblem& problem, const TuneOptions& options) 
     f.emplace_back(std::move(key), std::move(value));
   };
   add("train", describe(*problem.train));
-  add("validation", describe(*problem.validation));
+  if (problem.folds.empty()) {
+    add("validation", describe(*problem.validation));
+  } else {
+    add("folds", std::to_string(problem.folds.size()));
+    for (std::size_t k = 0; k < problem.folds.size(); ++k) {
+      add("fold " + std::to_string(k + 1) + " train", describe(*problem.folds[k].train));
+      add("fold " + std::to_string(k + 1) + " validation", describe(*problem.folds[k].validation));
+    }
+  }
   add("test", problem.test != nullptr ? describe(*problem.test) : std::string("none"));
   std::string groups = "none";
   if (!problem.group_of.empty()) {

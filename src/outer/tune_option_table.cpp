@@ -310,6 +310,9 @@ std::vector<TuneOptionSpec> build_table() {
   }
   t.push_back(row(SHINE_FIELD(warm_memory), "warm-memory", {}, "", kAlways,
                   "carry the L-BFGS memory from one inner solve to the next"));
+  t.push_back(row(SHINE_FIELD(refit), "refit", {}, "", kNever,
+                  "with --cv: fit the returned model on all training rows at the lambda found "
+                  "(off: the mean of the folds' models)"));
   t.push_back(row(SHINE_FIELD(lbfgs.max_iterations), "inner-max-iterations", closed(1, INT_MAX), "",
                   kAlways, "L-BFGS iterations per inner solve"));
   t.push_back(row(SHINE_FIELD(lbfgs.max_linesearch), "", closed(1, 1000), "", kAlways,

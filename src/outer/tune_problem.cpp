@@ -9,11 +9,40 @@
 namespace shine::outer {
 
 void TuneProblem::validate() const {
-  if (train == nullptr || validation == nullptr) {
+  if (!folds.empty()) {
+    if (train == nullptr) {
+      throw std::invalid_argument(
+          "TuneProblem: cross-validation needs `train`, all the training rows (for the refit)");
+    }
+    if (validation != nullptr) {
+      throw std::invalid_argument(
+          "TuneProblem: give either a validation set or cross-validation folds, not both");
+    }
+    if (folds.size() < 2) {
+      throw std::invalid_argument("TuneProblem: cross-validation needs at least 2 folds, got " +
+                                  std::to_string(folds.size()));
+    }
+    for (std::size_t k = 0; k < folds.size(); ++k) {
+      const std::string which = "TuneProblem: fold " + std::to_string(k + 1) + ": ";
+      if (folds[k].train == nullptr || folds[k].validation == nullptr) {
+        throw std::invalid_argument(which + "train and validation datasets are required");
+      }
+      if (folds[k].train->rows() == 0 || folds[k].validation->rows() == 0) {
+        throw std::invalid_argument(which + "a part is empty: use fewer folds or more rows");
+      }
+      for (const data::Dataset* part : {folds[k].train, folds[k].validation}) {
+        if (part->features() != train->features()) {
+          throw std::invalid_argument(which + "a part has " + std::to_string(part->features()) +
+                                      " features but the training set has " +
+                                      std::to_string(train->features()));
+        }
+      }
+    }
+  } else if (train == nullptr || validation == nullptr) {
     throw std::invalid_argument("TuneProblem: train and validation datasets are required");
   }
   if (train->rows() == 0) throw std::invalid_argument("TuneProblem: the training set is empty");
-  if (validation->rows() == 0) {
+  if (validation != nullptr && validation->rows() == 0) {
     throw std::invalid_argument("TuneProblem: the validation set is empty");
   }
   const auto check_features = [this](const data::Dataset& other, const char* what) {
@@ -24,7 +53,7 @@ void TuneProblem::validate() const {
           "; read it with the training feature count");
     }
   };
-  check_features(*validation, "validation");
+  if (validation != nullptr) check_features(*validation, "validation");
   if (test != nullptr) check_features(*test, "test");
   if (!group_of.empty()) {
     require(static_cast<Index>(group_of.size()) == train->features(), "TuneProblem::group_of size",

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/check.hpp"
 #include "core/random.hpp"
@@ -56,6 +58,63 @@ std::string format_lambda(const Vector& lambda) {
   return buffer;
 }
 
+// What one inner problem carries from an evaluation to the next: one per cross-validation fold,
+// a single one for a plain train / validation problem.
+struct FoldState {
+  FoldState(const data::Dataset& train, const data::Dataset& heldout,
+            objective::L2Regularizer regularizer, const objective::ObjectiveOptions& options)
+      : inner(train, std::move(regularizer), options),
+        outer(heldout, options),
+        validation(&heldout) {}
+  objective::InnerObjective inner;
+  objective::OuterObjective outer;
+  const data::Dataset* validation;
+  Vector w;                            // the last solution: the next solve's warm start
+  inner::LbfgsMemory memory;           // warm pairs (`warm_memory`)
+  double initial_gradient_norm = 0.0;  // ‖∇h(w₀, θ₀)‖ of the first solve
+  Vector q_previous;  // the last q, warm start of CG and reused after a solve with no step
+  bool have_q = false;
+  bool q_from_cg = false;  // q_previous came from the conjugate gradient after a bounce
+};
+
+// Adds the work of another fold's solve to `total` (the first fold's summary): counts and times
+// add up; a fold that did not converge gives its termination and message.
+void add_work(inner::InnerSummary& total, const inner::InnerSummary& part, std::size_t fold) {
+  total.iterations += part.iterations;
+  total.function_evaluations += part.function_evaluations;
+  total.gradient_evaluations += part.gradient_evaluations;
+  total.data_passes += part.data_passes;
+  total.hessian_products += part.hessian_products;
+  total.line_search_evaluations += part.line_search_evaluations;
+  total.steepest_descent_retries += part.steepest_descent_retries;
+  total.pairs_accepted += part.pairs_accepted;
+  total.pairs_rejected += part.pairs_rejected;
+  total.initial_value += part.initial_value;
+  total.final_value += part.final_value;
+  total.initial_gradient_norm = std::max(total.initial_gradient_norm, part.initial_gradient_norm);
+  total.final_gradient_norm = std::max(total.final_gradient_norm, part.final_gradient_norm);
+  total.tolerance = std::max(total.tolerance, part.tolerance);
+  total.total_seconds += part.total_seconds;
+  total.line_search_seconds += part.line_search_seconds;
+  total.direction_seconds += part.direction_seconds;
+  total.hook_seconds += part.hook_seconds;
+  if (total.termination == Termination::Converged && part.termination != Termination::Converged) {
+    total.termination = part.termination;
+    total.message = "fold " + std::to_string(fold + 1) + ": " + part.message;
+  }
+}
+
+void add_work(hypergrad::HypergradSummary& total, const hypergrad::HypergradSummary& part) {
+  total.cg_iterations += part.cg_iterations;
+  total.cg_budget += part.cg_budget;
+  total.hessian_products += part.hessian_products;
+  total.data_passes += part.data_passes;
+  total.relative_residual = std::max(total.relative_residual, part.relative_residual);
+  total.fallback_fired = total.fallback_fired || part.fallback_fired;
+  if (total.fallback_reason.empty()) total.fallback_reason = part.fallback_reason;
+  total.seconds += part.seconds;
+}
+
 // State shared by the hypergradient loop and the baselines.
 class Run {
  public:
@@ -64,10 +123,19 @@ class Run {
         options_(options),
         observers_(observers),
         k_(problem.hyperparameters()),
-        inner_(*problem.train, make_regularizer(problem, options.initial_theta), options.objective),
-        outer_(*problem.validation, options.objective),
         schedule_(options.effective_schedule()),
         step_(options.step) {
+    if (problem.folds.empty()) {
+      folds_.push_back(std::make_unique<FoldState>(*problem.train, *problem.validation,
+                                                   make_regularizer(problem, options.initial_theta),
+                                                   options.objective));
+    } else {
+      for (const CrossValidationFold& fold : problem.folds) {
+        folds_.push_back(std::make_unique<FoldState>(
+            *fold.train, *fold.validation, make_regularizer(problem, options.initial_theta),
+            options.objective));
+      }
+    }
     lbfgs_ = options.lbfgs;
     lbfgs_.memory = options.effective_memory();
     // One thread count everywhere: the solver's memory sweeps follow the kernels' unless set.
@@ -100,15 +168,32 @@ class Run {
                           ": resume with the same data and options");
       }
     }
-    const Index dim = inner_.dim();
+    const Index dim = folds_.front()->inner.dim();
     const auto check = [](bool ok, const std::string& what) {
       if (!ok) throw ResumeError("inconsistent checkpoint: " + what);
     };
-    check(checkpoint.w.size() == dim, "w has " + std::to_string(checkpoint.w.size()) +
-                                          " entries, the problem needs " + std::to_string(dim));
-    check(checkpoint.w.allFinite(), "w is not finite");
-    check(checkpoint.q.size() == 0 || checkpoint.q.size() == dim, "q has the wrong size");
-    check(checkpoint.memory_s.size() == checkpoint.memory_y.size(), "memory has unpaired vectors");
+    check(checkpoint.folds.size() + 1 == folds_.size(),
+          "it holds " + std::to_string(checkpoint.folds.size() + 1) + " folds, the problem has " +
+              std::to_string(folds_.size()));
+    // The state of fold f: the checkpoint's own fields for the first, `folds` for the others.
+    const auto fold_state = [&checkpoint](std::size_t f) {
+      if (f == 0) {
+        return TuneCheckpoint::Fold{checkpoint.w,         checkpoint.q,
+                                    checkpoint.q_from_cg, checkpoint.initial_gradient_norm,
+                                    checkpoint.memory_s,  checkpoint.memory_y};
+      }
+      return checkpoint.folds[f - 1];
+    };
+    for (std::size_t f = 0; f < folds_.size(); ++f) {
+      const TuneCheckpoint::Fold saved = fold_state(f);
+      const std::string which = folds_.size() > 1 ? " (fold " + std::to_string(f + 1) + ")" : "";
+      check(saved.w.size() == dim, "w has " + std::to_string(saved.w.size()) +
+                                       " entries, the problem needs " + std::to_string(dim) +
+                                       which);
+      check(saved.w.allFinite(), "w is not finite" + which);
+      check(saved.q.size() == 0 || saved.q.size() == dim, "q has the wrong size" + which);
+      check(saved.memory_s.size() == saved.memory_y.size(), "memory has unpaired vectors" + which);
+    }
     const TuneResult& saved = checkpoint.result;
     check(!saved.has_result ||
               (saved.best_iteration >= 0 && saved.best_iteration < checkpoint.evaluations() &&
@@ -125,7 +210,6 @@ class Run {
             "the tolerance is not positive");
       theta_ = checkpoint.theta;
       epsilon_ = checkpoint.epsilon;
-      initial_gradient_norm_ = checkpoint.initial_gradient_norm;
       step_.restore(checkpoint.lipschitz, checkpoint.previous_loss);
       if (secant_ && checkpoint.secant.radius > 0.0) {
         try {
@@ -134,18 +218,26 @@ class Run {
           check(false, error.what());
         }
       }
-      have_q_ = checkpoint.q.size() == dim;
-      if (have_q_) q_previous_ = checkpoint.q;
-      q_from_cg_ = have_q_ && checkpoint.q_from_cg;
     }
-    if (options_.warm_memory && !checkpoint.memory_s.empty()) {
-      memory_ =
-          inner::LbfgsMemory(dim, lbfgs_.memory, lbfgs_.initial_hessian, lbfgs_.curvature_epsilon);
-      for (std::size_t i = 0; i < checkpoint.memory_s.size(); ++i) {
-        check(checkpoint.memory_s[i].size() == dim && checkpoint.memory_y[i].size() == dim,
-              "a memory pair has the wrong size");
-        memory_.add_pair(checkpoint.memory_s[i], checkpoint.memory_y[i]);
+    for (std::size_t f = 0; f < folds_.size(); ++f) {
+      FoldState& fold = *folds_[f];
+      TuneCheckpoint::Fold state = fold_state(f);
+      if (is_hypergradient_method(options_.method)) {
+        fold.initial_gradient_norm = state.initial_gradient_norm;
+        fold.have_q = state.q.size() == dim;
+        if (fold.have_q) fold.q_previous = state.q;
+        fold.q_from_cg = fold.have_q && state.q_from_cg;
       }
+      if (options_.warm_memory && !state.memory_s.empty()) {
+        fold.memory = inner::LbfgsMemory(dim, lbfgs_.memory, lbfgs_.initial_hessian,
+                                         lbfgs_.curvature_epsilon);
+        for (std::size_t i = 0; i < state.memory_s.size(); ++i) {
+          check(state.memory_s[i].size() == dim && state.memory_y[i].size() == dim,
+                "a memory pair has the wrong size");
+          fold.memory.add_pair(state.memory_s[i], state.memory_y[i]);
+        }
+      }
+      fold.w = std::move(state.w);
     }
     result_ = saved;
     // The checkpoint of the evaluation that converged: the run was over (its message is rebuilt).
@@ -155,7 +247,6 @@ class Run {
         secant_ && !saved.records.empty() && saved.records.back().step == StepOutcome::Confirm;
     result_.termination = Termination::MaxIterations;
     result_.message.clear();
-    w_ = checkpoint.w;
     elapsed_offset_ = saved.elapsed_seconds;
     resumed_ = true;
   }
@@ -164,11 +255,13 @@ class Run {
     TuneInfo info;
     info.method = options_.method;
     info.train_rows = problem_.train->rows();
-    info.validation_rows = problem_.validation->rows();
+    for (const auto& fold : folds_)
+      info.validation_rows += fold->validation->rows();
     info.test_rows = problem_.test != nullptr ? problem_.test->rows() : 0;
     info.features = problem_.train->features();
     info.train_nnz = problem_.train->nnz();
     info.hyperparameters = k_;
+    info.folds = problem_.folds.empty() ? 0 : static_cast<int>(problem_.folds.size());
     info.threads = linalg::resolve_threads(options_.objective.num_threads);
     info.options = &options_;
     info.resumed_evaluations = static_cast<int>(result_.records.size());
@@ -178,7 +271,8 @@ class Run {
       for (Observer* observer : observers_)
         observer->on_resume(result_.records);
     } else {
-      w_ = initial_weights();
+      for (const auto& fold : folds_)
+        fold->w = initial_weights();
     }
     if (is_hypergradient_method(options_.method)) {
       hypergradient_loop();
@@ -200,7 +294,7 @@ class Run {
   }
 
   Vector initial_weights() const {
-    Vector w = Vector::Zero(inner_.dim());
+    Vector w = Vector::Zero(folds_.front()->inner.dim());
     if (options_.initial_weights == InitialWeights::Gaussian) {
       Random rng(options_.seed);
       for (Index j = 0; j < w.size(); ++j)
@@ -209,11 +303,22 @@ class Run {
     return w;
   }
 
-  // The accurate stop level at the current θ for a solve from `w_start` (see TuneOptions).
-  double final_level(const Vector& w_start) const {
+  // The model of the current evaluation: the fold's w, or with cross-validation the mean of the
+  // folds' w (scikit-learn's LogisticRegressionCV(refit=False) returns that mean too).
+  Vector model_weights() const {
+    if (folds_.size() == 1) return folds_.front()->w;
+    Vector mean = Vector::Zero(folds_.front()->w.size());
+    for (const auto& fold : folds_)
+      mean += fold->w;
+    return mean / static_cast<double>(folds_.size());
+  }
+
+  // The accurate stop level at the current θ for a solve of `fold` from `w_start` (see
+  // TuneOptions).
+  double final_level(const FoldState& fold, const Vector& w_start) const {
     // Never below 1e-12 of the first gradient (w_start = 0 would ask for an exact zero).
     return std::max(options_.final_tolerance * std::exp(theta_.minCoeff()) * w_start.norm(),
-                    1e-12 * initial_gradient_norm_);
+                    1e-12 * fold.initial_gradient_norm);
   }
 
   // Ends the run as converged, after the evaluation whose secant step was below the tolerance.
@@ -238,7 +343,7 @@ class Run {
     result_.best_iteration = last.iteration;
     result_.theta = last.theta;
     result_.lambda = last.lambda;
-    result_.w = w_;
+    result_.w = model_weights();
     result_.validation_loss = last.validation_loss;
     result_.validation_accuracy = last.validation_accuracy;
     result_.test_loss = last.test_loss;
@@ -268,6 +373,24 @@ class Run {
 
   double elapsed() const { return elapsed_offset_ + timer_.seconds() - excluded_seconds_; }
 
+  // The carried state of `fold` as a checkpoint stores it.
+  TuneCheckpoint::Fold fold_checkpoint(const FoldState& fold) const {
+    TuneCheckpoint::Fold state;
+    state.w = fold.w;
+    if (is_hypergradient_method(options_.method)) {
+      if (fold.have_q) state.q = fold.q_previous;
+      state.q_from_cg = fold.q_from_cg;
+      state.initial_gradient_norm = fold.initial_gradient_norm;
+    }
+    if (options_.warm_memory) {
+      for (int i = 0; i < fold.memory.size(); ++i) {
+        state.memory_s.push_back(fold.memory.s(i));
+        state.memory_y.push_back(fold.memory.y(i));
+      }
+    }
+    return state;
+  }
+
   // Passes the state after an evaluation to the observers that asked for it (outside the timed
   // region).
   void checkpoint() {
@@ -280,20 +403,19 @@ class Run {
     if (is_hypergradient_method(options_.method)) {
       state.theta = theta_;
       state.epsilon = epsilon_;
-      state.initial_gradient_norm = initial_gradient_norm_;
       state.lipschitz = step_.lipschitz();
       state.previous_loss = step_.previous_loss();
       if (secant_) state.secant = secant_->state();
-      if (have_q_) state.q = q_previous_;
-      state.q_from_cg = q_from_cg_;
     }
-    state.w = w_;
-    if (options_.warm_memory) {
-      for (int i = 0; i < memory_.size(); ++i) {
-        state.memory_s.push_back(memory_.s(i));
-        state.memory_y.push_back(memory_.y(i));
-      }
-    }
+    TuneCheckpoint::Fold first = fold_checkpoint(*folds_.front());
+    state.w = std::move(first.w);
+    state.q = std::move(first.q);
+    state.q_from_cg = first.q_from_cg;
+    state.initial_gradient_norm = first.initial_gradient_norm;
+    state.memory_s = std::move(first.memory_s);
+    state.memory_y = std::move(first.memory_y);
+    for (std::size_t f = 1; f < folds_.size(); ++f)
+      state.folds.push_back(fold_checkpoint(*folds_[f]));
     for (Observer* observer : observers_) {
       if (observer->wants_checkpoints()) observer->on_checkpoint(state);
     }
@@ -310,15 +432,16 @@ class Run {
     };
   }
 
-  // Solves the inner problem at the current θ from w_ with `solver` options; returns false when
-  // the solve was abandoned because of an interrupt.
-  bool solve(const inner::LbfgsOptions& solver, inner::IterationHook hook,
+  // Solves the inner problem of `fold` at the current θ from its w with `solver` options;
+  // returns false when the solve was abandoned because of an interrupt.
+  bool solve(FoldState& fold, const inner::LbfgsOptions& solver, inner::IterationHook hook,
              inner::LogisticObjective& adapter, inner::InnerResult& result) {
-    // The warm pairs move into the solve (no copy of m·2·d doubles); memory_ is left empty and
-    // refilled from the solve's memory by the caller before the next checkpoint.
+    // The warm pairs move into the solve (no copy of m·2·d doubles); the fold's memory is left
+    // empty and refilled from the solve's memory by the caller before the next checkpoint.
     inner::LbfgsMemory warm =
-        options_.warm_memory ? std::exchange(memory_, {}) : inner::LbfgsMemory{};
-    result = inner::minimize(adapter, w_, solver, std::move(warm), with_interrupt(std::move(hook)));
+        options_.warm_memory ? std::exchange(fold.memory, {}) : inner::LbfgsMemory{};
+    result =
+        inner::minimize(adapter, fold.w, solver, std::move(warm), with_interrupt(std::move(hook)));
     if (options_.interrupt != nullptr && options_.interrupt->load(std::memory_order_relaxed)) {
       stop(Termination::Interrupted,
            "interrupted during an inner solve; the iteration in "
@@ -328,13 +451,29 @@ class Run {
     return true;
   }
 
-  // Fills the validation and test parts of a record (the test part outside the timed region).
+  // Fills the validation and test parts of a record (the test part outside the timed region):
+  // the validation metrics are those of every fold's model on its own validation rows, pooled;
+  // the test metrics those of `w` (the model of the evaluation).
   void measure(OuterRecord& record, const Vector& w) {
     const bool intercept = options_.objective.fit_intercept;
-    const HeldOutMetrics validation =
-        evaluate_heldout(*problem_.validation, w, intercept, options_.objective.num_threads);
-    record.validation_loss = validation.mean_loss;
-    record.validation_accuracy = validation.accuracy;
+    if (folds_.size() == 1) {
+      const HeldOutMetrics only = evaluate_heldout(*folds_.front()->validation, w, intercept,
+                                                   options_.objective.num_threads);
+      record.validation_loss = only.mean_loss;
+      record.validation_accuracy = only.accuracy;
+    } else {
+      double loss_sum = 0.0, correct = 0.0, total_weight = 0.0;
+      for (const auto& fold : folds_) {
+        const HeldOutMetrics part =
+            evaluate_heldout(*fold->validation, fold->w, intercept, options_.objective.num_threads);
+        const double weight = fold->validation->total_weight();
+        loss_sum += part.loss_sum;
+        correct += part.accuracy * weight;
+        total_weight += weight;
+      }
+      record.validation_loss = loss_sum / total_weight;
+      record.validation_accuracy = correct / total_weight;
+    }
     if (problem_.test != nullptr && problem_.test->rows() > 0) {
       const Timer excluded;
       const HeldOutMetrics test =
@@ -376,7 +515,10 @@ class Run {
   void hypergradient_loop() {
     hypergrad::HypergradOptions hg_options = options_.hypergrad;
     hg_options.method = to_hypergrad(options_.method);
-    const std::unique_ptr<hypergrad::Strategy> strategy = hypergrad::make_strategy(hg_options);
+    // One strategy per fold (a strategy may keep state between its hook and `compute`).
+    std::vector<std::unique_ptr<hypergrad::Strategy>> strategies;
+    for (std::size_t f = 0; f < folds_.size(); ++f)
+      strategies.push_back(hypergrad::make_strategy(hg_options));
     // After a bounce of the secant step: CG from the method's q (see TuneOptions).
     hypergrad::HypergradOptions cg_options = options_.hypergrad;
     cg_options.method = hypergrad::Method::Hoag;
@@ -384,7 +526,7 @@ class Run {
     const std::unique_ptr<hypergrad::Strategy> bounce_cg = hypergrad::make_strategy(cg_options);
     const ToleranceSchedule& schedule = schedule_;
     const Vector theta0 = Vector::Constant(k_, options_.initial_theta);
-    Vector outer_gradient;
+    const std::size_t n_folds = folds_.size();
 
     if (converged_) {
       stop_converged();
@@ -393,7 +535,6 @@ class Run {
     for (int it = static_cast<int>(result_.records.size()); it < options_.max_iterations; ++it) {
       if (should_stop()) return;
       const double iteration_start = elapsed();
-      inner_.set_theta(theta_);
 
       // Warm-start rule: relative to this solve's starting gradient. Paper rule: ε_k·‖∇h(w₀, θ₀)‖·
       // min_j exp(θ_j − θ₀_j); at the first iteration θ = θ₀ and the solve starts at w₀, so the
@@ -402,96 +543,136 @@ class Run {
       // θ is accurate: ‖∇h(w)‖ ≤ final_tolerance·min(λ)·‖w_start‖, so that
       // ‖w − w*‖ ≤ final_tolerance·‖w_start‖ by the λ-strong convexity of h.
       const bool polish = polishing_;
-      inner::LbfgsOptions solver = lbfgs_;
-      if (polish) {
-        solver.tolerance_mode = inner::ToleranceMode::Absolute;
-        solver.tolerance = final_level(w_);
-      } else if (options_.inner_tolerance_rule == InnerToleranceRule::WarmStart) {
-        solver.tolerance_mode = inner::ToleranceMode::Relative;
-        solver.tolerance = options_.inner_tolerance;
-      } else if (it == 0) {
-        solver.tolerance_mode = inner::ToleranceMode::Relative;
-        solver.tolerance = epsilon_;
-      } else {
-        solver.tolerance_mode = inner::ToleranceMode::Absolute;
-        solver.tolerance =
-            epsilon_ * initial_gradient_norm_ * std::exp((theta_ - theta0).minCoeff());
+      const auto solver_options = [&](const FoldState& fold) {
+        inner::LbfgsOptions solver = lbfgs_;
+        if (polish) {
+          solver.tolerance_mode = inner::ToleranceMode::Absolute;
+          solver.tolerance = final_level(fold, fold.w);
+        } else if (options_.inner_tolerance_rule == InnerToleranceRule::WarmStart) {
+          solver.tolerance_mode = inner::ToleranceMode::Relative;
+          solver.tolerance = options_.inner_tolerance;
+        } else if (it == 0) {
+          solver.tolerance_mode = inner::ToleranceMode::Relative;
+          solver.tolerance = epsilon_;
+        } else {
+          solver.tolerance_mode = inner::ToleranceMode::Absolute;
+          solver.tolerance =
+              epsilon_ * fold.initial_gradient_norm * std::exp((theta_ - theta0).minCoeff());
+        }
+        return solver;
+      };
+
+      // Every fold's inner solve, then its outer loss and gradient; the outer objective is their
+      // sum (one fold without cross-validation).
+      std::vector<std::unique_ptr<inner::LogisticObjective>> adapters;
+      std::vector<inner::InnerResult> solutions(n_folds);
+      std::vector<Vector> outer_gradients(n_folds);
+      double f_sum = 0.0;
+      for (std::size_t f = 0; f < n_folds; ++f) {
+        FoldState& fold = *folds_[f];
+        fold.inner.set_theta(theta_);
+        hypergrad::InnerSolveContext solve_context;
+        solve_context.outer_gradient = [&fold](const Vector& w, Vector& gradient) {
+          fold.outer.value_and_gradient(w, gradient);
+        };
+        solve_context.outer_iteration = it;
+        solve_context.max_outer = options_.max_iterations;
+        adapters.push_back(std::make_unique<inner::LogisticObjective>(fold.inner));
+        if (!solve(fold, solver_options(fold), strategies[f]->inner_hook(solve_context),
+                   *adapters[f], solutions[f])) {
+          return;
+        }
+        if (it == 0) fold.initial_gradient_norm = solutions[f].summary.initial_gradient_norm;
+        fold.w = std::move(solutions[f].w);
+        f_sum += fold.outer.value_and_gradient(fold.w, outer_gradients[f]);
       }
 
-      hypergrad::InnerSolveContext solve_context;
-      solve_context.outer_gradient = [this](const Vector& w, Vector& gradient) {
-        outer_.value_and_gradient(w, gradient);
-      };
-      solve_context.outer_iteration = it;
-      solve_context.max_outer = options_.max_iterations;
-
-      inner::LogisticObjective adapter(inner_);
-      inner::InnerResult solved;
-      if (!solve(solver, strategy->inner_hook(solve_context), adapter, solved)) return;
-      if (it == 0) initial_gradient_norm_ = solved.summary.initial_gradient_norm;
-      w_ = std::move(solved.w);
-
-      const double f_sum = outer_.value_and_gradient(w_, outer_gradient);
-      Vector work;
-      hypergrad::HypergradContext context{
-          w_,
-          outer_gradient,
-          solved.memory,
-          [this, &adapter, &work](const Vector& v, Vector& out) {
-            inner_.hessian_vector(adapter.state(), v, out, &work);
-          },
-          [this](const Vector& w, const Vector& q) { return inner_.cross_derivative(w, q); },
-          epsilon_,
-          have_q_ ? &q_previous_ : nullptr};
-      // The SHINE variants read B⁻¹ from the solve's pairs. A solve that made no step (its warm
-      // start already met the tolerance) has no pair of its own (shine-opa at most one along ∇f)
-      // and left w, hence ∇f, as they were: the last q = B⁻¹∇f still holds (B differs only by
-      // the step in λ), where an empty memory would give the identity (jacobian-free). Reusing q
-      // keeps a resumed run identical: q is in the checkpoint.
       // After a bounce, q by CG (not on the last, polishing evaluation: its step is not taken).
-      // Once a CG q exists it is the start, and the method's own q is not needed (shine-opa's is
-      // still computed: its summary carries the work of its inner hook).
       const bool accurate = secant_ && !polish && options_.bounce_cg_tolerance > 0.0 &&
                             secant_->bounces(theta_, f_sum);
-      const bool skip_method = accurate && q_from_cg_ && options_.method != TuneMethod::ShineOpa;
-      hypergrad::HypergradResult hg;
-      if (skip_method) {
-        // CG below starts from q_previous_.
-      } else if (solved.summary.iterations == 0 && needs_pairs(options_.method) && have_q_ &&
-                 q_previous_.size() == w_.size()) {
-        hg.summary.method = hg_options.method;
-        hg.summary.message = "the inner solve made no step: q of the last evaluation reused";
-        hg.q = q_previous_;
-        hg.hypergradient = -inner_.cross_derivative(w_, hg.q);
-      } else {
-        hg = strategy->compute(context);
-      }
-      if (accurate) {
-        // From the last CG solution (a nearby θ) when there is one, else from the method's q.
-        const Vector start = q_from_cg_ ? q_previous_ : hg.q.allFinite() ? hg.q : outer_gradient;
-        hypergrad::HypergradContext refine{context.w,
-                                           context.outer_gradient,
-                                           context.memory,
-                                           context.hessian_vector,
-                                           context.cross_derivative,
-                                           options_.bounce_cg_tolerance,
-                                           &start};
-        const bool from_cg = q_from_cg_;
-        hypergrad::HypergradResult refined = bounce_cg->compute(refine);
-        refined.summary.opa = hg.summary.opa;
-        // The method's own Hessian products (hoag, shine-refine) count too.
-        refined.summary.hessian_products += hg.summary.hessian_products;
-        refined.summary.data_passes += hg.summary.data_passes;
-        refined.summary.message =
-            std::string("after a bounce: CG from the ") +
-            (from_cg ? "last CG q" : std::string(hypergrad::to_string(hg_options.method)) + " q") +
-            (refined.summary.message.empty() ? "" : "; ") + refined.summary.message;
-        hg = std::move(refined);
-      }
-      if (hg.q.allFinite()) {
-        q_previous_ = hg.q;
-        have_q_ = true;
-        q_from_cg_ = accurate;
+      Vector hypergradient;
+      hypergrad::HypergradResult total;  // the first fold's summary, with every fold's work
+      for (std::size_t f = 0; f < n_folds; ++f) {
+        FoldState& fold = *folds_[f];
+        const inner::InnerResult& solved = solutions[f];
+        Vector work;
+        hypergrad::HypergradContext context{
+            fold.w,
+            outer_gradients[f],
+            solved.memory,
+            [&fold, &adapter = *adapters[f], &work](const Vector& v, Vector& out) {
+              fold.inner.hessian_vector(adapter.state(), v, out, &work);
+            },
+            [&fold](const Vector& w, const Vector& q) { return fold.inner.cross_derivative(w, q); },
+            epsilon_,
+            fold.have_q ? &fold.q_previous : nullptr};
+        // The SHINE variants read B⁻¹ from the solve's pairs. A solve that made no step (its
+        // warm start already met the tolerance) has no pair of its own (shine-opa at most one
+        // along ∇f) and left w, hence ∇f, as they were: the last q = B⁻¹∇f still holds (B
+        // differs only by the step in λ), where an empty memory would give the identity
+        // (jacobian-free). Reusing q keeps a resumed run identical: q is in the checkpoint.
+        // Once a CG q exists it is the start after a bounce, and the method's own q is not
+        // needed (shine-opa's is still computed: its summary carries the work of its inner hook).
+        const bool skip_method =
+            accurate && fold.q_from_cg && options_.method != TuneMethod::ShineOpa;
+        hypergrad::HypergradResult hg;
+        if (skip_method) {
+          // CG below starts from q_previous.
+        } else if (solved.summary.iterations == 0 && needs_pairs(options_.method) && fold.have_q &&
+                   fold.q_previous.size() == fold.w.size()) {
+          hg.summary.method = hg_options.method;
+          hg.summary.message = "the inner solve made no step: q of the last evaluation reused";
+          hg.q = fold.q_previous;
+          hg.hypergradient = -fold.inner.cross_derivative(fold.w, hg.q);
+        } else {
+          hg = strategies[f]->compute(context);
+        }
+        if (accurate) {
+          // From the last CG solution (a nearby θ) when there is one, else from the method's q.
+          const Vector start = fold.q_from_cg     ? fold.q_previous
+                               : hg.q.allFinite() ? hg.q
+                                                  : outer_gradients[f];
+          hypergrad::HypergradContext refine{context.w,
+                                             context.outer_gradient,
+                                             context.memory,
+                                             context.hessian_vector,
+                                             context.cross_derivative,
+                                             options_.bounce_cg_tolerance,
+                                             &start};
+          const bool from_cg = fold.q_from_cg;
+          hypergrad::HypergradResult refined = bounce_cg->compute(refine);
+          refined.summary.opa = hg.summary.opa;
+          // The method's own Hessian products (hoag, shine-refine) count too.
+          refined.summary.hessian_products += hg.summary.hessian_products;
+          refined.summary.data_passes += hg.summary.data_passes;
+          refined.summary.message =
+              std::string("after a bounce: CG from the ") +
+              (from_cg ? "last CG q"
+                       : std::string(hypergrad::to_string(hg_options.method)) + " q") +
+              (refined.summary.message.empty() ? "" : "; ") + refined.summary.message;
+          hg = std::move(refined);
+        }
+        if (hg.q.allFinite()) {
+          fold.q_previous = hg.q;
+          fold.have_q = true;
+          fold.q_from_cg = accurate;
+        }
+        // A part of the wrong size (a failed strategy) or non-finite makes the sum non-finite,
+        // which the step rules handle.
+        const Vector part =
+            hg.hypergradient.size() == k_
+                ? hg.hypergradient
+                : Vector(Vector::Constant(k_, std::numeric_limits<double>::quiet_NaN()));
+        if (f == 0) {
+          hypergradient = part;
+        } else {
+          hypergradient += part;
+        }
+        if (f == 0) {
+          total = std::move(hg);
+        } else {
+          add_work(total.summary, hg.summary);
+        }
       }
 
       const double epsilon_used = epsilon_;
@@ -500,7 +681,7 @@ class Run {
       Vector next_theta;
       if (secant_) {
         SecantStep::Update update =
-            secant_->update(theta_, hg.hypergradient, f_sum,
+            secant_->update(theta_, hypergradient, f_sum,
                             options_.bounce_cg_tolerance > 0.0 ? SecantStep::AfterBounce::Accurate
                                                                : SecantStep::AfterBounce::Same);
         // Converged on a solve looser than the final level: the next evaluation, at the
@@ -508,11 +689,15 @@ class Run {
         // (Letting its hypergradient decide again was measured: on nearly separable data it
         // caught a few early stops, but elsewhere it restarted runs that had converged, with
         // expensive accurate solves; docs/hypergradients.md.)
+        bool loose = false;
+        for (std::size_t f = 0; f < n_folds; ++f) {
+          loose = loose || solutions[f].summary.tolerance >
+                               final_level(*folds_[f], folds_[f]->w) * (1.0 + 1e-12);
+        }
         if (polish) {
           polishing_ = false;
           update.outcome = StepOutcome::Converged;
-        } else if (update.outcome == StepOutcome::Converged &&
-                   solved.summary.tolerance > final_level(w_) * (1.0 + 1e-12)) {
+        } else if (update.outcome == StepOutcome::Converged && loose) {
           update.outcome = StepOutcome::Confirm;
           polishing_ = true;
         }
@@ -522,7 +707,7 @@ class Run {
         next_theta = std::move(update.theta);
       } else {
         HoagStep::Update update =
-            step_.update(theta_, hg.hypergradient, f_sum, epsilon_used, epsilon_);
+            step_.update(theta_, hypergradient, f_sum, epsilon_used, epsilon_);
         if (update.halve_tolerance) epsilon_ = std::max(epsilon_ / 2.0, schedule.floor);
         record.step = update.outcome;
         record.lipschitz = update.lipschitz;
@@ -531,19 +716,25 @@ class Run {
       const StepOutcome outcome = record.step;
 
       record.theta = theta_;
-      record.hypergradient = hg.hypergradient;
-      record.hypergradient_norm = hg.hypergradient.norm();
+      record.hypergradient = hypergradient;
+      record.hypergradient_norm = hypergradient.norm();
       record.tolerance = epsilon_used;
-      record.inner = solved.summary;
-      record.hypergradient_summary = hg.summary;
-      record.data_passes = solved.summary.data_passes + 2 * hg.summary.hessian_products;
+      record.inner = solutions[0].summary;
+      for (std::size_t f = 1; f < n_folds; ++f)
+        add_work(record.inner, solutions[f].summary, f);
+      record.hypergradient_summary = total.summary;
+      record.data_passes = record.inner.data_passes + 2 * total.summary.hessian_products;
       if (outcome == StepOutcome::Rejected) ++result_.rejected_steps;
       if (outcome == StepOutcome::NonFinite) ++result_.non_finite_hypergradients;
-      if (hg.summary.fallback_fired) ++result_.fallbacks;
-      if (options_.warm_memory) memory_ = std::move(solved.memory);
+      if (total.summary.fallback_fired) ++result_.fallbacks;
+      if (options_.warm_memory) {
+        for (std::size_t f = 0; f < n_folds; ++f)
+          folds_[f]->memory = std::move(solutions[f].memory);
+      }
 
-      measure(record, w_);
-      commit(std::move(record), w_, iteration_start);
+      const Vector w = model_weights();
+      measure(record, w);
+      commit(std::move(record), w, iteration_start);
       theta_ = std::move(next_theta);
       if (outcome == StepOutcome::Converged && !stopped_) stop_converged();
       checkpoint();
@@ -588,18 +779,26 @@ class Run {
       const Vector& theta = candidates[next];
       if (should_stop()) return;
       const double iteration_start = elapsed();
-      inner_.set_theta(theta);
-      inner::LogisticObjective adapter(inner_);
-      inner::InnerResult solved;
-      if (!solve(solver, {}, adapter, solved)) return;
-      w_ = std::move(solved.w);
-      if (options_.warm_memory) memory_ = std::move(solved.memory);
       OuterRecord record;
       record.theta = theta;
-      record.inner = solved.summary;
-      record.data_passes = solved.summary.data_passes;
-      measure(record, w_);
-      commit(std::move(record), w_, iteration_start);
+      for (std::size_t f = 0; f < folds_.size(); ++f) {
+        FoldState& fold = *folds_[f];
+        fold.inner.set_theta(theta);
+        inner::LogisticObjective adapter(fold.inner);
+        inner::InnerResult solved;
+        if (!solve(fold, solver, {}, adapter, solved)) return;
+        fold.w = std::move(solved.w);
+        if (options_.warm_memory) fold.memory = std::move(solved.memory);
+        if (f == 0) {
+          record.inner = solved.summary;
+        } else {
+          add_work(record.inner, solved.summary, f);
+        }
+      }
+      record.data_passes = record.inner.data_passes;
+      const Vector w = model_weights();
+      measure(record, w);
+      commit(std::move(record), w, iteration_start);
       checkpoint();
       if (stopped_) return;
     }
@@ -630,21 +829,14 @@ class Run {
   const TuneOptions& options_;
   std::span<Observer* const> observers_;
   Index k_;
-  objective::InnerObjective inner_;
-  objective::OuterObjective outer_;
+  std::vector<std::unique_ptr<FoldState>> folds_;  // one, or one per cross-validation fold
   inner::LbfgsOptions lbfgs_;
-  inner::LbfgsMemory memory_;
-  Vector w_;
   // State of the hypergradient loop for the next evaluation (what a checkpoint saves).
   ToleranceSchedule schedule_;
   HoagStep step_;
   std::optional<SecantStep> secant_;
   Vector theta_;
   double epsilon_ = 0.0;
-  double initial_gradient_norm_ = 0.0;
-  Vector q_previous_;
-  bool have_q_ = false;
-  bool q_from_cg_ = false;  // q_previous_ came from the conjugate gradient after a bounce
   Timer timer_;
   double excluded_seconds_ = 0.0;
   double elapsed_offset_ = 0.0;  // timed work before a resumed checkpoint

@@ -76,6 +76,7 @@ Json config_json(const outer::TuneOptions& o, const outer::TuneInfo& info) {
         spec.get(o));
   }
   config["hyperparameters"] = info.hyperparameters;
+  config["folds"] = info.folds;      // 0: a hold-out validation set
   config["threads"] = info.threads;  // kernels and solver sweeps alike
   config["inner_tolerance_formula"] =
       !outer::is_hypergradient_method(o.method) ? "baseline_tolerance * |grad h(warm start)|"

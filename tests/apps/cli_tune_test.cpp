@@ -276,6 +276,34 @@ TEST_F(CliTune, SampleWeightsOfTwoHalveTheRegularizationAndAreRecorded) {
   EXPECT_NE(b.at("records")[0].at("validation_loss"), w.at("records")[0].at("validation_loss"));
 }
 
+// --cv K: the folds replace the validation part (TRAIN goes to train and test), the summary and
+// the JSON say so, and the model is refit on the train part unless --refit off.
+TEST_F(CliTune, CrossValidationReplacesTheValidationPart) {
+  const auto r = shine({"tune", shipped_subsample(), "--cv", "3", "--max-iterations", "3", "--json",
+                        path("cv.json"), "--model", path("model.json")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("cv           loss"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(3 folds)"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("3-fold cross-validation"), std::string::npos) << r.err;
+  const json j = read_json(dir_ / "cv.json");
+  expect_trajectory_schema(j, 1);
+  EXPECT_EQ(j.at("config").at("folds"), 3);
+  EXPECT_EQ(j.at("config").at("refit"), true);
+  EXPECT_EQ(j.at("datasets")[0].at("rows"), 855);  // 95 % of 900: no validation part
+  EXPECT_NE(j.at("datasets")[1].at("source").get<std::string>().find("3-fold"), std::string::npos);
+  const auto refit = model::load_json(dir_ / "model.json");
+  const auto mean = shine({"tune", shipped_subsample(), "--cv", "3", "--max-iterations", "3",
+                           "--refit", "off", "--model", path("mean.json"), "-q"});
+  ASSERT_EQ(mean.code, 0) << mean.err;
+  const auto averaged = model::load_json(dir_ / "mean.json");
+  EXPECT_EQ(averaged.lambda, refit.lambda);
+  EXPECT_NE(averaged.weights, refit.weights);
+  // More folds than rows: a clear error before any work.
+  const auto too_many = shine({"tune", shipped_subsample(), "--cv", "900", "-q"});
+  EXPECT_EQ(too_many.code, 2);
+  EXPECT_NE(too_many.err.find("use fewer folds or more data"), std::string::npos) << too_many.err;
+}
+
 TEST_F(CliTune, BadGroupFilesAreInputErrors) {
   write("bad.txt", "1 a\n2\n");
   auto r = shine({"tune", shipped_subsample(), "--groups", path("bad.txt")});

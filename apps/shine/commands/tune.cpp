@@ -9,6 +9,7 @@
 #include "interrupt.hpp"
 #include "progress.hpp"
 #include "shine/data/feature_groups.hpp"
+#include "shine/data/split.hpp"
 #include "shine/estimator.hpp"
 #include "shine/model/logistic_model.hpp"
 #include "shine/outer/checkpoint.hpp"
@@ -51,6 +52,7 @@ constexpr const char* kTuneUsage =
     "  shine tune spamassassin --method grid --candidates 20 --model model.json\n"
     "  shine tune train.svm.xz --groups groups.txt --max-iterations 50 --time-budget 60\n"
     "  shine tune train.svm --weights train.weights --class-weight balanced\n"
+    "  shine tune train.svm --cv 5 --test test.svm --model model.json\n"
     "  shine tune train.svm --checkpoint run.ckpt --json run.json   (then, after a stop:)\n"
     "  shine tune train.svm --resume run.ckpt --json run.json\n"
     "\n"
@@ -160,9 +162,15 @@ void print_summary(std::ostream& out, const outer::TuneResult& result, const Par
     }
     out << "best at      evaluation " << result.best_iteration << " of " << result.records.size()
         << '\n';
-    out << "validation   "
-        << metrics(result.validation_loss, result.validation_accuracy, parts.validation.rows())
-        << '\n';
+    if (vm["cv"].as<int>() > 0) {
+      out << "cv           "
+          << metrics(result.validation_loss, result.validation_accuracy, parts.train.rows())
+          << "   (" << vm["cv"].as<int>() << " folds)\n";
+    } else {
+      out << "validation   "
+          << metrics(result.validation_loss, result.validation_accuracy, parts.validation.rows())
+          << '\n';
+    }
     out << "held-out     "
         << (parts.test.rows() > 0
                 ? metrics(result.test_loss, result.test_accuracy, parts.test.rows())
@@ -185,6 +193,9 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
       "split", po::value<std::string>()->default_value("0.9,0.05,0.05"),
       "train,validation,test fractions of TRAIN for the parts not given as files")(
       "stratify", "keep the class balance in every split part")(
+      "cv", po::value<int>()->default_value(0),
+      "K-fold cross-validation (K >= 2, stratified, seeded by --seed): the outer objective is "
+      "the sum of the K validation losses; no validation part is split off (0: off)")(
       "groups", po::value<std::string>(),
       "one lambda per feature group: file of 'FEATURE GROUP' lines (1-based index, name); "
       "unlisted features share one extra group")(
@@ -232,6 +243,12 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   sources.train = vm["TRAIN"].as<std::string>();
   if (vm.count("validation") != 0U) sources.validation = vm["validation"].as<std::string>();
   if (vm.count("test") != 0U) sources.test = vm["test"].as<std::string>();
+  sources.cv = vm["cv"].as<int>();
+  check_range(sources.cv == 0 || (sources.cv >= 2 && sources.cv <= 1000),
+              format("--cv must be 0 (off) or a number of folds in [2, 1000], got %d", sources.cv));
+  if (sources.cv > 0 && sources.validation) {
+    throw UsageError("--cv and --validation exclude each other: the folds are the validation");
+  }
   if (sources.validation && sources.test && !vm["split"].defaulted()) {
     throw UsageError("--split is not used when both --validation and --test are given");
   }
@@ -245,7 +262,7 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
     } catch (const std::invalid_argument& e) {
       throw UsageError(std::string("--split: ") + e.what());
     }
-    if (!sources.validation && sources.fractions[1] <= 0.0) {
+    if (!sources.validation && sources.cv == 0 && sources.fractions[1] <= 0.0) {
       throw UsageError(
           "--split gives the validation part 0 rows: give a positive validation fraction or "
           "--validation FILE");
@@ -293,8 +310,16 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   Parts parts = load_parts(sources);
   outer::TuneProblem problem;
   problem.train = &parts.train;
-  problem.validation = &parts.validation;
   problem.test = parts.test.rows() > 0 ? &parts.test : nullptr;
+  std::vector<data::Split> folds;
+  if (sources.cv > 0) {
+    folds = data::kfold_split(parts.train,
+                              {.folds = sources.cv, .seed = sources.seed, .stratify = true});
+    for (const data::Split& fold : folds)
+      problem.folds.push_back({&fold.train, &fold.validation});
+  } else {
+    problem.validation = &parts.validation;
+  }
   data::FeatureGroups groups;
   if (vm.count("groups") != 0U) {
     groups = data::read_feature_groups(vm["groups"].as<std::string>(), parts.train.features());

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "shine/data/dataset.hpp"
 
@@ -56,6 +57,27 @@ Split split_dataset(const Dataset& data, const SplitOptions& options = {});
 /// source and all three parts at once (about twice the memory). When a part would be empty the
 /// `std::invalid_argument` is thrown before `data` is touched.
 Split split_dataset(Dataset&& data, const SplitOptions& options = {});
+
+/// Folds of k-fold cross-validation. Defaults: 5 folds, seed 0, stratified.
+struct KFoldOptions {
+  /// Number of folds k. Range [2, 1000] and at most the number of rows. Default 5.
+  int folds = 5;
+  /// Seed of the permutation: the same seed gives the same folds on every platform. Default 0.
+  std::uint64_t seed = 0;
+  /// Keep the +1/−1 proportion of the source in every fold (as scikit-learn's StratifiedKFold).
+  /// Default true.
+  bool stratify = true;
+
+  /// Throws `std::invalid_argument` naming the field out of range.
+  void validate() const;
+};
+
+/// k-fold cross-validation parts of `data`: part j's `validation` is fold j, its `train` the
+/// other folds, its `test` empty. Rows are dealt to the folds in turn after a seeded shuffle (per
+/// class when stratified), so fold sizes differ by at most one (per class); within each part
+/// rows keep their original order, with their sample weights. Throws `std::invalid_argument`
+/// when a fold or a training part would be empty or lack a class.
+std::vector<Split> kfold_split(const Dataset& data, const KFoldOptions& options = {});
 
 /// The dataset made of the given rows of `data`, in the given order (indices may repeat). The
 /// feature count, label mapping and the rows' sample weights are kept. Throws

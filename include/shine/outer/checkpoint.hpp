@@ -72,6 +72,19 @@ struct TuneCheckpoint {
   std::vector<Vector> memory_s;
   std::vector<Vector> memory_y;  ///< The y of each pair in `memory_s`.
 
+  /// What a cross-validation fold carries to its next solve: the fields of the same names above
+  /// are the first fold's (the only one without cross-validation).
+  struct Fold {
+    Vector w;                            ///< The last solution.
+    Vector q;                            ///< The last q (empty: none yet).
+    bool q_from_cg = false;              ///< `q` came from CG after a bounce.
+    double initial_gradient_norm = 0.0;  ///< ‖∇h(w₀, θ₀)‖ of its first solve.
+    std::vector<Vector> memory_s;        ///< Warm pairs (`warm_memory`).
+    std::vector<Vector> memory_y;        ///< The y of each pair in `memory_s`.
+  };
+  /// The second and later folds of a cross-validated run (empty otherwise).
+  std::vector<Fold> folds;
+
   /// Evaluations done (the index of the next one).
   [[nodiscard]] int evaluations() const noexcept { return static_cast<int>(result.records.size()); }
 };

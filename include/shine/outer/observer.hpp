@@ -21,7 +21,10 @@ struct TuneInfo {
   Index features = 0;                        ///< Number of features d.
   Index train_nnz = 0;                       ///< Non-zeros of the training X.
   Index hyperparameters = 1;  ///< Number k of entries of θ (1 without feature groups).
-  int threads = 1;            ///< Threads of the sparse kernels.
+  /// Cross-validation folds (0: a hold-out validation set). With folds, `validation_rows` counts
+  /// the rows of every fold's validation part (all the training rows).
+  int folds = 0;
+  int threads = 1;  ///< Threads of the sparse kernels.
   /// The options `tune` was called with; valid only during the call.
   const TuneOptions* options = nullptr;
   /// Evaluations restored from a checkpoint by `resume` (0 for a fresh run).

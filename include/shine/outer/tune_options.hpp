@@ -129,6 +129,11 @@ struct TuneOptions {
   /// Inner tolerance factor of grid and random search: each solve stops at
   /// ‖∇h‖ ≤ baseline_tolerance·‖∇h(warm start)‖. Range (0, 1). Default 1e-3 (the paper's).
   double baseline_tolerance = 1e-3;
+  /// With cross-validation (`TuneProblem::folds`), `shine::tune` fits the returned model on all
+  /// the training rows (`TuneProblem::train`) at the λ found, as scikit-learn's `refit=True`;
+  /// false returns the mean of the folds' models at that λ (its `refit=False`). No effect on
+  /// the search, nor without folds. Default true.
+  bool refit = true;
 
   /// Objective layout (intercept) and threads of the sparse kernels.
   objective::ObjectiveOptions objective;
