@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import check_consistent_length
 
 from . import _core
 from ._data import check_matrix, encode_binary, encode_with, threads_of, to_dataset
@@ -70,6 +71,8 @@ def tune(
     """
     X_train = check_matrix(X_train, "X_train")
     X_val = check_matrix(X_val, "X_val")
+    check_consistent_length(X_train, y_train)
+    check_consistent_length(X_val, y_val)
     classes, train_signs = encode_binary(np.asarray(y_train))
     _check_same_features(X_train, X_val, "X_val")
     train = to_dataset(X_train, train_signs)
@@ -79,6 +82,7 @@ def tune(
         raise ValueError("give both X_test and y_test, or neither")
     if X_test is not None:
         X_test = check_matrix(X_test, "X_test")
+        check_consistent_length(X_test, y_test)
         _check_same_features(X_train, X_test, "X_test")
         test = to_dataset(X_test, encode_with(classes, y_test, "y_test"))
     group_of = None
@@ -135,6 +139,7 @@ def fit(X, y, lam, *, fit_intercept=False, tol=1e-6, max_iter=1000, memory=10, n
         (the solver's counters and times).
     """
     X = check_matrix(X)
+    check_consistent_length(X, y)
     classes, signs = encode_binary(np.asarray(y))
     data = to_dataset(X, signs)
     result = _core.fit(
