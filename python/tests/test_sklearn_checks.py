@@ -59,3 +59,12 @@ def test_pipeline_and_grid_search(data):
     search.fit(X, y)
     assert search.best_params_["logisticregressiontuned__validation_fraction"] in (0.1, 0.2)
     assert search.best_estimator_.predict(X).shape == (len(y),)
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    from shine import _estimator
+
+    failures, tried = doctest.testmod(_estimator)
+    assert tried > 0 and failures == 0
