@@ -73,8 +73,19 @@ def test_other_threads_run_during_a_fit():
     finally:
         done.set()
         thread.join()
-    # At least a tenth of the 1 ms ticks the fit lasted, even on a loaded machine.
-    assert count >= 0.1 * elapsed / 0.001
+    # A call holding the GIL would leave the counter about still; allow for a loaded machine.
+    assert count >= 0.05 * elapsed / 0.001
+
+
+def test_progress_lines_go_to_sys_stderr(capsys):
+    # They are written by the calling thread through sys.stderr, so Python sees them (notebooks,
+    # redirections), one per outer iteration.
+    X, y = make_problem(2000, 500, 4)
+    model = shine.LogisticRegressionTuned(random_state=0, verbose=1).fit(X, y)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("shine: tuning lambda by shine: 1800 train / 200 validation rows")
+    assert len(err) == model.n_iter_ + 3  # the heading, the column names, the iterations, the end
+    assert err[-1].startswith(f"shine: {model.termination_}: ")
 
 
 LONG_RUN = textwrap.dedent(
