@@ -86,7 +86,8 @@ default="shine"
     inner_max_iter : int, default=1000
         L-BFGS iterations per inner solve (and of the refit).
     memory : int, default=None
-        L-BFGS memory; None: 30 for the SHINE variants and jacobian-free, 10 otherwise.
+        L-BFGS memory; None: 30 for the SHINE variants and jacobian-free, 10 otherwise (and 10
+        for the refit).
     time_budget : float, default=None
         Wall-clock seconds for the tuning; the best lambda so far is kept when it runs out.
         None: no budget.
