@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import check_array
+from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 
 from . import _core
@@ -50,8 +50,8 @@ def encode_binary(y):
 
     Parameters
     ----------
-    y : array-like of shape (n_samples,)
-        Labels of any two values (numbers, strings, ...).
+    y : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels of any two values (numbers, strings, ...); a column is accepted with a warning.
 
     Returns
     -------
@@ -66,6 +66,7 @@ def encode_binary(y):
     ValueError
         When y is continuous, has one class only or more than two.
     """
+    y = column_or_1d(y, warn=True)
     check_classification_targets(y)
     classes, encoded = np.unique(y, return_inverse=True)
     if len(classes) < 2:
@@ -98,9 +99,7 @@ def encode_with(classes, y, name="y"):
     signs : ndarray of shape (n_samples,)
         -1.0 for ``classes[0]``, +1.0 for ``classes[1]``.
     """
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {y.shape}")
+    y = column_or_1d(y, warn=True)
     positive = y == classes[1]
     unknown = ~(positive | (y == classes[0]))
     if unknown.any():

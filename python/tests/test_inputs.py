@@ -116,6 +116,7 @@ BAD_INPUTS = {
     "three classes": (lambda X, y: (X, np.arange(len(y)) % 3), "3 classes"),
     "no rows": (lambda X, y: (X[:0], y[:0]), "0 sample"),
     "no features": (lambda X, y: (X[:, :0], y), "0 feature"),
+    "two-column y": (lambda X, y: (X, np.column_stack([y, y])), "y should be a 1d array"),
     "continuous labels": (lambda X, y: (X, np.linspace(0, 1, len(y))), "Unknown label type"),
 }
 
