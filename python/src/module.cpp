@@ -170,29 +170,34 @@ outer::OptionValue option_value_from_python(const outer::TuneOptionSpec& spec,
     return {name, py::repr(value).cast<std::string>(), expected};
   };
   const auto object = py::reinterpret_borrow<py::object>(value);
-  const bool is_bool = py::isinstance<py::bool_>(value);
+  const bool is_bool = py::isinstance<py::bool_>(value) ||
+                       py::isinstance(value, py::module_::import("numpy").attr("bool_"));
   const bool is_int =
       !is_bool && (py::isinstance<py::int_>(value) || py::hasattr(value, "__index__"));
-  switch (spec.kind) {
-    case outer::OptionKind::Switch:
-      if (!is_bool) throw refuse("must be True or False");
-      return value.cast<bool>();
-    case outer::OptionKind::Integer:
-      if (!is_int) throw refuse("must be an integer");
-      return py::int_(object).cast<std::int64_t>();
-    case outer::OptionKind::Seed:
-      if (!is_int) throw refuse("must be an integer");
-      if (py::int_(object) < py::int_(0)) throw refuse("must be >= 0");
-      return py::int_(object).cast<std::uint64_t>();
-    case outer::OptionKind::Real:
-      if (is_bool ||
-          !(is_int || py::isinstance<py::float_>(value) || py::hasattr(value, "__float__"))) {
-        throw refuse("must be a number");
-      }
-      return py::float_(object).cast<double>();
-    case outer::OptionKind::Name:
-      if (!py::isinstance<py::str>(value)) throw refuse("must be a string");
-      return spec.parse(value.cast<std::string>());
+  try {
+    switch (spec.kind) {
+      case outer::OptionKind::Switch:
+        if (!is_bool) throw refuse("must be True or False");
+        return py::bool_(object).cast<bool>();
+      case outer::OptionKind::Integer:
+        if (!is_int) throw refuse("must be an integer");
+        return py::int_(object).cast<std::int64_t>();
+      case outer::OptionKind::Seed:
+        if (!is_int) throw refuse("must be an integer");
+        if (py::int_(object) < py::int_(0)) throw refuse("must be >= 0");
+        return py::int_(object).cast<std::uint64_t>();
+      case outer::OptionKind::Real:
+        if (is_bool ||
+            !(is_int || py::isinstance<py::float_>(value) || py::hasattr(value, "__float__"))) {
+          throw refuse("must be a number");
+        }
+        return py::float_(object).cast<double>();
+      case outer::OptionKind::Name:
+        if (!py::isinstance<py::str>(value)) throw refuse("must be a string");
+        return spec.parse(value.cast<std::string>());
+    }
+  } catch (const py::cast_error&) {
+    throw refuse("is out of range");
   }
   throw refuse("has an unknown kind");
 }

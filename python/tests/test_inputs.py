@@ -195,6 +195,10 @@ def test_options_are_checked_by_the_library(problem):
         shine.LogisticRegressionTuned(method="bfgs").fit(X, y)
     with pytest.raises(ValueError, match="set it with the parameter 'max_iter'"):
         shine.LogisticRegressionTuned(options={"max_iterations": 3}).fit(X, y)
+    with pytest.raises(ValueError, match="^max_iter=1000000000000000000000: .* out of range"):
+        shine.LogisticRegressionTuned(max_iter=10**21).fit(X, y)
+    with pytest.raises(ValueError, match="must be True or False"):
+        shine.LogisticRegressionTuned(fit_intercept="yes").fit(X, y)
     with pytest.raises(ValueError, match="lambda_init"):
         shine.LogisticRegressionTuned(lambda_init=0.0).fit(X, y)
     with pytest.raises(ValueError, match="validation_fraction"):
@@ -216,6 +220,11 @@ def test_options_reach_the_library(problem):
         method="hoag", options={"step.rule": "double"}, max_iter=3, random_state=0
     ).fit(X, y)
     assert model.n_iter_ == 3
+    # NumPy scalars are numbers and switches like Python's.
+    numpy_scalars = shine.LogisticRegressionTuned(
+        max_iter=np.int64(3), tol=np.float32(0.5), fit_intercept=np.bool_(False), random_state=0
+    ).fit(X, y)
+    assert numpy_scalars.n_iter_ <= 3 and numpy_scalars.intercept_[0] == 0.0
 
 
 def test_feature_groups_give_one_lambda_per_group(problem):
