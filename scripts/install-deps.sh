@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev libboost-program-options-dev libboost-iostreams-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   liblinear-tools gnuplot-nox
+  python3-dev pybind11-dev python3-numpy python3-scipy python3-sklearn python3-pytest
   "$@"
 )
 
