@@ -105,12 +105,24 @@ def tune(
     return result
 
 
-def fit(X, y, lam, *, fit_intercept=False, tol=1e-6, max_iter=1000, memory=10, n_jobs=None):
+def fit(
+    X,
+    y,
+    lam,
+    *,
+    sample_weight=None,
+    fit_intercept=False,
+    tol=1e-6,
+    max_iter=1000,
+    memory=10,
+    n_jobs=None,
+):
     """Fit L2-regularized logistic regression at one lambda (``shine::fit``).
 
-    Minimizes ``sum_i log(1 + exp(-y_i (x_i'w + b))) + lam/2 ||w||^2`` by L-BFGS from w = 0 (the
-    intercept b is not penalized). scikit-learn's ``LogisticRegression(C=1/lam)`` has the same
-    minimizer. The GIL is released while fitting; Ctrl-C raises `KeyboardInterrupt`.
+    Minimizes ``sum_i c_i log(1 + exp(-y_i (x_i'w + b))) + lam/2 ||w||^2`` by L-BFGS from w = 0
+    (the intercept b is not penalized; c_i the sample weights, 1 without them).
+    scikit-learn's ``LogisticRegression(C=1/lam)`` fitted with the same ``sample_weight`` has the
+    same minimizer. The GIL is released while fitting; Ctrl-C raises `KeyboardInterrupt`.
 
     Parameters
     ----------
@@ -120,6 +132,8 @@ def fit(X, y, lam, *, fit_intercept=False, tol=1e-6, max_iter=1000, memory=10, n
         Labels of two classes; ``classes[1]`` (sorted) is the positive class.
     lam : float
         The regularization lambda, > 0.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weight of each sample (finite, >= 0, not all 0); None weighs every sample 1.
     fit_intercept : bool, default=False
         Fit an unpenalized intercept.
     tol : float, default=1e-6
@@ -142,6 +156,13 @@ def fit(X, y, lam, *, fit_intercept=False, tol=1e-6, max_iter=1000, memory=10, n
     check_consistent_length(X, y)
     classes, signs = encode_binary(np.asarray(y))
     data = to_dataset(X, signs)
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+        if weights.shape != (X.shape[0],):
+            raise ValueError(
+                f"sample_weight must have shape ({X.shape[0]},), got {weights.shape}"
+            )
+        _core.set_weights(data, weights)
     result = _core.fit(
         data,
         float(lam),

@@ -18,6 +18,7 @@
 #include "arrays.hpp"
 #include "interruptible.hpp"
 #include "shine/data/libsvm_io.hpp"
+#include "shine/data/sample_weights.hpp"
 #include "shine/data/split.hpp"
 #include "shine/estimator.hpp"
 #include "shine/outer/tune_option_table.hpp"
@@ -123,6 +124,32 @@ py::tuple split(const data::Dataset& data, double validation_fraction, std::uint
     parts = data::split_dataset(data, options);
   }
   return py::make_tuple(std::move(parts.train), std::move(parts.validation));
+}
+
+void set_weights(data::Dataset& data, const std::optional<py::array_t<double>>& weights) {
+  if (!weights) {
+    data::set_sample_weights(data, Vector());
+    return;
+  }
+  const auto& w = *weights;
+  if (w.ndim() != 1) throw std::invalid_argument("sample weights must be a 1-D array");
+  Vector copy(static_cast<Index>(w.shape(0)));
+  const auto view = w.unchecked<1>();
+  for (py::ssize_t i = 0; i < w.shape(0); ++i)
+    copy[static_cast<Index>(i)] = view(i);
+  data::set_sample_weights(data, std::move(copy));
+}
+
+py::list kfold(const data::Dataset& data, int folds, std::uint64_t seed, bool stratify) {
+  std::vector<data::Split> parts;
+  {
+    const py::gil_scoped_release release;
+    parts = data::kfold_split(data, {.folds = folds, .seed = seed, .stratify = stratify});
+  }
+  py::list out;
+  for (data::Split& part : parts)
+    out.append(py::make_tuple(std::move(part.train), std::move(part.validation)));
+  return out;
 }
 
 py::tuple read_libsvm(const std::string& path, Index n_features) {
@@ -360,13 +387,23 @@ py::dict tuned_dict(const Tuned& tuned) {
   return d;
 }
 
-py::dict tune_binding(const data::Dataset& train, const data::Dataset& validation,
+py::dict tune_binding(const data::Dataset& train, const data::Dataset* validation,
                       const data::Dataset* test, std::optional<py::array_t<std::int32_t>> groups,
-                      const py::dict& given, int threads, bool verbose) {
+                      const py::dict& given, int threads, bool verbose,
+                      const std::optional<py::list>& folds) {
   outer::TuneProblem problem;
   problem.train = &train;
-  problem.validation = &validation;
+  problem.validation = validation;
   problem.test = test;
+  if (folds) {
+    for (const py::handle fold : *folds) {
+      const auto pair = fold.cast<py::tuple>();
+      if (pair.size() != 2)
+        throw std::invalid_argument("each fold must be a (train, validation) pair");
+      problem.folds.push_back(
+          {&pair[0].cast<const data::Dataset&>(), &pair[1].cast<const data::Dataset&>()});
+    }
+  }
   if (groups) {
     const auto& g = *groups;
     if (g.ndim() != 1) throw std::invalid_argument("groups must be a 1-D array");
@@ -454,7 +491,8 @@ PYBIND11_MODULE(_core, m) {
                             "A dataset held by shine (CSR X, its transpose, ±1 labels).")
       .def_property_readonly("rows", &data::Dataset::rows)
       .def_property_readonly("features", &data::Dataset::features)
-      .def_property_readonly("nnz", &data::Dataset::nnz);
+      .def_property_readonly("nnz", &data::Dataset::nnz)
+      .def_property_readonly("total_weight", &data::Dataset::total_weight);
 
   m.def(
       "dataset_csr",
@@ -476,8 +514,13 @@ PYBIND11_MODULE(_core, m) {
   m.def("split", &split, py::arg("data"), py::arg("validation_fraction"), py::arg("seed"),
         py::arg("stratify"));
   m.def("read_libsvm", &read_libsvm, py::arg("path"), py::arg("n_features"));
-  m.def("tune", &tune_binding, py::arg("train"), py::arg("validation"), py::arg("test").none(true),
-        py::arg("groups").none(true), py::arg("options"), py::arg("threads"), py::arg("verbose"));
+  m.def("set_weights", &set_weights, py::arg("data"), py::arg("weights").none(true),
+        "Sets (or clears, with None) the sample weights of a dataset, one per row.");
+  m.def("kfold", &kfold, py::arg("data"), py::arg("folds"), py::arg("seed"), py::arg("stratify"),
+        "The (train, validation) datasets of k-fold cross-validation (data::kfold_split).");
+  m.def("tune", &tune_binding, py::arg("train"), py::arg("validation").none(true),
+        py::arg("test").none(true), py::arg("groups").none(true), py::arg("options"),
+        py::arg("threads"), py::arg("verbose"), py::arg("folds").none(true) = py::none());
   m.def("fit", &fit_binding, py::arg("train"), py::arg("lam"), py::arg("fit_intercept"),
         py::arg("tol"), py::arg("max_iter"), py::arg("memory"), py::arg("threads"));
   m.def("option_table", &option_table);
