@@ -79,7 +79,7 @@ TEST(CrossValidation, TheSearchReachesTheCrossValidationLossOfADenseGrid) {
   const std::vector<data::Split> parts = data::kfold_split(data, {.folds = 5, .seed = 1});
   const TuneProblem problem = cv_problem(data, parts);
   TuneOptions options;  // the defaults: shine, secant steps until converged
-  options.objective.num_threads = 2;
+  options.objective.num_threads = 1;
   const TuneResult tuned = tune(problem, options);
   ASSERT_TRUE(tuned.has_result);
   EXPECT_EQ(tuned.termination, Termination::Converged) << tuned.message;
@@ -90,7 +90,7 @@ TEST(CrossValidation, TheSearchReachesTheCrossValidationLossOfADenseGrid) {
   grid.step.lower_bound = -4.0;
   grid.step.upper_bound = 8.0;
   grid.baseline_tolerance = 1e-6;
-  grid.objective.num_threads = 2;
+  grid.objective.num_threads = 1;
   const TuneResult dense = tune(problem, grid);
   ASSERT_TRUE(dense.has_result);
   ASSERT_GT(dense.best_iteration, 0);  // the minimum is inside the grid, not at its end
@@ -135,6 +135,23 @@ TEST(CrossValidation, ResumesFromACheckpointBitForBit) {
     // Other folds: refused.
     const std::vector<data::Split> other = data::kfold_split(data, {.folds = 3, .seed = 6});
     EXPECT_THROW((void)resume(cv_problem(data, other), options, loaded), ResumeError);
+  }
+}
+
+TEST(CrossValidation, ResultsAreIdenticalForOneTwoAndFourThreads) {
+  const data::Dataset data = test::random_dataset(600, 60, 0.2, 9, 0.15);
+  const std::vector<data::Split> parts = data::kfold_split(data, {.folds = 3, .seed = 4});
+  const TuneProblem problem = cv_problem(data, parts);
+  std::vector<TuneResult> results;
+  for (const int threads : {1, 2, 4}) {
+    TuneOptions options;
+    options.objective.num_threads = threads;
+    results.push_back(tune(problem, options));
+  }
+  for (std::size_t t = 1; t < results.size(); ++t) {
+    EXPECT_EQ(results[t].lambda, results[0].lambda);
+    EXPECT_EQ(results[t].w, results[0].w);
+    EXPECT_EQ(results[t].records.size(), results[0].records.size());
   }
 }
 
