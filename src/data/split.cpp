@@ -65,13 +65,10 @@ std::pair<SparseMatrix, Vector> gather_rows(const Dataset& data, std::span<const
   return out;
 }
 
-SplitRows plan_split(const Dataset& data, const SplitOptions& options) {
-  options.validate();
-  Random rng(options.seed);
-
-  // Groups of rows drawn independently: one per class when stratified, else all rows.
+// Groups of rows drawn independently: one per class when stratified, else all rows.
+std::vector<std::vector<Index>> row_groups(const Dataset& data, bool stratify) {
   std::vector<std::vector<Index>> groups;
-  if (options.stratify) {
+  if (stratify) {
     groups.resize(2);
     for (Index i = 0; i < data.rows(); ++i)
       groups[data.y[i] > 0 ? 1 : 0].push_back(i);
@@ -80,6 +77,14 @@ SplitRows plan_split(const Dataset& data, const SplitOptions& options) {
     for (Index i = 0; i < data.rows(); ++i)
       groups[0][static_cast<std::size_t>(i)] = i;
   }
+  return groups;
+}
+
+SplitRows plan_split(const Dataset& data, const SplitOptions& options) {
+  options.validate();
+  Random rng(options.seed);
+
+  std::vector<std::vector<Index>> groups = row_groups(data, options.stratify);
 
   SplitRows split;
   std::vector<Index>& train_rows = split.train;
@@ -131,16 +136,7 @@ std::vector<Split> kfold_split(const Dataset& data, const KFoldOptions& options)
                                 " rows): use fewer folds or more data");
   }
   Random rng(options.seed);
-  std::vector<std::vector<Index>> groups;
-  if (options.stratify) {
-    groups.resize(2);
-    for (Index i = 0; i < data.rows(); ++i)
-      groups[data.y[i] > 0 ? 1 : 0].push_back(i);
-  } else {
-    groups.emplace_back(static_cast<std::size_t>(data.rows()));
-    for (Index i = 0; i < data.rows(); ++i)
-      groups[0][static_cast<std::size_t>(i)] = i;
-  }
+  std::vector<std::vector<Index>> groups = row_groups(data, options.stratify);
   // Deal the shuffled rows to the folds in turn, continuing across the classes.
   std::vector<std::size_t> fold_of(static_cast<std::size_t>(data.rows()));
   std::size_t next = 0;
