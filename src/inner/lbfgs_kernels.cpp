@@ -89,6 +89,10 @@ inline D4 load4(const float* p) {
   return __builtin_convertvector(f, D4);
 }
 
+inline void store4(double* p, D4 x) {
+  __builtin_memcpy(p, &x, sizeof x);
+}
+
 // Four binary16 values widened exactly (half_to_float_bits, lane by lane).
 inline D4 load4(const Half* p) {
   H4 h;
@@ -130,23 +134,21 @@ void decode_half(const Half* h, Index n, double scale, double* out) {
 #pragma GCC target("avx2,f16c")
 namespace avx2 {
 
+// Unaligned loads and stores by intrinsics (one instruction each).
 inline D4 load4(const double* p) {
-  D4 x;
-  __builtin_memcpy(&x, p, sizeof x);
-  return x;
+  return _mm256_loadu_pd(p);
+}
+
+inline void store4(double* p, D4 x) {
+  _mm256_storeu_pd(p, x);
 }
 
 inline D4 load4(const float* p) {
-  F4 f;
-  __builtin_memcpy(&f, p, sizeof f);
-  return __builtin_convertvector(f, D4);
+  return _mm256_cvtps_pd(_mm_loadu_ps(p));
 }
 
 inline D4 load4(const Half* p) {
-  long long bits;
-  __builtin_memcpy(&bits, p, sizeof bits);
-  const __m128 f = _mm_cvtph_ps(_mm_cvtsi64_si128(bits));
-  return __builtin_convertvector(static_cast<F4>(f), D4);
+  return _mm256_cvtps_pd(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
 }
 
 void encode_half(const double* x, Index n, double factor, Half* out) {

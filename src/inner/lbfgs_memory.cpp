@@ -19,12 +19,14 @@
 // - Chronological index i (0 oldest … size_ − 1 newest) ↔ storage slot slot(i) = (head_ + i) mod
 //   capacity_. The pairs and the Gram matrices are indexed by slot; a full memory stores a new
 //   pair in the oldest pair's slot and advances head_.
-// - For every two stored slots a, b: sy_(a, b) = s_aᵀy_b (both triangles; the diagonal is
-//   s_aᵀy_a = 1/ρ_a > 0) and yy_(a, b) = yy_(b, a) = y_aᵀΔy_b, products of the pairs as stored
-//   (rounded with single-precision storage). Rows and columns of slots without a pair are stale
-//   and never read. add_pair fills the new pair's row and column from the one sweep that reads
-//   the pairs that stay; nothing else changes them except set_diagonal (recomputes yy_),
-//   set_pair_precision to Single (recomputes both) and set_capacity (copies them to new slots).
+// - For every two stored slots a, b with a older than or as old as b: sy_(a, b) = s_aᵀy_b (the
+//   diagonal is s_aᵀy_a = 1/ρ_a > 0), and yy_(a, b) = yy_(b, a) = y_aᵀΔy_b, products of the pairs
+//   as stored (rounded with single- or half-precision storage). s_bᵀy_a with b newer than a is
+//   not computed: the recursion never needs it (see apply_inverse), and its entry of sy_ is 0.
+//   Rows and columns of slots without a pair are stale and never read. add_pair fills the new
+//   pair's column of sy_ and its row and column of yy_ from the one sweep that reads the pairs
+//   that stay; nothing else changes them except set_diagonal (recomputes yy_), set_pair_precision
+//   to Single or Half (recomputes both) and set_capacity (copies them to new slots).
 // - revision_ changes whenever the pairs or their products change (add, clear, capacity,
 //   precision, Δ). A projection is used only when stamped with the current revision; γ is read at
 //   each application and enters no stored product, so set_initial_hessian needs no new revision.
@@ -447,7 +449,6 @@ void LbfgsMemory::recompute_gram_as(bool all) {
   // the probe (it carries Δ in y_bᵀΔy_a), the older ones the vectors.
   DotPlan<T> plan;
   std::vector<std::size_t> at_ys;
-  std::vector<std::size_t> at_sy;
   std::vector<std::size_t> at_yy;
   for (int b = 0; b < size_; ++b) {
     std::vector<Stored<T>> older_s;
@@ -457,9 +458,8 @@ void LbfgsMemory::recompute_gram_as(bool all) {
       older_y.push_back(y_at(a));
     }
     if (all) {
-      // y_bᵀs_a = s_aᵀy_b and s_bᵀy_a (a ≤ b); then, with or without `all`, y_bᵀΔy_a (a ≤ b).
+      // y_bᵀs_a = s_aᵀy_b (a ≤ b); then, with or without `all`, y_bᵀΔy_a (a ≤ b).
       at_ys.push_back(plan.add({make_probe(y_at(b))}, older_s).offset);
-      at_sy.push_back(plan.add({make_probe(s_at(b))}, older_y).offset);
     }
     at_yy.push_back(plan.add({make_probe(y_at(b), Weight::Diagonal)}, older_y).offset);
   }
@@ -471,8 +471,8 @@ void LbfgsMemory::recompute_gram_as(bool all) {
       const auto ta = static_cast<Index>(slot(a));
       const auto ua = static_cast<std::size_t>(a);
       if (all) {
+        sy_(tb, ta) = 0.0;                   // s_bᵀy_a: not needed (overwritten when a = b)
         sy_(ta, tb) = dots[at_ys[ub] + ua];  // s_aᵀy_b
-        sy_(tb, ta) = dots[at_sy[ub] + ua];  // s_bᵀy_a
       }
       yy_(ta, tb) = yy_(tb, ta) = dots[at_yy[ub] + ua];
     }
@@ -635,9 +635,10 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
   }
   s_vectors.push_back(sn);
   y_vectors.push_back(yn);
-  // Products with s_i: y, g; with y_i: s, Δy, Δg (g the probe); and ‖s‖² for the guard.
+  // Products with s_i: y, g; with y_i: Δy, Δg (g the probe); and ‖s‖² for the guard. s·s_i and
+  // s·y_i (i older) are not computed: the recursion reads neither.
   std::vector<Probe> s_probes{make_probe(yn)};
-  std::vector<Probe> y_probes{make_probe(sn), make_probe(yn, Weight::Diagonal)};
+  std::vector<Probe> y_probes{make_probe(yn, Weight::Diagonal)};
   if (probe != nullptr) {
     s_probes.push_back(make_probe(probe->data()));
     y_probes.push_back(make_probe(probe->data(), Weight::Diagonal));
@@ -652,7 +653,7 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
   const std::size_t at_yy = has_delta ? plan.add({make_probe(yn)}, {yn}).offset : 0;
   const std::vector<double> dots = run_plan(dim_, num_threads_, diagonal_, plan);
   // Result of the a-th probe against the b-th vector of the s (y) group; b = kept is the new
-  // pair. The s group's probes are y, g; the y group's s, Δy, Δg.
+  // pair. The s group's probes are y, g; the y group's Δy, Δg.
   const auto with_s = [&](int b, std::size_t a) {
     return dots[at_s + static_cast<std::size_t>(b) * ns + a];
   };
@@ -661,7 +662,7 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
   };
   const double ss = dots[at_ss];
   const double sy = with_s(kept, 0);
-  const double ydy = with_y(kept, 1);
+  const double ydy = with_y(kept, 0);
   const double yy = has_delta ? dots[at_yy] : ydy;
   // Every product of the sweep, the probe's included, must be finite for the pair to be stored:
   // the Gram matrix stays finite.
@@ -689,16 +690,16 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
     }
     s_scale_[target] = sn.scale;
     y_scale_[target] = yn.scale;
-    // The new pair's row and column of the Gram matrices; the new pair is the newest, so
-    // s_newᵀy_j is in the lower triangle of sy_ (chronologically) and s_jᵀy_new in the upper.
+    // The new pair's column of sy_ (s_jᵀy_new, j older or the new pair) and its row and column
+    // of yy_.
     const auto t = static_cast<Index>(target);
     sy_(t, t) = sy;
     yy_(t, t) = ydy;
     for (int b = 0; b < kept; ++b) {
       const auto j = static_cast<Index>(slot(first + b));
-      sy_(t, j) = with_y(b, 0);  // s_newᵀy_j
       sy_(j, t) = with_s(b, 0);  // s_jᵀy_new
-      yy_(t, j) = yy_(j, t) = with_y(b, 1);
+      sy_(t, j) = 0.0;           // s_newᵀy_j: not needed
+      yy_(t, j) = yy_(j, t) = with_y(b, 0);
     }
     if (full) {
       head_ = (head_ + 1) % capacity_;
@@ -726,7 +727,7 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
     const int count = accepted ? kept + 1 : kept;
     for (int b = 0; b < count; ++b, ++at) {
       projection->s_dots[at] = with_s(b, 1);
-      projection->y_dots[at] = with_y(b, 2);
+      projection->y_dots[at] = with_y(b, 1);
     }
     projection->revision = revision_;
   }
