@@ -6,6 +6,8 @@
 //                            [--quick]
 //   shine_bench_inner_solver --iteration-cost [--datasets 20news] [--lambdas 1] [--threads 1,2]
 //                            [--solvers 30] [--iterations 150] [--repeats 3]
+//   shine_bench_inner_solver --memory-cost [--dim 130107] [--threads 1] [--solvers 30,30f,30h]
+//                            [--iterations 150] [--repeats 3]
 //
 // For each dataset (read from $SHINE_DATA_DIR, default ../shared/data) and each λ, with the
 // training objective h(w) = Σ_i log(1 + exp(−y_i x_iᵀw)) + λ/2 ‖w‖² (no intercept):
@@ -39,6 +41,9 @@
 // times are also given in CPU time of the calling thread (best of the repeats): on a machine
 // shared with other work they leave out the waits for a core (meaningful with one thread).
 //
+// With --memory-cost, no data: the memory's work per iteration alone on synthetic vectors of
+// dimension --dim (default 130107, as 20news), see run_memory_cost.
+//
 // Skips a dataset with a message when its file is absent; exits 0.
 
 #include <unistd.h>
@@ -53,6 +58,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -108,6 +114,8 @@ struct Config {
   std::string liblinear = "liblinear-train";
   bool iteration_cost = false;
   int iterations = 150;
+  bool memory_cost = false;
+  Index dim = 130107;  // --memory-cost: d of 20news
 };
 
 struct DatasetFile {
@@ -473,8 +481,86 @@ void run_iteration_cost(const Config& config, const shine::data::Dataset& data) 
   }
 }
 
+// The memory's share of one L-BFGS iteration alone (--memory-cost): a memory of dimension --dim
+// filled with m pairs, then --iterations times what the solver does per iteration, add_pair with
+// the new gradient as probe and apply_inverse with the resulting projection, on synthetic vectors
+// (entries spanning six orders of magnitude, y = s∘h with h in [0.1, 10], so every pair is
+// accepted). Thread CPU time and wall time per iteration, best of --repeats; bytes of the stored
+// vectors read per iteration (two sweeps over the 2m stored vectors).
+void run_memory_cost(const Config& config) {
+  std::printf(
+      "\n| m | threads | pairs | H0 | stored bytes read per iteration MB | CPU ms/iteration | wall "
+      "ms/iteration |\n|---|---|---|---|---|---|---|\n");
+  const Index d = config.dim;
+  std::mt19937_64 rng(1);
+  std::uniform_real_distribution<double> unit(-1.0, 1.0);
+  const auto random_vector = [&] {
+    Vector v(d);
+    for (Index j = 0; j < d; ++j)
+      v[j] = unit(rng) * std::pow(10.0, 3.0 * unit(rng));
+    return v;
+  };
+  Vector h(d);
+  Vector delta(d);
+  for (Index j = 0; j < d; ++j) {
+    h[j] = std::pow(10.0, unit(rng));
+    delta[j] = std::pow(10.0, unit(rng));
+  }
+  constexpr int kPool = 8;
+  std::vector<Vector> pool_s;
+  std::vector<Vector> pool_g;
+  for (int k = 0; k < kPool; ++k) {
+    pool_s.push_back(random_vector());
+    pool_g.push_back(random_vector());
+  }
+  for (const SolverConfig& c : config.solvers) {
+    for (const int threads : config.threads) {
+      double best_cpu = 1e30;
+      double best_wall = 1e30;
+      for (int r = 0; r < config.repeats; ++r) {
+        shine::inner::LbfgsMemory memory(d, c.memory, shine::inner::InitialHessian::ScaledIdentity,
+                                         1e-10, c.precision);
+        memory.set_num_threads(threads);
+        if (c.diagonal) memory.set_diagonal(delta);
+        shine::inner::LbfgsProjection projection;
+        Vector direction(d);
+        double cpu = 0.0;
+        double wall = 0.0;
+        for (int k = 0; k < c.memory + config.iterations; ++k) {
+          Vector s = pool_s[static_cast<std::size_t>(k % kPool)];
+          Vector y = s.cwiseProduct(h);
+          const Vector& g = pool_g[static_cast<std::size_t>((k + 3) % kPool)];
+          const double cpu_start = thread_cpu_seconds();
+          const Timer timer;
+          memory.add_pair(std::move(s), std::move(y), g, projection);
+          memory.apply_inverse(g, direction, -1.0, &projection);
+          if (k >= c.memory) {
+            wall += timer.seconds();
+            cpu += thread_cpu_seconds() - cpu_start;
+          }
+        }
+        best_cpu = std::min(best_cpu, cpu / config.iterations);
+        best_wall = std::min(best_wall, wall / config.iterations);
+      }
+      const double entry_bytes = c.precision == shine::inner::PairPrecision::Double   ? 8.0
+                                 : c.precision == shine::inner::PairPrecision::Single ? 4.0
+                                                                                      : 2.0;
+      const double bytes = 2.0 * 2.0 * c.memory * static_cast<double>(d) * entry_bytes;
+      std::printf("| %d | %d | %s | %s | %.1f | %.2f | %.2f |\n", c.memory, threads,
+                  std::string(shine::inner::to_string(c.precision)).c_str(),
+                  c.diagonal ? "gamma Delta" : "gamma I", bytes / 1e6, 1e3 * best_cpu,
+                  1e3 * best_wall);
+      std::fflush(stdout);
+    }
+  }
+}
+
 int run(const Config& config, int argc, char** argv) {
   print_machine(config, argc, argv);
+  if (config.memory_cost) {
+    run_memory_cost(config);
+    return 0;
+  }
   std::vector<double> bandwidth;  // copy bandwidth: the floor of the targets
   std::vector<double> read_bandwidth;
   for (const int t : config.threads) {
@@ -693,6 +779,10 @@ int main(int argc, char** argv) {
       config.liblinear = value();
     } else if (arg == "--iteration-cost") {
       config.iteration_cost = true;
+    } else if (arg == "--memory-cost") {
+      config.memory_cost = true;
+    } else if (arg == "--dim") {
+      config.dim = std::max<Index>(1, std::stoll(value()));
     } else if (arg == "--iterations") {
       config.iterations = std::max(1, std::stoi(value()));
     } else if (arg == "--quick") {
@@ -703,7 +793,7 @@ int main(int argc, char** argv) {
           stderr,
           "usage: %s [--datasets a,b] [--lambdas 1,0.01] [--threads 1,2] [--repeats N]"
           " [--target 1e-6] [--solvers 10,30,10d,30d,30f,30h] [--liblinear PATH|none] [--quick]"
-          " [--iteration-cost [--iterations N]]\n",
+          " [--iteration-cost [--iterations N]] [--memory-cost [--dim D] [--iterations N]]\n",
           argv[0]);
       return arg == "--help" ? 0 : 2;
     }
