@@ -2,10 +2,12 @@
 //
 //   shine_bench_inner_solver [--datasets 20news,imdb.uni,imdb.bi] [--lambdas 1,0.01]
 //                            [--threads 1,2] [--repeats 3] [--target 1e-6]
-//                            [--solvers 10,30,10d,30d,30f] [--liblinear liblinear-train|none]
+//                            [--solvers 10,30,10d,30d,30f,30h] [--liblinear liblinear-train|none]
 //                            [--quick]
 //   shine_bench_inner_solver --iteration-cost [--datasets 20news] [--lambdas 1] [--threads 1,2]
 //                            [--solvers 30] [--iterations 150] [--repeats 3]
+//   shine_bench_inner_solver --memory-cost [--dim 130107] [--threads 1] [--solvers 30,30f,30h]
+//                            [--iterations 150] [--repeats 3]
 //
 // For each dataset (read from $SHINE_DATA_DIR, default ../shared/data) and each λ, with the
 // training objective h(w) = Σ_i log(1 + exp(−y_i x_iᵀw)) + λ/2 ‖w‖² (no intercept):
@@ -16,7 +18,7 @@
 //    iterate with h(w) ≤ (1 + target)·h*; wall time of `inner::minimize` (including the first
 //    evaluation), median of --repeats runs, for each thread count and each solver configuration
 //    (--solvers: the memory m, with a trailing "d" for `LbfgsOptions::diagonal_scaling` and/or
-//    "f" for single-precision pairs, `LbfgsOptions::pair_precision`).
+//    "f" for single-precision or "h" for half-precision pairs, `LbfgsOptions::pair_precision`).
 // 3. liblinear, time to target: `liblinear-train -s 0 -c C -e eps -B -1` with C = 1/λ (its
 //    objective is h/λ, same minimizer) for eps = 1e-1, 1e-2, … until the model's h (computed here
 //    from the model file) is within target; TRON's iterates do not depend on eps, so the largest
@@ -35,7 +37,12 @@
 // best of --repeats times of X·v + Xᵀ·v (caches evicted before each), and the wall time per
 // iteration of a solve from w = 0 (tolerance 0), measured between the first iterate after the
 // memory is full and iteration m + 10 + --iterations (best of --repeats solves), with the
-// solver's split into direction/memory work and line search over the same window.
+// solver's split into direction/memory work and line search over the same window. The same two
+// times are also given in CPU time of the calling thread (best of the repeats): on a machine
+// shared with other work they leave out the waits for a core (meaningful with one thread).
+//
+// With --memory-cost, no data: the memory's work per iteration alone on synthetic vectors of
+// dimension --dim (default 130107, as 20news), see run_memory_cost.
 //
 // Skips a dataset with a message when its file is absent; exits 0.
 
@@ -51,6 +58,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -68,22 +76,28 @@ using shine::Index;
 using shine::Timer;
 using shine::Vector;
 
-// One solver configuration: L-BFGS memory m, whether H₀ uses the diagonal scaling, and whether
-// the pairs are stored in single precision.
+// One solver configuration: L-BFGS memory m, whether H₀ uses the diagonal scaling, and the
+// storage of the pairs.
 struct SolverConfig {
   int memory = 10;
   bool diagonal = false;
-  bool single = false;
+  shine::inner::PairPrecision precision = shine::inner::PairPrecision::Double;
   [[nodiscard]] std::string label() const {
-    return "m=" + std::to_string(memory) + (diagonal ? " diag" : "") + (single ? " float" : "");
+    std::string out = "m=" + std::to_string(memory) + (diagonal ? " diag" : "");
+    if (precision == shine::inner::PairPrecision::Single) out += " float";
+    if (precision == shine::inner::PairPrecision::Half) out += " half";
+    return out;
   }
 };
 
-// "10", "10d" (m = 10 with diagonal scaling), "10f" (single-precision pairs), "10df".
+// "10", "10d" (m = 10 with diagonal scaling), "10f" (single-precision pairs), "10h" (half-
+// precision pairs), "10df", "10dh".
 SolverConfig parse_solver(std::string s) {
   SolverConfig c;
-  while (!s.empty() && (s.back() == 'd' || s.back() == 'f')) {
-    (s.back() == 'd' ? c.diagonal : c.single) = true;
+  while (!s.empty() && (s.back() == 'd' || s.back() == 'f' || s.back() == 'h')) {
+    if (s.back() == 'd') c.diagonal = true;
+    if (s.back() == 'f') c.precision = shine::inner::PairPrecision::Single;
+    if (s.back() == 'h') c.precision = shine::inner::PairPrecision::Half;
     s.pop_back();
   }
   c.memory = std::stoi(s);
@@ -100,6 +114,8 @@ struct Config {
   std::string liblinear = "liblinear-train";
   bool iteration_cost = false;
   int iterations = 150;
+  bool memory_cost = false;
+  Index dim = 130107;  // --memory-cost: d of 20news
 };
 
 struct DatasetFile {
@@ -207,13 +223,23 @@ double pass_bytes(const shine::SparseMatrix& A) {
 }
 
 struct KernelTimes {
-  double forward = 0.0;   // X·v
-  double backward = 0.0;  // Xᵀ·v
+  double forward = 0.0;      // X·v
+  double backward = 0.0;     // Xᵀ·v
+  double forward_cpu = 0.0;  // the same in CPU time of the calling thread
+  double backward_cpu = 0.0;
 };
 
 // X·v and Xᵀ·v, each after evicting the caches (a 256 MiB copy), best of 10: the cost of a pass
 // that streams the matrix from memory, as in the solver, where the memory sweeps in between
 // leave little of X in cache.
+// CPU time of the calling thread, in seconds: on a shared machine it leaves out the time the
+// thread waits for a core (with one thread the solver's work all runs on the calling thread).
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 KernelTimes kernel_times(const shine::data::Dataset& data, int threads) {
   Vector x = Vector::Constant(data.features(), 0.01);
   Vector r = Vector::Constant(data.rows(), 0.5);
@@ -223,19 +249,25 @@ KernelTimes kernel_times(const shine::data::Dataset& data, int threads) {
   std::vector<double> a(n, 1.0);
   std::vector<double> b(n, 2.0);
   const auto evict = [&] { std::memcpy(b.data(), a.data(), n * sizeof(double)); };
-  KernelTimes best{1e30, 1e30};
+  KernelTimes best{1e30, 1e30, 1e30, 1e30};
   for (int rep = 0; rep < 11; ++rep) {
     evict();
     Timer t;
+    double cpu = thread_cpu_seconds();
     shine::linalg::multiply(data.X, x, y, threads);
     const double forward = t.seconds();
+    const double forward_cpu = thread_cpu_seconds() - cpu;
     evict();
     t.reset();
+    cpu = thread_cpu_seconds();
     shine::linalg::multiply(data.Xt, r, g, threads);
     const double backward = t.seconds();
+    const double backward_cpu = thread_cpu_seconds() - cpu;
     if (rep == 0) continue;
     best.forward = std::min(best.forward, forward);
     best.backward = std::min(best.backward, backward);
+    best.forward_cpu = std::min(best.forward_cpu, forward_cpu);
+    best.backward_cpu = std::min(best.backward_cpu, backward_cpu);
   }
   return best;
 }
@@ -367,13 +399,16 @@ void print_machine(const Config& config, int argc, char** argv) {
 void run_iteration_cost(const Config& config, const shine::data::Dataset& data) {
   std::printf(
       "\n| m | threads | lambda | X·v + Xᵀ·v ms | ms/iteration | ratio | direction+memory "
-      "ms/it | line search ms/it | line probes/it |\n|---|---|---|---|---|---|---|---|---|\n");
+      "ms/it | line search ms/it | line probes/it | CPU: X·v + Xᵀ·v ms | ms/iteration | ratio "
+      "|\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const SolverConfig& c : config.solvers) {
     for (const int threads : config.threads) {
       double passes = 1e30;
+      double passes_cpu = 1e30;
       for (int r = 0; r < std::max(1, config.repeats); ++r) {
         const KernelTimes k = kernel_times(data, threads);
         passes = std::min(passes, k.forward + k.backward);
+        passes_cpu = std::min(passes_cpu, k.forward_cpu + k.backward_cpu);
       }
       for (const double lambda : config.lambdas) {
         const shine::objective::InnerObjective objective(
@@ -381,24 +416,32 @@ void run_iteration_cost(const Config& config, const shine::data::Dataset& data) 
         shine::inner::LbfgsOptions options;
         options.memory = c.memory;
         options.diagonal_scaling = c.diagonal;
-        options.pair_precision =
-            c.single ? shine::inner::PairPrecision::Single : shine::inner::PairPrecision::Double;
+        options.pair_precision = c.precision;
         options.tolerance = 0.0;
         options.num_threads = threads;
         const int first = c.memory + 10;
         const int last = first + config.iterations;
         options.max_iterations = last;
         double best = 1e30;
+        double best_cpu = 1e30;
         double best_direction = 0.0;
         double best_search = 0.0;
         double probes = 0.0;
         for (int r = 0; r < config.repeats; ++r) {
           double start = 0.0;
           double end = 0.0;
+          double start_cpu = 0.0;
+          double end_cpu = 0.0;
           shine::inner::InnerSummary at_start;
           const shine::inner::IterationHook hook = [&](shine::inner::IterationView& view) {
-            if (view.iteration == first) start = view.seconds;
-            if (view.iteration == last) end = view.seconds;
+            if (view.iteration == first) {
+              start = view.seconds;
+              start_cpu = thread_cpu_seconds();
+            }
+            if (view.iteration == last) {
+              end = view.seconds;
+              end_cpu = thread_cpu_seconds();
+            }
             return false;
           };
           // Two solves: the first with a hook that stops at `first` gives the summary there.
@@ -414,6 +457,7 @@ void run_iteration_cost(const Config& config, const shine::data::Dataset& data) 
             break;
           }
           const double per = (end - start) / config.iterations;
+          best_cpu = std::min(best_cpu, (end_cpu - start_cpu) / config.iterations);
           if (per < best) {
             best = per;
             best_direction =
@@ -426,17 +470,97 @@ void run_iteration_cost(const Config& config, const shine::data::Dataset& data) 
           }
         }
         if (best >= 1e30) continue;
-        std::printf("| %s | %d | %g | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2f |\n",
-                    c.label().c_str(), threads, lambda, 1e3 * passes, 1e3 * best, best / passes,
-                    1e3 * best_direction, 1e3 * best_search, probes);
+        std::printf(
+            "| %s | %d | %g | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2f | %.2f | %.2f | %.2fx |\n",
+            c.label().c_str(), threads, lambda, 1e3 * passes, 1e3 * best, best / passes,
+            1e3 * best_direction, 1e3 * best_search, probes, 1e3 * passes_cpu, 1e3 * best_cpu,
+            best_cpu / passes_cpu);
         std::fflush(stdout);
       }
     }
   }
 }
 
+// The memory's share of one L-BFGS iteration alone (--memory-cost): a memory of dimension --dim
+// filled with m pairs, then --iterations times what the solver does per iteration, add_pair with
+// the new gradient as probe and apply_inverse with the resulting projection, on synthetic vectors
+// (entries spanning six orders of magnitude, y = s∘h with h in [0.1, 10], so every pair is
+// accepted). Thread CPU time and wall time per iteration, best of --repeats; bytes of the stored
+// vectors read per iteration (two sweeps over the 2m stored vectors).
+void run_memory_cost(const Config& config) {
+  std::printf(
+      "\n| m | threads | pairs | H0 | stored bytes read per iteration MB | CPU ms/iteration | wall "
+      "ms/iteration |\n|---|---|---|---|---|---|---|\n");
+  const Index d = config.dim;
+  std::mt19937_64 rng(1);
+  std::uniform_real_distribution<double> unit(-1.0, 1.0);
+  const auto random_vector = [&] {
+    Vector v(d);
+    for (Index j = 0; j < d; ++j)
+      v[j] = unit(rng) * std::pow(10.0, 3.0 * unit(rng));
+    return v;
+  };
+  Vector h(d);
+  Vector delta(d);
+  for (Index j = 0; j < d; ++j) {
+    h[j] = std::pow(10.0, unit(rng));
+    delta[j] = std::pow(10.0, unit(rng));
+  }
+  constexpr int kPool = 8;
+  std::vector<Vector> pool_s;
+  std::vector<Vector> pool_g;
+  for (int k = 0; k < kPool; ++k) {
+    pool_s.push_back(random_vector());
+    pool_g.push_back(random_vector());
+  }
+  for (const SolverConfig& c : config.solvers) {
+    for (const int threads : config.threads) {
+      double best_cpu = 1e30;
+      double best_wall = 1e30;
+      for (int r = 0; r < config.repeats; ++r) {
+        shine::inner::LbfgsMemory memory(d, c.memory, shine::inner::InitialHessian::ScaledIdentity,
+                                         1e-10, c.precision);
+        memory.set_num_threads(threads);
+        if (c.diagonal) memory.set_diagonal(delta);
+        shine::inner::LbfgsProjection projection;
+        Vector direction(d);
+        double cpu = 0.0;
+        double wall = 0.0;
+        for (int k = 0; k < c.memory + config.iterations; ++k) {
+          Vector s = pool_s[static_cast<std::size_t>(k % kPool)];
+          Vector y = s.cwiseProduct(h);
+          const Vector& g = pool_g[static_cast<std::size_t>((k + 3) % kPool)];
+          const double cpu_start = thread_cpu_seconds();
+          const Timer timer;
+          memory.add_pair(std::move(s), std::move(y), g, projection);
+          memory.apply_inverse(g, direction, -1.0, &projection);
+          if (k >= c.memory) {
+            wall += timer.seconds();
+            cpu += thread_cpu_seconds() - cpu_start;
+          }
+        }
+        best_cpu = std::min(best_cpu, cpu / config.iterations);
+        best_wall = std::min(best_wall, wall / config.iterations);
+      }
+      const double entry_bytes = c.precision == shine::inner::PairPrecision::Double   ? 8.0
+                                 : c.precision == shine::inner::PairPrecision::Single ? 4.0
+                                                                                      : 2.0;
+      const double bytes = 2.0 * 2.0 * c.memory * static_cast<double>(d) * entry_bytes;
+      std::printf("| %d | %d | %s | %s | %.1f | %.2f | %.2f |\n", c.memory, threads,
+                  std::string(shine::inner::to_string(c.precision)).c_str(),
+                  c.diagonal ? "gamma Delta" : "gamma I", bytes / 1e6, 1e3 * best_cpu,
+                  1e3 * best_wall);
+      std::fflush(stdout);
+    }
+  }
+}
+
 int run(const Config& config, int argc, char** argv) {
   print_machine(config, argc, argv);
+  if (config.memory_cost) {
+    run_memory_cost(config);
+    return 0;
+  }
   std::vector<double> bandwidth;  // copy bandwidth: the floor of the targets
   std::vector<double> read_bandwidth;
   for (const int t : config.threads) {
@@ -542,8 +666,7 @@ int run(const Config& config, int argc, char** argv) {
         shine::inner::LbfgsOptions options;
         options.memory = c.memory;
         options.diagonal_scaling = c.diagonal;
-        options.pair_precision =
-            c.single ? shine::inner::PairPrecision::Single : shine::inner::PairPrecision::Double;
+        options.pair_precision = c.precision;
         options.tolerance = 0.0;
         options.max_iterations = 20000;
         std::vector<double> row;
@@ -656,17 +779,22 @@ int main(int argc, char** argv) {
       config.liblinear = value();
     } else if (arg == "--iteration-cost") {
       config.iteration_cost = true;
+    } else if (arg == "--memory-cost") {
+      config.memory_cost = true;
+    } else if (arg == "--dim") {
+      config.dim = std::max<Index>(1, std::stoll(value()));
     } else if (arg == "--iterations") {
       config.iterations = std::max(1, std::stoi(value()));
     } else if (arg == "--quick") {
       config.datasets = {"20news"};
       config.repeats = 1;
     } else {
-      std::fprintf(stderr,
-                   "usage: %s [--datasets a,b] [--lambdas 1,0.01] [--threads 1,2] [--repeats N]"
-                   " [--target 1e-6] [--solvers 10,30,10d,30d] [--liblinear PATH|none] [--quick]"
-                   " [--iteration-cost [--iterations N]]\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--datasets a,b] [--lambdas 1,0.01] [--threads 1,2] [--repeats N]"
+          " [--target 1e-6] [--solvers 10,30,10d,30d,30f,30h] [--liblinear PATH|none] [--quick]"
+          " [--iteration-cost [--iterations N]] [--memory-cost [--dim D] [--iterations N]]\n",
+          argv[0]);
       return arg == "--help" ? 0 : 2;
     }
   }

@@ -19,12 +19,14 @@
 // - Chronological index i (0 oldest … size_ − 1 newest) ↔ storage slot slot(i) = (head_ + i) mod
 //   capacity_. The pairs and the Gram matrices are indexed by slot; a full memory stores a new
 //   pair in the oldest pair's slot and advances head_.
-// - For every two stored slots a, b: sy_(a, b) = s_aᵀy_b (both triangles; the diagonal is
-//   s_aᵀy_a = 1/ρ_a > 0) and yy_(a, b) = yy_(b, a) = y_aᵀΔy_b, products of the pairs as stored
-//   (rounded with single-precision storage). Rows and columns of slots without a pair are stale
-//   and never read. add_pair fills the new pair's row and column from the one sweep that reads
-//   the pairs that stay; nothing else changes them except set_diagonal (recomputes yy_),
-//   set_pair_precision to Single (recomputes both) and set_capacity (copies them to new slots).
+// - For every two stored slots a, b with a older than or as old as b: sy_(a, b) = s_aᵀy_b (the
+//   diagonal is s_aᵀy_a = 1/ρ_a > 0), and yy_(a, b) = yy_(b, a) = y_aᵀΔy_b, products of the pairs
+//   as stored (rounded with single- or half-precision storage). s_bᵀy_a with b newer than a is
+//   not computed: the recursion never needs it (see apply_inverse), and its entry of sy_ is 0.
+//   Rows and columns of slots without a pair are stale and never read. add_pair fills the new
+//   pair's column of sy_ and its row and column of yy_ from the one sweep that reads the pairs
+//   that stay; nothing else changes them except set_diagonal (recomputes yy_), set_pair_precision
+//   to Single or Half (recomputes both) and set_capacity (copies them to new slots).
 // - revision_ changes whenever the pairs or their products change (add, clear, capacity,
 //   precision, Δ). A projection is used only when stamped with the current revision; γ is read at
 //   each application and enters no stored product, so set_initial_hessian needs no new revision.
@@ -43,6 +45,7 @@
 #include <utility>
 
 #include "core/check.hpp"
+#include "inner/lbfgs_kernels.hpp"
 #include "shine/linalg/sparse_kernels.hpp"
 
 namespace shine::inner {
@@ -58,115 +61,48 @@ constexpr Index kCombineBlock = 1024;
 
 template <typename T>
 using VectorT = Eigen::Matrix<T, Eigen::Dynamic, 1>;
-
-// How far ahead the sweeps prefetch each stored vector they stream, in bytes (as
-// linalg::row_dot does for the matrix).
-constexpr Index kPrefetchBytes = 2048;
-template <typename T>
-constexpr Index kPrefetchAhead = kPrefetchBytes / static_cast<Index>(sizeof(T));
+using kernels::Half;
 
 // How an operand of a sweep is weighted by the diagonal Δ: x or Δ∘x (entrywise).
 enum class Weight { None, Diagonal };
 
-// ---------------------------------------------------------------------------------------------
-// Dot products. Every product u·v over a chunk of coordinates is summed the same way, whatever
-// sweep computes it and whichever operand is the "probe": two lanes, j even and j odd, each
-// summed in increasing j, then added (l0 + l1), plus the last term when the length is odd.
-// Products are formed in double precision (float entries are widened exactly). Two lanes are
-// the width every target has natively; the kernels get their parallelism from computing several
-// products at once instead.
-
-using Pair = double __attribute__((vector_size(16)));
-using FloatPair = float __attribute__((vector_size(8)));
-
-// Loads two consecutive entries, wherever they lie: the stored vectors and the probes are only
-// element-aligned. A memcpy is the defined way to read them as a vector (it compiles to one
-// unaligned load); dereferencing a reinterpreted pointer would assume 16-byte alignment.
-inline Pair load_pair(const double* p) noexcept {
-  Pair x;
-  __builtin_memcpy(&x, p, sizeof x);
-  return x;
-}
-
-inline Pair load_pair(const float* p) noexcept {
-  FloatPair f;
-  __builtin_memcpy(&f, p, sizeof f);
-  return __builtin_convertvector(f, Pair);
-}
-
-// out[b·ld + a] = p_aᵀv_b over `len` coordinates, for NP probes p_a and NB vectors v_b: each
-// entry of v_b is read once for all NP products, each entry of p_a once for all NB.
-template <int NP, int NB, typename T>
-void dot_block(Index len, const double* const* p, const T* const* v, double* out, int ld) {
-  Pair acc[NB][NP] = {};
-  const auto step = [&](Index j) {
-    Pair x[NP];
-    for (int a = 0; a < NP; ++a)
-      x[a] = load_pair(p[a] + j);
-    for (int b = 0; b < NB; ++b) {
-      const Pair u = load_pair(v[b] + j);
-      for (int a = 0; a < NP; ++a)
-        acc[b][a] += x[a] * u;
-    }
-  };
-  Index j = 0;
-  for (; j + 8 <= len; j += 8) {
-    // The stored vectors stream from memory: the hardware prefetcher alone leaves bandwidth
-    // unused (see kPrefetchBytes).
-    for (int b = 0; b < NB; ++b)
-      __builtin_prefetch(v[b] + j + kPrefetchAhead<T>);
-    step(j);
-    step(j + 2);
-    step(j + 4);
-    step(j + 6);
-  }
-  for (; j + 2 <= len; j += 2)
-    step(j);
-  for (int b = 0; b < NB; ++b) {
-    for (int a = 0; a < NP; ++a) {
-      double sum = acc[b][a][0] + acc[b][a][1];
-      if (j < len) sum += p[a][j] * static_cast<double>(v[b][j]);
-      out[b * ld + a] = sum;
-    }
-  }
-}
-
-// Blocks of NP probes against the vectors, NB(NP) vectors at a time (as many as keep the
-// accumulators and operands in registers).
-template <int NP, typename T>
-void dot_probes(Index len, const double* const* p, int nv, const T* const* v, double* out, int ld) {
-  constexpr int kBlock = NP >= 3 ? 2 : (NP == 2 ? 3 : 4);
-  int b = 0;
-  for (; b + kBlock <= nv; b += kBlock)
-    dot_block<NP, kBlock>(len, p, v + b, out + b * ld, ld);
-  for (; b < nv; ++b)
-    dot_block<NP, 1>(len, p, v + b, out + b * ld, ld);
-}
-
-// out[b·np + a] = p_aᵀv_b for all np probes and nv vectors (one chunk).
+// A stored vector (or the new pair as it will be stored) as the sweeps read it: its entries of
+// type T and the factor they are multiplied by (a power of two with `Half` storage, else 1). The
+// vector's value is scale·data[j], exactly.
 template <typename T>
-void dot_products(Index len, int np, const double* const* p, int nv, const T* const* v,
-                  double* out) {
-  int a = 0;
-  for (; a + 3 <= np; a += 3)
-    dot_probes<3>(len, p + a, nv, v, out + a, np);
-  if (np - a == 2) dot_probes<2>(len, p + a, nv, v, out + a, np);
-  if (np - a == 1) dot_probes<1>(len, p + a, nv, v, out + a, np);
-}
+struct Stored {
+  const T* data = nullptr;
+  double scale = 1.0;
+};
 
-// A probe of a sweep: a d-vector of doubles or floats, optionally weighted by Δ (materialized
-// chunk by chunk in double precision).
+// ---------------------------------------------------------------------------------------------
+// Dot products (the kernels are in lbfgs_kernels.cpp; see there for the summation order, which is
+// the same whatever sweep computes a product and whichever operand is the "probe"). Products with
+// a `Half` vector are summed from its unscaled entries and multiplied by its scale at the end:
+// with a power-of-two scale this is the product with the vector's value, bit for bit (unless a
+// term underflows), so a product of two stored vectors does not depend on which one is the probe.
+
+// A probe of a sweep: a d-vector of doubles, floats or halves (times `scale`), optionally
+// weighted by Δ (materialized chunk by chunk in double precision).
 struct Probe {
   const double* d = nullptr;
   const float* f = nullptr;
+  const Half* h = nullptr;
+  double scale = 1.0;
   Weight weight = Weight::None;
 };
 
 Probe make_probe(const double* v, Weight w = Weight::None) {
-  return {v, nullptr, w};
+  return {v, nullptr, nullptr, 1.0, w};
 }
-Probe make_probe(const float* v, Weight w = Weight::None) {
-  return {nullptr, v, w};
+Probe make_probe(Stored<double> v, Weight w = Weight::None) {
+  return {v.data, nullptr, nullptr, 1.0, w};
+}
+Probe make_probe(Stored<float> v, Weight w = Weight::None) {
+  return {nullptr, v.data, nullptr, 1.0, w};
+}
+Probe make_probe(Stored<Half> v, Weight w = Weight::None) {
+  return {nullptr, nullptr, v.data, v.scale, w};
 }
 
 // One group of products of a sweep: every probe against every vector, written to the sweep's
@@ -174,7 +110,7 @@ Probe make_probe(const float* v, Weight w = Weight::None) {
 template <typename T>
 struct DotTask {
   std::vector<Probe> probes;
-  std::vector<const T*> vectors;
+  std::vector<Stored<T>> vectors;
   std::size_t offset = 0;
 };
 
@@ -183,7 +119,7 @@ struct DotPlan {
   std::vector<DotTask<T>> tasks;
   std::size_t count = 0;  // number of results
 
-  DotTask<T>& add(std::vector<Probe> probes, std::vector<const T*> vectors) {
+  DotTask<T>& add(std::vector<Probe> probes, std::vector<Stored<T>> vectors) {
     DotTask<T> task{std::move(probes), std::move(vectors), count};
     count += task.probes.size() * task.vectors.size();
     tasks.push_back(std::move(task));
@@ -219,19 +155,34 @@ std::vector<double> run_plan(Index dim, int threads, const Vector& delta, const 
           continue;
         }
         double* x = scratch.data() + a * static_cast<std::size_t>(len);
-        const double* dl = has_delta ? delta.data() + begin : nullptr;
-        for (Index j = 0; j < len; ++j) {
-          const double value =
-              q.d != nullptr ? q.d[begin + j] : static_cast<double>(q.f[begin + j]);
-          x[j] = w == Weight::Diagonal ? value * dl[j] : value;
+        if (q.d != nullptr) {
+          std::copy(q.d + begin, q.d + end, x);
+        } else if (q.f != nullptr) {
+          std::transform(q.f + begin, q.f + end, x, [](float e) { return static_cast<double>(e); });
+        } else {
+          kernels::decode_half(q.h + begin, len, q.scale, x);
+        }
+        if (w == Weight::Diagonal) {
+          const double* dl = delta.data() + begin;
+          for (Index j = 0; j < len; ++j)
+            x[j] *= dl[j];
         }
         p[a] = x;
       }
-      v.resize(task.vectors.size());
-      for (std::size_t b = 0; b < task.vectors.size(); ++b)
-        v[b] = task.vectors[b] + begin;
-      dot_products(len, static_cast<int>(task.probes.size()), p.data(), static_cast<int>(v.size()),
-                   v.data(), out + task.offset);
+      const std::size_t nv = task.vectors.size();
+      const std::size_t np = task.probes.size();
+      v.resize(nv);
+      for (std::size_t b = 0; b < nv; ++b)
+        v[b] = task.vectors[b].data + begin;
+      double* o = out + task.offset;
+      kernels::dot_products(len, static_cast<int>(np), p.data(), static_cast<int>(nv), v.data(), o,
+                            static_cast<int>(np));
+      for (std::size_t b = 0; b < nv; ++b) {
+        const double scale = task.vectors[b].scale;
+        if (scale == 1.0) continue;
+        for (std::size_t a = 0; a < np; ++a)
+          o[b * np + a] *= scale;
+      }
     }
   });
   std::vector<double> total(n, 0.0);
@@ -246,48 +197,8 @@ std::vector<double> run_plan(Index dim, int threads, const Vector& delta, const 
 // ---------------------------------------------------------------------------------------------
 // Combinations.
 
-// o[j] += Σ_i c_i·A_i[j] over `len` coordinates, the terms added in increasing i (four vectors
-// per read-modify-write of o; the association does not depend on the blocking).
-template <typename T>
-void add_combination(Index len, std::size_t n, const T* const* A, const double* c, Index at,
-                     double* o) {
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const T* a0 = A[i] + at;
-    const T* a1 = A[i + 1] + at;
-    const T* a2 = A[i + 2] + at;
-    const T* a3 = A[i + 3] + at;
-    const double c0 = c[i];
-    const double c1 = c[i + 1];
-    const double c2 = c[i + 2];
-    const double c3 = c[i + 3];
-    const auto term = [&](Index j) {
-      o[j] = (((o[j] + c0 * static_cast<double>(a0[j])) + c1 * static_cast<double>(a1[j])) +
-              c2 * static_cast<double>(a2[j])) +
-             c3 * static_cast<double>(a3[j]);
-    };
-    Index j = 0;
-    for (; j + 8 <= len; j += 8) {
-      __builtin_prefetch(a0 + j + kPrefetchAhead<T>);
-      __builtin_prefetch(a1 + j + kPrefetchAhead<T>);
-      __builtin_prefetch(a2 + j + kPrefetchAhead<T>);
-      __builtin_prefetch(a3 + j + kPrefetchAhead<T>);
-      for (Index t = 0; t < 8; ++t)
-        term(j + t);
-    }
-    for (; j < len; ++j)
-      term(j);
-  }
-  for (; i < n; ++i) {
-    const T* a = A[i] + at;
-    const double ci = c[i];
-    for (Index j = 0; j < len; ++j)
-      o[j] += ci * static_cast<double>(a[j]);
-  }
-}
-
 // out = Δ∘(a0·v + Σ_i ca_i·A_i) + Σ_i cb_i·B_i (no Δ when it is empty), chunk by chunk. `out` may
-// alias `v`.
+// alias `v`. The coefficients already include the vectors' scales.
 template <typename T>
 void sweep_combine(Index dim, int threads, const Vector& delta, double a0, const double* v,
                    const std::vector<const T*>& A, const Eigen::VectorXd& ca,
@@ -301,15 +212,26 @@ void sweep_combine(Index dim, int threads, const Vector& delta, double a0, const
       const double* vb = v + b;
       for (Index j = 0; j < len; ++j)
         o[j] = a0 * vb[j];
-      add_combination(len, A.size(), A.data(), ca.data(), b, o);
+      kernels::add_combination(len, A.size(), A.data(), ca.data(), b, o);
       if (weighted) {
         const double* dl = delta.data() + b;
         for (Index j = 0; j < len; ++j)
           o[j] *= dl[j];
       }
-      add_combination(len, B.size(), B.data(), cb.data(), b, o);
+      kernels::add_combination(len, B.size(), B.data(), cb.data(), b, o);
     }
   });
+}
+
+// The scale of `Half` storage for a vector whose largest finite |entry| is `max_abs`: the power
+// of two 2^k that maps max_abs into [2^14, 2^15), so that the largest entry keeps the full 11-bit
+// precision with room to round up (binary16 reaches 65504), and entries down to 2^-24 of 2^k
+// (about 2^-39 of max_abs) survive as subnormals. 1 for a zero vector. k is kept in
+// [−1022, 1009], so that 2^k and 2^−k are normal doubles.
+double half_scale(double max_abs) {
+  if (!(max_abs > 0.0) || !std::isfinite(max_abs)) return 1.0;
+  const int k = std::clamp(std::ilogb(max_abs) - 14, -1022, 1009);
+  return std::ldexp(1.0, k);
 }
 
 }  // namespace
@@ -331,6 +253,14 @@ const std::vector<Eigen::VectorXf>& LbfgsMemory::y_store<float>() const noexcept
   return yf_;
 }
 template <>
+const std::vector<VectorT<Half>>& LbfgsMemory::s_store<Half>() const noexcept {
+  return sh_;
+}
+template <>
+const std::vector<VectorT<Half>>& LbfgsMemory::y_store<Half>() const noexcept {
+  return yh_;
+}
+template <>
 std::vector<Eigen::VectorXd>& LbfgsMemory::s_store<double>() noexcept {
   return s_;
 }
@@ -346,6 +276,14 @@ template <>
 std::vector<Eigen::VectorXf>& LbfgsMemory::y_store<float>() noexcept {
   return yf_;
 }
+template <>
+std::vector<VectorT<Half>>& LbfgsMemory::s_store<Half>() noexcept {
+  return sh_;
+}
+template <>
+std::vector<VectorT<Half>>& LbfgsMemory::y_store<Half>() noexcept {
+  return yh_;
+}
 
 LbfgsMemory::LbfgsMemory(Index dim, int capacity, InitialHessian initial_hessian,
                          double curvature_epsilon, PairPrecision precision)
@@ -353,15 +291,65 @@ LbfgsMemory::LbfgsMemory(Index dim, int capacity, InitialHessian initial_hessian
   require(dim >= 0, "LbfgsMemory dim", dim, "must be >= 0");
   require(capacity >= 1, "LbfgsMemory capacity", capacity, "must be >= 1");
   set_curvature_epsilon(curvature_epsilon);
-  if (precision_ == PairPrecision::Single) {
-    sf_.resize(static_cast<std::size_t>(capacity_));
-    yf_.resize(static_cast<std::size_t>(capacity_));
-  } else {
-    s_.resize(static_cast<std::size_t>(capacity_));
-    y_.resize(static_cast<std::size_t>(capacity_));
-  }
+  allocate_storage();
   sy_.setZero(capacity_, capacity_);
   yy_.setZero(capacity_, capacity_);
+}
+
+void LbfgsMemory::allocate_storage() {
+  const auto cap = static_cast<std::size_t>(capacity_);
+  const auto fit = [&](auto& S, auto& Y, bool used) {
+    using Store = std::remove_reference_t<decltype(S)>;
+    if (used) {
+      S.resize(cap);
+      Y.resize(cap);
+    } else {
+      Store().swap(S);
+      Store().swap(Y);
+    }
+  };
+  fit(s_, y_, precision_ == PairPrecision::Double);
+  fit(sf_, yf_, precision_ == PairPrecision::Single);
+  fit(sh_, yh_, precision_ == PairPrecision::Half);
+  s_scale_.assign(cap, 1.0);
+  y_scale_.assign(cap, 1.0);
+}
+
+void LbfgsMemory::put(bool is_s, std::size_t slot, const Vector& x) {
+  double& scale = is_s ? s_scale_[slot] : y_scale_[slot];
+  scale = 1.0;
+  switch (precision_) {
+    case PairPrecision::Double:
+      (is_s ? s_ : y_)[slot] = x;
+      break;
+    case PairPrecision::Single:
+      (is_s ? sf_ : yf_)[slot] = x.cast<float>();
+      break;
+    case PairPrecision::Half: {
+      double max_abs = 0.0;
+      for (Index j = 0; j < x.size(); ++j)
+        max_abs = std::max(max_abs, std::abs(x[j]));
+      scale = half_scale(max_abs);
+      auto& h = (is_s ? sh_ : yh_)[slot];
+      h.resize(x.size());
+      kernels::encode_half(x.data(), x.size(), 1.0 / scale, h.data());
+      break;
+    }
+  }
+}
+
+std::vector<Vector> LbfgsMemory::pairs_s() const {
+  std::vector<Vector> out;
+  for (int i = 0; i < size_; ++i)
+    out.push_back(s(i));
+  return out;
+}
+
+std::vector<Vector> LbfgsMemory::pairs_y() const {
+  std::vector<Vector> out;
+  for (int i = 0; i < size_; ++i)
+    out.push_back(y(i));
+  return out;
 }
 
 void LbfgsMemory::set_curvature_epsilon(double epsilon) {
@@ -372,14 +360,13 @@ void LbfgsMemory::set_curvature_epsilon(double epsilon) {
 
 void LbfgsMemory::set_capacity(int capacity) {
   require(capacity >= 1, "LbfgsMemory capacity", capacity, "must be >= 1");
-  const bool single = precision_ == PairPrecision::Single;
-  const auto slots = static_cast<int>(single ? sf_.size() : s_.size());
-  if (capacity == capacity_ && slots == capacity_) return;
+  if (capacity == capacity_ && s_scale_.size() == static_cast<std::size_t>(capacity_)) return;
   const int keep = std::min(size_, capacity);
   const int first = size_ - keep;  // chronological index of the oldest kept pair
   // The kept pairs and their Gram entries move to slots 0 … keep − 1 in chronological order
   // (head_ = 0 below), so slot(i) = i afterwards.
   const auto move_pairs = [&](auto& S, auto& Y) {
+    if (S.empty()) return;  // not the storage in use
     std::remove_reference_t<decltype(S)> s(static_cast<std::size_t>(capacity));
     std::remove_reference_t<decltype(Y)> y(static_cast<std::size_t>(capacity));
     for (int a = 0; a < keep; ++a) {
@@ -399,10 +386,13 @@ void LbfgsMemory::set_capacity(int capacity) {
       yy(a, b) = yy_(fa, fb);
     }
   }
-  if (single) {
-    move_pairs(sf_, yf_);
-  } else {
-    move_pairs(s_, y_);
+  move_pairs(s_, y_);
+  move_pairs(sf_, yf_);
+  move_pairs(sh_, yh_);
+  move_pairs(s_scale_, y_scale_);
+  for (int a = keep; a < capacity; ++a) {
+    s_scale_[static_cast<std::size_t>(a)] = 1.0;
+    y_scale_[static_cast<std::size_t>(a)] = 1.0;
   }
   sy_ = std::move(sy);
   yy_ = std::move(yy);
@@ -414,31 +404,17 @@ void LbfgsMemory::set_capacity(int capacity) {
 
 void LbfgsMemory::set_pair_precision(PairPrecision precision) {
   if (precision == precision_) return;
-  const auto cap = static_cast<std::size_t>(capacity_);
-  if (precision == PairPrecision::Single) {
-    sf_.assign(cap, Eigen::VectorXf());
-    yf_.assign(cap, Eigen::VectorXf());
-    for (int i = 0; i < size_; ++i) {
-      sf_[slot(i)] = s_[slot(i)].cast<float>();
-      yf_[slot(i)] = y_[slot(i)].cast<float>();
-    }
-    s_.clear();
-    y_.clear();
-    precision_ = precision;
-    // The rounded pairs have their own products.
-    recompute_gram();
-  } else {
-    // Widening is exact: the Gram matrix stays that of the pairs.
-    s_.assign(cap, Vector());
-    y_.assign(cap, Vector());
-    for (int i = 0; i < size_; ++i) {
-      s_[slot(i)] = sf_[slot(i)].cast<double>();
-      y_[slot(i)] = yf_[slot(i)].cast<double>();
-    }
-    sf_.clear();
-    yf_.clear();
-    precision_ = precision;
+  // Through doubles (exact), then stored as `precision` in the same slots.
+  const std::vector<Vector> S = pairs_s();
+  const std::vector<Vector> Y = pairs_y();
+  precision_ = precision;
+  allocate_storage();
+  for (int i = 0; i < size_; ++i) {
+    put(true, slot(i), S[static_cast<std::size_t>(i)]);
+    put(false, slot(i), Y[static_cast<std::size_t>(i)]);
   }
+  // Widening is exact: the Gram matrix stays that of the pairs. Rounded pairs have their own.
+  if (precision != PairPrecision::Double) recompute_gram();
   ++revision_;
 }
 
@@ -467,27 +443,25 @@ void LbfgsMemory::recompute_gram_as(bool all) {
   if (size_ == 0) return;
   const auto& S = s_store<T>();
   const auto& Y = y_store<T>();
+  const auto s_at = [&](int i) { return Stored<T>{S[slot(i)].data(), s_scale_[slot(i)]}; };
+  const auto y_at = [&](int i) { return Stored<T>{Y[slot(i)].data(), y_scale_[slot(i)]}; };
   // Each product as `store_as` computes it when the newer pair b is added: the newer vector is
   // the probe (it carries Δ in y_bᵀΔy_a), the older ones the vectors.
   DotPlan<T> plan;
   std::vector<std::size_t> at_ys;
-  std::vector<std::size_t> at_sy;
   std::vector<std::size_t> at_yy;
   for (int b = 0; b < size_; ++b) {
-    std::vector<const T*> older_s;
-    std::vector<const T*> older_y;
+    std::vector<Stored<T>> older_s;
+    std::vector<Stored<T>> older_y;
     for (int a = 0; a <= b; ++a) {
-      older_s.push_back(S[slot(a)].data());
-      older_y.push_back(Y[slot(a)].data());
+      older_s.push_back(s_at(a));
+      older_y.push_back(y_at(a));
     }
-    const T* sb = S[slot(b)].data();
-    const T* yb = Y[slot(b)].data();
     if (all) {
-      // y_bᵀs_a = s_aᵀy_b and s_bᵀy_a (a ≤ b); then, with or without `all`, y_bᵀΔy_a (a ≤ b).
-      at_ys.push_back(plan.add({make_probe(yb)}, older_s).offset);
-      at_sy.push_back(plan.add({make_probe(sb)}, older_y).offset);
+      // y_bᵀs_a = s_aᵀy_b (a ≤ b); then, with or without `all`, y_bᵀΔy_a (a ≤ b).
+      at_ys.push_back(plan.add({make_probe(y_at(b))}, older_s).offset);
     }
-    at_yy.push_back(plan.add({make_probe(yb, Weight::Diagonal)}, older_y).offset);
+    at_yy.push_back(plan.add({make_probe(y_at(b), Weight::Diagonal)}, older_y).offset);
   }
   const std::vector<double> dots = run_plan(dim_, num_threads_, diagonal_, plan);
   for (int b = 0; b < size_; ++b) {
@@ -497,8 +471,8 @@ void LbfgsMemory::recompute_gram_as(bool all) {
       const auto ta = static_cast<Index>(slot(a));
       const auto ua = static_cast<std::size_t>(a);
       if (all) {
+        sy_(tb, ta) = 0.0;                   // s_bᵀy_a: not needed (overwritten when a = b)
         sy_(ta, tb) = dots[at_ys[ub] + ua];  // s_aᵀy_b
-        sy_(tb, ta) = dots[at_sy[ub] + ua];  // s_bᵀy_a
       }
       yy_(ta, tb) = yy_(tb, ta) = dots[at_yy[ub] + ua];
     }
@@ -506,29 +480,57 @@ void LbfgsMemory::recompute_gram_as(bool all) {
 }
 
 void LbfgsMemory::recompute_weighted_gram() {
-  if (precision_ == PairPrecision::Single) {
-    recompute_gram_as<float>(false);
-  } else {
-    recompute_gram_as<double>(false);
+  switch (precision_) {
+    case PairPrecision::Double:
+      return recompute_gram_as<double>(false);
+    case PairPrecision::Single:
+      return recompute_gram_as<float>(false);
+    case PairPrecision::Half:
+      return recompute_gram_as<Half>(false);
   }
 }
 
 void LbfgsMemory::recompute_gram() {
-  if (precision_ == PairPrecision::Single) {
-    recompute_gram_as<float>(true);
-  } else {
-    recompute_gram_as<double>(true);
+  switch (precision_) {
+    case PairPrecision::Double:
+      return recompute_gram_as<double>(true);
+    case PairPrecision::Single:
+      return recompute_gram_as<float>(true);
+    case PairPrecision::Half:
+      return recompute_gram_as<Half>(true);
   }
 }
 
 Vector LbfgsMemory::s(int i) const {
-  if (precision_ == PairPrecision::Single) return sf_[slot(i)].cast<double>();
-  return s_[slot(i)];
+  const std::size_t t = slot(i);
+  switch (precision_) {
+    case PairPrecision::Single:
+      return sf_[t].cast<double>();
+    case PairPrecision::Half: {
+      Vector out(dim_);
+      kernels::decode_half(sh_[t].data(), dim_, s_scale_[t], out.data());
+      return out;
+    }
+    case PairPrecision::Double:
+      break;
+  }
+  return s_[t];
 }
 
 Vector LbfgsMemory::y(int i) const {
-  if (precision_ == PairPrecision::Single) return yf_[slot(i)].cast<double>();
-  return y_[slot(i)];
+  const std::size_t t = slot(i);
+  switch (precision_) {
+    case PairPrecision::Single:
+      return yf_[t].cast<double>();
+    case PairPrecision::Half: {
+      Vector out(dim_);
+      kernels::decode_half(yh_[t].data(), dim_, y_scale_[t], out.data());
+      return out;
+    }
+    case PairPrecision::Double:
+      break;
+  }
+  return y_[t];
 }
 
 void LbfgsMemory::clear() noexcept {
@@ -571,8 +573,13 @@ bool LbfgsMemory::store(const Vector& s, const Vector& y, Vector* s_owned, Vecto
   check_vector(s, "s");
   check_vector(y, "y");
   if (probe != nullptr) check_vector(*probe, "probe");
-  if (precision_ == PairPrecision::Single) {
-    return store_as<float>(s, y, s_owned, y_owned, probe, projection);
+  switch (precision_) {
+    case PairPrecision::Single:
+      return store_as<float>(s, y, s_owned, y_owned, probe, projection);
+    case PairPrecision::Half:
+      return store_as<Half>(s, y, s_owned, y_owned, probe, projection);
+    case PairPrecision::Double:
+      break;
   }
   return store_as<double>(s, y, s_owned, y_owned, probe, projection);
 }
@@ -588,19 +595,31 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
   const std::size_t target = full ? slot(0) : slot(size_);
   const bool has_delta = diagonal_.size() > 0;
 
-  // The new pair as it will be stored: the caller's vectors, or their rounding.
+  // The new pair as it will be stored: the caller's vectors, or their rounding (with its scale).
   VectorT<T> s_rounded;
   VectorT<T> y_rounded;
-  const T* sn = nullptr;
-  const T* yn = nullptr;
+  Stored<T> sn;
+  Stored<T> yn;
   if constexpr (std::is_same_v<T, double>) {
-    sn = s.data();
-    yn = y.data();
-  } else {
+    sn.data = s.data();
+    yn.data = y.data();
+  } else if constexpr (std::is_same_v<T, float>) {
     s_rounded = s.template cast<T>();
     y_rounded = y.template cast<T>();
-    sn = s_rounded.data();
-    yn = y_rounded.data();
+    sn.data = s_rounded.data();
+    yn.data = y_rounded.data();
+  } else {
+    const auto encode = [&](const Vector& x, VectorT<T>& out, Stored<T>& stored) {
+      double max_abs = 0.0;
+      for (Index j = 0; j < x.size(); ++j)
+        max_abs = std::max(max_abs, std::abs(x[j]));
+      stored.scale = half_scale(max_abs);
+      out.resize(x.size());
+      kernels::encode_half(x.data(), x.size(), 1.0 / stored.scale, out.data());
+      stored.data = out.data();
+    };
+    encode(s, s_rounded, sn);
+    encode(y, y_rounded, yn);
   }
 
   // One sweep for every product the update needs: the new pair with itself and with the pairs
@@ -608,39 +627,42 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
   // is not read (its products with the probe are computed apart if the new pair is refused).
   const int first = full ? 1 : 0;
   const int kept = size_ - first;
-  std::vector<const T*> s_vectors;
-  std::vector<const T*> y_vectors;
+  std::vector<Stored<T>> s_vectors;
+  std::vector<Stored<T>> y_vectors;
   for (int i = first; i < size_; ++i) {
-    s_vectors.push_back(S[slot(i)].data());
-    y_vectors.push_back(Y[slot(i)].data());
+    s_vectors.push_back({S[slot(i)].data(), s_scale_[slot(i)]});
+    y_vectors.push_back({Y[slot(i)].data(), y_scale_[slot(i)]});
   }
   s_vectors.push_back(sn);
   y_vectors.push_back(yn);
-  // Products with s_i: s, y, g; with y_i: s, Δy, Δg (g the probe). Of the s·s_i products only
-  // ‖s‖² (i = the new pair) is used, by the guard; the others come with it from the same reads.
-  std::vector<Probe> s_probes{make_probe(sn), make_probe(yn)};
-  std::vector<Probe> y_probes{make_probe(sn), make_probe(yn, Weight::Diagonal)};
+  // Products with s_i: y, g; with y_i: Δy, Δg (g the probe); and ‖s‖² for the guard. s·s_i and
+  // s·y_i (i older) are not computed: the recursion reads neither.
+  std::vector<Probe> s_probes{make_probe(yn)};
+  std::vector<Probe> y_probes{make_probe(yn, Weight::Diagonal)};
   if (probe != nullptr) {
     s_probes.push_back(make_probe(probe->data()));
     y_probes.push_back(make_probe(probe->data(), Weight::Diagonal));
   }
-  const std::size_t np = s_probes.size();
+  const std::size_t ns = s_probes.size();
+  const std::size_t ny = y_probes.size();
   DotPlan<T> plan;
   const std::size_t at_s = plan.add(std::move(s_probes), std::move(s_vectors)).offset;
   const std::size_t at_y = plan.add(std::move(y_probes), std::move(y_vectors)).offset;
+  const std::size_t at_ss = plan.add({make_probe(sn)}, {sn}).offset;
   // ‖y‖² for the guard (y_newᵀΔy_new above when Δ = I).
   const std::size_t at_yy = has_delta ? plan.add({make_probe(yn)}, {yn}).offset : 0;
   const std::vector<double> dots = run_plan(dim_, num_threads_, diagonal_, plan);
-  // Result of probe a against the b-th vector of the s (y) group; b = kept is the new pair.
+  // Result of the a-th probe against the b-th vector of the s (y) group; b = kept is the new
+  // pair. The s group's probes are y, g; the y group's Δy, Δg.
   const auto with_s = [&](int b, std::size_t a) {
-    return dots[at_s + static_cast<std::size_t>(b) * np + a];
+    return dots[at_s + static_cast<std::size_t>(b) * ns + a];
   };
   const auto with_y = [&](int b, std::size_t a) {
-    return dots[at_y + static_cast<std::size_t>(b) * np + a];
+    return dots[at_y + static_cast<std::size_t>(b) * ny + a];
   };
-  const double ss = with_s(kept, 0);
-  const double sy = with_s(kept, 1);
-  const double ydy = with_y(kept, 1);
+  const double ss = dots[at_ss];
+  const double sy = with_s(kept, 0);
+  const double ydy = with_y(kept, 0);
   const double yy = has_delta ? dots[at_yy] : ydy;
   // Every product of the sweep, the probe's included, must be finite for the pair to be stored:
   // the Gram matrix stays finite.
@@ -662,19 +684,22 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
     } else {
       (void)s_owned;
       (void)y_owned;
-      S[target] = std::move(s_rounded);
-      Y[target] = std::move(y_rounded);
+      // The dropped pair's storage comes back here and is freed with these locals.
+      std::swap(S[target], s_rounded);
+      std::swap(Y[target], y_rounded);
     }
-    // The new pair's row and column of the Gram matrices; the new pair is the newest, so
-    // s_newᵀy_j is in the lower triangle of sy_ (chronologically) and s_jᵀy_new in the upper.
+    s_scale_[target] = sn.scale;
+    y_scale_[target] = yn.scale;
+    // The new pair's column of sy_ (s_jᵀy_new, j older or the new pair) and its row and column
+    // of yy_.
     const auto t = static_cast<Index>(target);
     sy_(t, t) = sy;
     yy_(t, t) = ydy;
     for (int b = 0; b < kept; ++b) {
       const auto j = static_cast<Index>(slot(first + b));
-      sy_(t, j) = with_y(b, 0);  // s_newᵀy_j
-      sy_(j, t) = with_s(b, 1);  // s_jᵀy_new
-      yy_(t, j) = yy_(j, t) = with_y(b, 1);
+      sy_(j, t) = with_s(b, 0);  // s_jᵀy_new
+      sy_(t, j) = 0.0;           // s_newᵀy_j: not needed
+      yy_(t, j) = yy_(j, t) = with_y(b, 0);
     }
     if (full) {
       head_ = (head_ + 1) % capacity_;
@@ -691,8 +716,9 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
     if (!accepted && full) {
       // The oldest pair stays: its products with the probe, in a sweep over that pair only.
       DotPlan<T> oldest;
-      oldest.add({make_probe(probe->data())}, {S[slot(0)].data()});
-      oldest.add({make_probe(probe->data(), Weight::Diagonal)}, {Y[slot(0)].data()});
+      oldest.add({make_probe(probe->data())}, {{S[slot(0)].data(), s_scale_[slot(0)]}});
+      oldest.add({make_probe(probe->data(), Weight::Diagonal)},
+                 {{Y[slot(0)].data(), y_scale_[slot(0)]}});
       const std::vector<double> extra = run_plan(dim_, num_threads_, diagonal_, oldest);
       projection->s_dots[0] = extra[0];
       projection->y_dots[0] = extra[1];
@@ -700,8 +726,8 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
     }
     const int count = accepted ? kept + 1 : kept;
     for (int b = 0; b < count; ++b, ++at) {
-      projection->s_dots[at] = with_s(b, 2);
-      projection->y_dots[at] = with_y(b, 2);
+      projection->s_dots[at] = with_s(b, 1);
+      projection->y_dots[at] = with_y(b, 1);
     }
     projection->revision = revision_;
   }
@@ -710,22 +736,26 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
 
 void LbfgsMemory::project(const Vector& v, LbfgsProjection& projection) const {
   check_vector(v, "v");
-  if (precision_ == PairPrecision::Single) {
-    project_as<float>(v, projection);
-  } else {
-    project_as<double>(v, projection);
+  switch (precision_) {
+    case PairPrecision::Single:
+      return project_as<float>(v, projection);
+    case PairPrecision::Half:
+      return project_as<Half>(v, projection);
+    case PairPrecision::Double:
+      break;
   }
+  project_as<double>(v, projection);
 }
 
 template <typename T>
 void LbfgsMemory::project_as(const Vector& v, LbfgsProjection& projection) const {
   const auto& S = s_store<T>();
   const auto& Y = y_store<T>();
-  std::vector<const T*> s_vectors;
-  std::vector<const T*> y_vectors;
+  std::vector<Stored<T>> s_vectors;
+  std::vector<Stored<T>> y_vectors;
   for (int i = 0; i < size_; ++i) {
-    s_vectors.push_back(S[slot(i)].data());
-    y_vectors.push_back(Y[slot(i)].data());
+    s_vectors.push_back({S[slot(i)].data(), s_scale_[slot(i)]});
+    y_vectors.push_back({Y[slot(i)].data(), y_scale_[slot(i)]});
   }
   DotPlan<T> plan;
   plan.add({make_probe(v.data())}, std::move(s_vectors));
@@ -747,11 +777,16 @@ void LbfgsMemory::combine_as(const Vector& v, double a0, const Eigen::VectorXd& 
   const auto& Y = y_store<T>();
   std::vector<const T*> s_vectors;
   std::vector<const T*> y_vectors;
+  // The coefficients of the stored entries: times the vectors' scales (exact, powers of two).
+  Eigen::VectorXd ky(size_);
+  Eigen::VectorXd ks(size_);
   for (int i = 0; i < size_; ++i) {
     s_vectors.push_back(S[slot(i)].data());
     y_vectors.push_back(Y[slot(i)].data());
+    ky[i] = cy[i] * y_scale_[slot(i)];
+    ks[i] = cs[i] * s_scale_[slot(i)];
   }
-  sweep_combine(dim_, num_threads_, diagonal_, a0, v.data(), y_vectors, cy, s_vectors, cs, out);
+  sweep_combine(dim_, num_threads_, diagonal_, a0, v.data(), y_vectors, ky, s_vectors, ks, out);
 }
 
 // B⁻¹v by the two-loop recursion on coefficients. k = size_, pairs i = 0 … k − 1 oldest first (the
@@ -830,10 +865,16 @@ void LbfgsMemory::apply_inverse(const Vector& v, Vector& out, double scale,
   // r = Δ(γv + Σ cy_j y_j) + Σ cs_j s_j, times `scale`.
   const Eigen::VectorXd scaled_cy = scale * cy;
   const Eigen::VectorXd scaled_cs = scale * cs;
-  if (precision_ == PairPrecision::Single) {
-    combine_as<float>(v, scale * g, scaled_cy, scaled_cs, out.data());
-  } else {
-    combine_as<double>(v, scale * g, scaled_cy, scaled_cs, out.data());
+  switch (precision_) {
+    case PairPrecision::Double:
+      combine_as<double>(v, scale * g, scaled_cy, scaled_cs, out.data());
+      break;
+    case PairPrecision::Single:
+      combine_as<float>(v, scale * g, scaled_cy, scaled_cs, out.data());
+      break;
+    case PairPrecision::Half:
+      combine_as<Half>(v, scale * g, scaled_cy, scaled_cs, out.data());
+      break;
   }
 }
 

@@ -32,6 +32,8 @@ std::string_view to_string(PairPrecision precision) noexcept {
       return "double";
     case PairPrecision::Single:
       return "single";
+    case PairPrecision::Half:
+      return "half";
   }
   return "unknown";
 }

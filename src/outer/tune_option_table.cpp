@@ -50,7 +50,8 @@ struct EnumValues<inner::InitialHessian> {
 };
 template <>
 struct EnumValues<inner::PairPrecision> {
-  static constexpr std::array values{inner::PairPrecision::Double, inner::PairPrecision::Single};
+  static constexpr std::array values{inner::PairPrecision::Double, inner::PairPrecision::Single,
+                                     inner::PairPrecision::Half};
 };
 
 template <typename E>
@@ -332,8 +333,8 @@ std::vector<TuneOptionSpec> build_table() {
                   "Delta), off from gamma I"));
   t.push_back(row(SHINE_FIELD(lbfgs.value_noise), "", closed(0, 1e-3), "", kAlways,
                   "relative slack of the approximate-Wolfe acceptance"));
-  t.push_back(row(SHINE_FIELD(lbfgs.pair_precision), "", {}, "", kAlways,
-                  "storage of the L-BFGS pairs: double or single"));
+  t.push_back(row(SHINE_FIELD(lbfgs.pair_precision), "pair-precision", {}, "", kAlways,
+                  "storage of the L-BFGS pairs: double, single or half"));
   t.push_back(row(SHINE_FIELD(lbfgs.num_threads), "", closed(0, INT_MAX), "(0 = all cores)", kNever,
                   "threads of the L-BFGS memory sweeps (0: as objective.num_threads)"));
   t.push_back(row(SHINE_FIELD(baseline_tolerance), "grid-tolerance", open(0, 1), "", kAlways,

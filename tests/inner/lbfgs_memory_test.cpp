@@ -4,6 +4,7 @@
 
 #include <Eigen/Dense>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -156,7 +157,11 @@ INSTANTIATE_TEST_SUITE_P(
                     MemoryCase{InitialHessian::Identity, true, false},
                     MemoryCase{InitialHessian::ScaledIdentity, false, false, PairPrecision::Single},
                     MemoryCase{InitialHessian::ScaledIdentity, true, true, PairPrecision::Single},
-                    MemoryCase{InitialHessian::Identity, true, false, PairPrecision::Single}));
+                    MemoryCase{InitialHessian::Identity, true, false, PairPrecision::Single},
+                    MemoryCase{InitialHessian::ScaledIdentity, false, false, PairPrecision::Half},
+                    MemoryCase{InitialHessian::ScaledIdentity, true, false, PairPrecision::Half},
+                    MemoryCase{InitialHessian::ScaledIdentity, true, true, PairPrecision::Half},
+                    MemoryCase{InitialHessian::Identity, true, false, PairPrecision::Half}));
 
 TEST(LbfgsMemory, GammaFollowsTheInitialHessianMode) {
   const auto A = spd_matrix(10, 5);
@@ -344,7 +349,8 @@ TEST(LbfgsMemory, ProjectionFromAddPairSavesASweepWithoutChangingTheResult) {
 
 TEST(LbfgsMemory, ResultsDoNotDependOnTheThreadCount) {
   const Index dim = 60000;  // several chunks, enough work to start threads
-  for (const PairPrecision precision : {PairPrecision::Double, PairPrecision::Single}) {
+  for (const PairPrecision precision :
+       {PairPrecision::Double, PairPrecision::Single, PairPrecision::Half}) {
     Vector reference;
     Vector reference_b;
     for (const int threads : {1, 2, 4}) {
@@ -382,7 +388,8 @@ TEST(LbfgsMemory, RebuildingFromThePairsGivesTheSameBits) {
   const auto A = [](const Vector& s) {
     return Vector(s + 0.5 * s.cwiseProduct(s.cwiseAbs()) + 0.25 * s.reverse());
   };
-  for (const PairPrecision precision : {PairPrecision::Double, PairPrecision::Single}) {
+  for (const PairPrecision precision :
+       {PairPrecision::Double, PairPrecision::Single, PairPrecision::Half}) {
     for (const bool with_delta : {false, true}) {
       LbfgsMemory original(dim, 4, InitialHessian::ScaledIdentity, 1e-10, precision);
       const Vector delta = random_diagonal(dim, 79);
@@ -453,6 +460,89 @@ TEST(LbfgsMemory, SinglePrecisionStoresTheRoundedPairs) {
   wide.apply_inverse(v, c);
   EXPECT_EQ(c, a);
   EXPECT_EQ(wide.s(0), m.s(0));
+}
+
+// The binary16 rounding of x with the scale 2^k that maps max|x| into [2^14, 2^15), computed
+// with the compiler's own binary16 type (independent of the memory's kernels).
+Vector half_rounding(const Vector& x) {
+  const double max_abs = x.cwiseAbs().maxCoeff();
+  const double scale = std::ldexp(1.0, std::ilogb(max_abs) - 14);
+  Vector out(x.size());
+  for (Index j = 0; j < x.size(); ++j) {
+    const auto h = static_cast<_Float16>(static_cast<float>(x[j] / scale));
+    out[j] = scale * static_cast<double>(static_cast<float>(h));
+  }
+  return out;
+}
+
+TEST(LbfgsMemory, HalfPrecisionStoresTheRoundedPairs) {
+  const auto A = spd_matrix(30, 12);
+  LbfgsMemory m(30, 4, InitialHessian::ScaledIdentity, 1e-10, PairPrecision::Half);
+  EXPECT_EQ(m.pair_precision(), PairPrecision::Half);
+  LbfgsMemory wide(30, 4);
+  for (int k = 0; k < 6; ++k) {
+    // Steps of very different sizes: the per-vector scale follows them.
+    const Vector s = std::pow(1e-3, k) * random_vector(30, 13000 + static_cast<std::uint64_t>(k));
+    EXPECT_TRUE(m.add_pair(s, A * s));
+    EXPECT_TRUE(wide.add_pair(s, A * s));
+    const Vector rs = half_rounding(s);
+    const Vector ry = half_rounding(A * s);
+    EXPECT_EQ(m.s(m.size() - 1), rs);
+    EXPECT_EQ(m.y(m.size() - 1), ry);
+    EXPECT_LT(relative_error(rs, s), 1e-3);
+    // sᵀy of the rounded vectors.
+    const double sy = rs.dot(ry);
+    EXPECT_NEAR(m.curvature(m.size() - 1), sy, 1e-13 * sy);
+  }
+  // The textbook recursion on the stored pairs, and close to the double-precision operator.
+  const Vector v = random_vector(30, 14000);
+  Vector a;
+  Vector b;
+  m.apply_inverse(v, a);
+  wide.apply_inverse(v, b);
+  EXPECT_LT(relative_error(a, two_loop_reference(m, v)), 1e-12);
+  EXPECT_LT(relative_error(a, b), 2e-2);
+  EXPECT_GT(relative_error(a, b), 0.0);
+  // Switching precision keeps the pairs: to half they are rounded alike (the same operator, bit
+  // for bit), back to double they are widened exactly.
+  wide.set_pair_precision(PairPrecision::Half);
+  Vector c;
+  wide.apply_inverse(v, c);
+  EXPECT_EQ(c, a);
+  wide.set_pair_precision(PairPrecision::Double);
+  EXPECT_EQ(wide.pair_precision(), PairPrecision::Double);
+  wide.apply_inverse(v, c);
+  EXPECT_EQ(c, a);
+  EXPECT_EQ(wide.s(0), m.s(0));
+  wide.set_pair_precision(PairPrecision::Single);
+  wide.set_pair_precision(PairPrecision::Half);
+  wide.apply_inverse(v, c);
+  EXPECT_EQ(c, a);
+}
+
+TEST(LbfgsMemory, HalfPrecisionRefusesNonFinitePairsAndKeepsZeros) {
+  LbfgsMemory m(8, 3, InitialHessian::ScaledIdentity, 1e-10, PairPrecision::Half);
+  Vector s = Vector::LinSpaced(8, 1.0, 8.0);
+  Vector y = 2.0 * s;
+  y[3] = std::numeric_limits<double>::infinity();
+  EXPECT_FALSE(m.add_pair(s, y));
+  y[3] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_FALSE(m.add_pair(s, y));
+  EXPECT_TRUE(m.empty());
+  // A tiny step (far below the binary16 range without the scale) is stored with full precision,
+  // its zero entries stay zero, and entries below 2^-40 of the largest round to zero.
+  s = 1e-100 * Vector::LinSpaced(8, 1.0, 8.0);
+  s[2] = 0.0;
+  s[5] = 1e-115;
+  y = 3.0 * s;
+  ASSERT_TRUE(m.add_pair(s, y));
+  EXPECT_EQ(m.s(0)[2], 0.0);
+  EXPECT_EQ(m.s(0)[5], 0.0);
+  EXPECT_LE(std::abs(m.s(0)[7] - s[7]), 0x1p-12 * s[7]);  // the largest entry, to 11 bits
+  EXPECT_LE(std::abs(m.s(0)[0] - s[0]), 0x1p-12 * s[0]);
+  Vector out;
+  m.apply_inverse(y, out);
+  EXPECT_TRUE(out.allFinite());
 }
 
 TEST(LbfgsMemory, RejectsMisuse) {

@@ -286,17 +286,50 @@ TEST(Lbfgs, IdentityInitialHessianAlsoConverges) {
 
 TEST(Lbfgs, ResultIsIdenticalForOneTwoAndFourThreads) {
   const data::Dataset data = random_dataset(3000, 300, 0.03, 114);
-  Vector reference;
-  for (const int threads : {1, 2, 4}) {
-    const InnerObjective obj(data, -2.0, ObjectiveOptions{true, threads});
+  for (const PairPrecision precision :
+       {PairPrecision::Double, PairPrecision::Single, PairPrecision::Half}) {
+    for (const bool diagonal : {false, true}) {
+      Vector reference;
+      for (const int threads : {1, 2, 4}) {
+        const InnerObjective obj(data, -2.0, ObjectiveOptions{true, threads});
+        LbfgsOptions options;
+        options.tolerance = 1e-8;
+        options.pair_precision = precision;
+        options.diagonal_scaling = diagonal;
+        options.num_threads = threads;
+        const InnerResult r = minimize(obj, Vector::Zero(obj.dim()), options);
+        ASSERT_EQ(r.summary.termination, Termination::Converged);
+        if (threads == 1) {
+          reference = r.w;
+        } else {
+          EXPECT_EQ(r.w, reference) << threads << " threads, " << to_string(precision);
+        }
+      }
+    }
+  }
+}
+
+// Rounded pairs change the directions, not the point the solver converges to (it stops on the
+// true gradient), and cost few extra iterations.
+TEST(Lbfgs, NarrowPairsConvergeToTheSameOptimum) {
+  const data::Dataset data = random_dataset(2000, 400, 0.05, 115);
+  const InnerObjective obj(data, -3.0);
+  for (const bool diagonal : {false, true}) {
     LbfgsOptions options;
-    options.tolerance = 1e-8;
-    const InnerResult r = minimize(obj, Vector::Zero(obj.dim()), options);
-    ASSERT_EQ(r.summary.termination, Termination::Converged);
-    if (threads == 1) {
-      reference = r.w;
-    } else {
-      EXPECT_EQ(r.w, reference) << threads << " threads";
+    options.memory = 30;
+    options.tolerance = 1e-9;
+    options.diagonal_scaling = diagonal;
+    const InnerResult exact = minimize(obj, Vector::Zero(obj.dim()), options);
+    ASSERT_EQ(exact.summary.termination, Termination::Converged);
+    for (const PairPrecision precision : {PairPrecision::Single, PairPrecision::Half}) {
+      options.pair_precision = precision;
+      const InnerResult r = minimize(obj, Vector::Zero(obj.dim()), options);
+      ASSERT_EQ(r.summary.termination, Termination::Converged) << r.summary.message;
+      EXPECT_EQ(r.memory.pair_precision(), precision);
+      EXPECT_LE(obj.evaluate(r.w).gradient_norm, r.summary.tolerance * (1 + 1e-6));
+      EXPECT_LT((r.w - exact.w).norm(), 1e-6 * exact.w.norm()) << to_string(precision);
+      EXPECT_LE(r.summary.iterations, exact.summary.iterations * 3 / 2 + 5)
+          << to_string(precision) << " " << diagonal;
     }
   }
 }

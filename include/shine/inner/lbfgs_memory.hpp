@@ -29,15 +29,18 @@
 /// the few vectors of the sweep (the new pair, the probe) from that read, so it costs about the
 /// bytes of the 2m stored vectors.
 ///
-/// **Storage.** The pairs are kept in double (default) or single precision (`PairPrecision`,
-/// set at construction or with `set_pair_precision`). In single precision a pair is rounded once
-/// when it is offered, and everything else — the curvature guard, the Gram matrix, γ — is computed
-/// from the rounded vectors in double precision, so that the memory represents exactly the L-BFGS
-/// operators of the pairs it returns from `s(i)` and `y(i)`.
+/// **Storage.** The pairs are kept in double (default), single or half precision
+/// (`PairPrecision`, set at construction or with `set_pair_precision`). In single or half
+/// precision a pair is rounded once when it is offered (to float, or to IEEE binary16 with one
+/// power-of-two scale per vector), and everything else — the curvature guard, the Gram matrix, γ,
+/// the combination — is computed from the rounded vectors in double precision, so that the memory
+/// represents exactly the L-BFGS operators of the pairs it returns from `s(i)` and `y(i)`.
 ///
 /// **Determinism.** Every product is a sum over fixed chunks of coordinates (see
 /// `linalg::for_each_chunk`), each chunk summed in a fixed order and the chunks added in order:
-/// results are bit-for-bit identical for every thread count, and a product does not depend on
+/// results are bit-for-bit identical for every thread count — and for every processor: the sweep
+/// kernels have a portable build and an AVX2+F16C build chosen at run time, which perform the same
+/// operations in the same order (no fused multiply-add) —, and a product does not depend on
 /// which sweep computes it (adding a pair, projecting, recomputing the Gram matrix). The Gram
 /// matrix therefore depends only on the stored pairs and the order in which they were added (and
 /// on Δ, whose products are recomputed by `set_diagonal`): a memory rebuilt by adding the same
@@ -112,9 +115,9 @@ class LbfgsMemory {
   void set_capacity(int capacity);
   /// Storage precision of the pairs.
   [[nodiscard]] PairPrecision pair_precision() const noexcept { return precision_; }
-  /// Changes the storage precision, keeping the pairs: to `Single` they are rounded and their Gram
-  /// matrix is recomputed from the rounded vectors (one sweep of O(m²·d) work); to `Double` they
-  /// are widened exactly and nothing else changes. No-op when unchanged.
+  /// Changes the storage precision, keeping the pairs: to `Single` or `Half` they are rounded and
+  /// their Gram matrix is recomputed from the rounded vectors (one sweep of O(m²·d) work); to
+  /// `Double` they are widened exactly and nothing else changes. No-op when unchanged.
   void set_pair_precision(PairPrecision precision);
 
   /// Sets the diagonal Δ of H₀ = γΔ (`dim()` positive finite entries), or removes it (Δ = I)
@@ -205,13 +208,20 @@ class LbfgsMemory {
   template <typename T>
   void combine_as(const Vector& v, double a0, const Eigen::VectorXd& cy, const Eigen::VectorXd& cs,
                   double* out) const;
+  // The pairs as doubles (exact), chronologically.
+  [[nodiscard]] std::vector<Vector> pairs_s() const;
+  [[nodiscard]] std::vector<Vector> pairs_y() const;
+  // Allocates the storage of `precision_` for `capacity_` slots and frees the others.
+  void allocate_storage();
+  // Stores x in slot `slot` of the storage of `precision_` (rounded, with its scale).
+  void put(bool is_s, std::size_t slot, const Vector& x);
   // yy_(a, b) = y_aᵀΔy_b for every stored pair (after Δ changed).
   void recompute_weighted_gram();
   // Every Gram product (after the pairs were rounded).
   void recompute_gram();
   template <typename T>
   void recompute_gram_as(bool all);
-  // The storage of scalar type T (s_/y_ for double, sf_/yf_ for float).
+  // The storage of scalar type T (s_/y_ for double, sf_/yf_ for float, sh_/yh_ for binary16).
   template <typename T>
   [[nodiscard]] const std::vector<Eigen::Matrix<T, Eigen::Dynamic, 1>>& s_store() const noexcept;
   template <typename T>
@@ -230,12 +240,17 @@ class LbfgsMemory {
   PairPrecision precision_ = PairPrecision::Double;
   int num_threads_ = 0;
   std::uint64_t revision_ = 1;
-  // The pairs by slot: s_/y_ with `Double` storage, sf_/yf_ with `Single` (the other pair of
-  // arrays is empty).
+  // The pairs by slot: s_/y_ with `Double` storage, sf_/yf_ with `Single`, sh_/yh_ (binary16
+  // bits) with `Half` (the other arrays are empty).
   std::vector<Vector> s_;
   std::vector<Vector> y_;
   std::vector<Eigen::VectorXf> sf_;
   std::vector<Eigen::VectorXf> yf_;
+  std::vector<Eigen::Matrix<std::uint16_t, Eigen::Dynamic, 1>> sh_;
+  std::vector<Eigen::Matrix<std::uint16_t, Eigen::Dynamic, 1>> yh_;
+  // By slot, the power of two that the stored entries are multiplied by (1 except with `Half`).
+  std::vector<double> s_scale_;
+  std::vector<double> y_scale_;
   Vector diagonal_;  // Δ; empty for the identity
   // Gram matrices indexed by slot: sy_(a, b) = s_aᵀy_b, yy_(a, b) = y_aᵀΔy_b.
   Eigen::MatrixXd sy_;

@@ -26,6 +26,13 @@ enum class PairPrecision {
   /// the exact L-BFGS operators of the stored pairs (symmetric positive definite, secant equation
   /// B s = y for the stored s and y). Halves the memory and the bytes of every sweep over it.
   Single,
+  /// 16-bit IEEE binary16 entries with one power-of-two scale per vector (chosen so that the
+  /// vector's largest entry is stored with full precision): each pair is rounded once when stored
+  /// (relative error 2^-11 per entry; entries below about 2^-39 of the vector's largest entry
+  /// become zero), and, as with `Single`, every product is computed from the rounded vectors, so
+  /// that B and B⁻¹ are the exact L-BFGS operators of the stored pairs. A quarter of the bytes of
+  /// `Double`.
+  Half,
 };
 
 /// How `LbfgsOptions::tolerance` is read.
@@ -40,7 +47,7 @@ enum class ToleranceMode {
 std::string_view to_string(InitialHessian mode) noexcept;
 /// Stable lower-case name: "absolute" or "relative".
 std::string_view to_string(ToleranceMode mode) noexcept;
-/// Stable lower-case name: "double" or "single".
+/// Stable lower-case name: "double", "single" or "half".
 std::string_view to_string(PairPrecision precision) noexcept;
 
 /// Options of `inner::minimize`. Every field has a usable default; `validate()` checks them all.
@@ -79,8 +86,9 @@ struct LbfgsOptions {
   InitialHessian initial_hessian = InitialHessian::ScaledIdentity;
 
   /// Storage of the memory's pairs (see `PairPrecision`). `Single` halves the bytes of the two
-  /// sweeps over the 2m stored vectors that every iteration makes; the pairs and hence SHINE's
-  /// B⁻¹ then carry a relative rounding of about 6e-8. Default `Double`.
+  /// sweeps over the 2m stored vectors that every iteration makes, `Half` quarters them; the
+  /// pairs and hence SHINE's B⁻¹ then carry a relative rounding of about 6e-8 (`Single`) or 5e-4
+  /// (`Half`) per entry. Default `Double`.
   PairPrecision pair_precision = PairPrecision::Double;
 
   /// Diagonal scaling of H₀: when true and the objective offers a diagonal Δ
