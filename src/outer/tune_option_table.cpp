@@ -314,6 +314,10 @@ std::vector<TuneOptionSpec> build_table() {
   t.push_back(row(SHINE_FIELD(refit), "refit", {}, "", kNever,
                   "with --cv: fit the returned model on all training rows at the lambda found "
                   "(off: the mean of the folds' models)"));
+  t.push_back(row(SHINE_FIELD(fold_workers), "fold-workers", closed(0, INT_MAX), "(0 = automatic)",
+                  kNever,
+                  "with --cv: folds solved at once, each on its share of the threads (0: "
+                  "automatic, 1: one after the other)"));
   t.push_back(row(SHINE_FIELD(lbfgs.max_iterations), "inner-max-iterations", closed(1, INT_MAX), "",
                   kAlways, "L-BFGS iterations per inner solve"));
   t.push_back(row(SHINE_FIELD(lbfgs.max_linesearch), "", closed(1, 1000), "", kAlways,

@@ -1,13 +1,16 @@
 #include "shine/outer/tuner.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -75,6 +78,7 @@ struct FoldState {
   Vector q_previous;  // the last q, warm start of CG and reused after a solve with no step
   bool have_q = false;
   bool q_from_cg = false;  // q_previous came from the conjugate gradient after a bounce
+  int threads = 0;         // of its memory sweeps when folds are solved at once (0: as set)
 };
 
 // Adds the work of another fold's solve to `total` (the first fold's summary): counts and times
@@ -115,6 +119,46 @@ void add_work(hypergrad::HypergradSummary& total, const hypergrad::HypergradSumm
   total.seconds += part.seconds;
 }
 
+// How many folds to solve at once with `threads` threads (TuneOptions::fold_workers).
+int choose_fold_workers(int requested, std::size_t folds, int threads) {
+  const int k = static_cast<int>(folds);
+  if (k <= 1) return 1;
+  if (requested > 0) return std::min(requested, k);
+  return 2 * threads >= k ? std::min(k, threads) : 1;
+}
+
+// Calls `work(f)` for every fold f in [0, folds): with one worker in turn on this thread, else
+// on `workers` threads (this one included) that take the next fold as they finish one. Each
+// fold's work touches only that fold's state, so the order does not matter; the exception of
+// the lowest fold that threw is rethrown once every worker has finished.
+template <typename Work>
+void for_each_fold(std::size_t folds, int workers, const Work& work) {
+  if (workers <= 1 || folds <= 1) {
+    for (std::size_t f = 0; f < folds; ++f)
+      work(f);
+    return;
+  }
+  std::vector<std::exception_ptr> errors(folds);
+  std::atomic<std::size_t> next{0};
+  const auto worker = [&] {
+    for (std::size_t f = next.fetch_add(1); f < folds; f = next.fetch_add(1)) {
+      try {
+        work(f);
+      } catch (...) {
+        errors[f] = std::current_exception();
+      }
+    }
+  };
+  {
+    std::vector<std::jthread> threads;
+    for (int i = 1; i < workers; ++i)
+      threads.emplace_back(worker);
+    worker();
+  }
+  for (const std::exception_ptr& error : errors)
+    if (error) std::rethrow_exception(error);
+}
+
 // State shared by the hypergradient loop and the baselines.
 class Run {
  public:
@@ -125,21 +169,38 @@ class Run {
         k_(problem.hyperparameters()),
         schedule_(options.effective_schedule()),
         step_(options.step) {
-    if (problem.folds.empty()) {
-      folds_.push_back(std::make_unique<FoldState>(*problem.train, *problem.validation,
-                                                   make_regularizer(problem, options.initial_theta),
-                                                   options.objective));
-    } else {
-      for (const CrossValidationFold& fold : problem.folds) {
-        folds_.push_back(std::make_unique<FoldState>(
-            *fold.train, *fold.validation, make_regularizer(problem, options.initial_theta),
-            options.objective));
-      }
-    }
     lbfgs_ = options.lbfgs;
     lbfgs_.memory = options.effective_memory();
     // One thread count everywhere: the solver's memory sweeps follow the kernels' unless set.
     if (lbfgs_.num_threads == 0) lbfgs_.num_threads = options.objective.num_threads;
+    objective::ObjectiveOptions fold_objective = options.objective;
+    if (problem.folds.empty()) {
+      folds_.push_back(std::make_unique<FoldState>(*problem.train, *problem.validation,
+                                                   make_regularizer(problem, options.initial_theta),
+                                                   fold_objective));
+    } else {
+      // Folds solved at once share the threads evenly (results do not depend on thread counts).
+      // With one fold per worker, the threads left over go to the first folds.
+      const int threads = linalg::resolve_threads(options.objective.num_threads);
+      const std::size_t k = problem.folds.size();
+      fold_workers_ = choose_fold_workers(options.fold_workers, k, threads);
+      for (std::size_t f = 0; f < k; ++f) {
+        const CrossValidationFold& fold = problem.folds[f];
+        int fold_threads = 0;  // as set
+        if (fold_workers_ > 1) {
+          fold_threads = std::max(1, threads / fold_workers_);
+          if (static_cast<std::size_t>(fold_workers_) == k &&
+              f < static_cast<std::size_t>(threads % fold_workers_)) {
+            ++fold_threads;
+          }
+          fold_objective.num_threads = fold_threads;
+        }
+        folds_.push_back(std::make_unique<FoldState>(
+            *fold.train, *fold.validation, make_regularizer(problem, options.initial_theta),
+            fold_objective));
+        folds_.back()->threads = fold_threads;
+      }
+    }
     if (options.step.rule == StepRule::Secant) {
       secant_.emplace(options.secant, options.step.lower_bound, options.step.upper_bound);
     }
@@ -432,22 +493,30 @@ class Run {
     };
   }
 
-  // Solves the inner problem of `fold` at the current θ from its w with `solver` options;
-  // returns false when the solve was abandoned because of an interrupt.
-  bool solve(FoldState& fold, const inner::LbfgsOptions& solver, inner::IterationHook hook,
-             inner::LogisticObjective& adapter, inner::InnerResult& result) {
+  // Solves the inner problem of `fold` at the current θ from its w with `solver` options.
+  // Touches only `fold`, so that folds can be solved at once.
+  void solve(FoldState& fold, const inner::LbfgsOptions& solver, inner::IterationHook hook,
+             inner::LogisticObjective& adapter, inner::InnerResult& result) const {
     // The warm pairs move into the solve (no copy of m·2·d doubles); the fold's memory is left
     // empty and refilled from the solve's memory by the caller before the next checkpoint.
     inner::LbfgsMemory warm =
         options_.warm_memory ? std::exchange(fold.memory, {}) : inner::LbfgsMemory{};
     result =
         inner::minimize(adapter, fold.w, solver, std::move(warm), with_interrupt(std::move(hook)));
-    if (options_.interrupt != nullptr && options_.interrupt->load(std::memory_order_relaxed)) {
-      stop(Termination::Interrupted,
-           "interrupted during an inner solve; the iteration in "
-           "progress was abandoned");
+  }
+
+  bool interrupt_requested() const {
+    return options_.interrupt != nullptr && options_.interrupt->load(std::memory_order_relaxed);
+  }
+
+  // After the solves of an evaluation: true, and the run stopped, when an interrupt abandoned
+  // them.
+  bool interrupted_during_solves() {
+    if (options_.interrupt == nullptr || !options_.interrupt->load(std::memory_order_relaxed)) {
       return false;
     }
+    stop(Termination::Interrupted,
+         "interrupted during an inner solve; the iteration in progress was abandoned");
     return true;
   }
 
@@ -515,15 +584,17 @@ class Run {
   void hypergradient_loop() {
     hypergrad::HypergradOptions hg_options = options_.hypergrad;
     hg_options.method = to_hypergrad(options_.method);
-    // One strategy per fold (a strategy may keep state between its hook and `compute`).
-    std::vector<std::unique_ptr<hypergrad::Strategy>> strategies;
-    for (std::size_t f = 0; f < folds_.size(); ++f)
-      strategies.push_back(hypergrad::make_strategy(hg_options));
-    // After a bounce of the secant step: CG from the method's q (see TuneOptions).
+    // One strategy per fold (a strategy may keep state between its hook and `compute`), and
+    // per fold the CG that runs after a bounce of the secant step, from the method's q.
     hypergrad::HypergradOptions cg_options = options_.hypergrad;
     cg_options.method = hypergrad::Method::Hoag;
     cg_options.cg_warm_start = true;
-    const std::unique_ptr<hypergrad::Strategy> bounce_cg = hypergrad::make_strategy(cg_options);
+    std::vector<std::unique_ptr<hypergrad::Strategy>> strategies;
+    std::vector<std::unique_ptr<hypergrad::Strategy>> bounce_cgs;
+    for (std::size_t f = 0; f < folds_.size(); ++f) {
+      strategies.push_back(hypergrad::make_strategy(hg_options));
+      bounce_cgs.push_back(hypergrad::make_strategy(cg_options));
+    }
     const ToleranceSchedule& schedule = schedule_;
     const Vector theta0 = Vector::Constant(k_, options_.initial_theta);
     const std::size_t n_folds = folds_.size();
@@ -545,6 +616,7 @@ class Run {
       const bool polish = polishing_;
       const auto solver_options = [&](const FoldState& fold) {
         inner::LbfgsOptions solver = lbfgs_;
+        if (fold.threads > 0) solver.num_threads = fold.threads;
         if (polish) {
           solver.tolerance_mode = inner::ToleranceMode::Absolute;
           solver.tolerance = final_level(fold, fold.w);
@@ -564,11 +636,13 @@ class Run {
 
       // Every fold's inner solve, then its outer loss and gradient; the outer objective is their
       // sum (one fold without cross-validation).
-      std::vector<std::unique_ptr<inner::LogisticObjective>> adapters;
+      // Folds may run at once (fold_workers_): each touches only its own state and slot; the
+      // sums over folds are formed afterwards in fold order.
+      std::vector<std::unique_ptr<inner::LogisticObjective>> adapters(n_folds);
       std::vector<inner::InnerResult> solutions(n_folds);
       std::vector<Vector> outer_gradients(n_folds);
-      double f_sum = 0.0;
-      for (std::size_t f = 0; f < n_folds; ++f) {
+      std::vector<double> outer_losses(n_folds, 0.0);
+      for_each_fold(n_folds, fold_workers_, [&](std::size_t f) {
         FoldState& fold = *folds_[f];
         fold.inner.set_theta(theta_);
         hypergrad::InnerSolveContext solve_context;
@@ -577,22 +651,24 @@ class Run {
         };
         solve_context.outer_iteration = it;
         solve_context.max_outer = options_.max_iterations;
-        adapters.push_back(std::make_unique<inner::LogisticObjective>(fold.inner));
-        if (!solve(fold, solver_options(fold), strategies[f]->inner_hook(solve_context),
-                   *adapters[f], solutions[f])) {
-          return;
-        }
+        adapters[f] = std::make_unique<inner::LogisticObjective>(fold.inner);
+        solve(fold, solver_options(fold), strategies[f]->inner_hook(solve_context), *adapters[f],
+              solutions[f]);
+        if (interrupt_requested()) return;
         if (it == 0) fold.initial_gradient_norm = solutions[f].summary.initial_gradient_norm;
         fold.w = std::move(solutions[f].w);
-        f_sum += fold.outer.value_and_gradient(fold.w, outer_gradients[f]);
-      }
+        outer_losses[f] = fold.outer.value_and_gradient(fold.w, outer_gradients[f]);
+      });
+      if (interrupted_during_solves()) return;
+      double f_sum = 0.0;
+      for (const double loss : outer_losses)
+        f_sum += loss;
 
       // After a bounce, q by CG (not on the last, polishing evaluation: its step is not taken).
       const bool accurate = secant_ && !polish && options_.bounce_cg_tolerance > 0.0 &&
                             secant_->bounces(theta_, f_sum);
-      Vector hypergradient;
-      hypergrad::HypergradResult total;  // the first fold's summary, with every fold's work
-      for (std::size_t f = 0; f < n_folds; ++f) {
+      std::vector<hypergrad::HypergradResult> parts(n_folds);
+      for_each_fold(n_folds, fold_workers_, [&](std::size_t f) {
         FoldState& fold = *folds_[f];
         const inner::InnerResult& solved = solutions[f];
         Vector work;
@@ -640,7 +716,7 @@ class Run {
                                              options_.bounce_cg_tolerance,
                                              &start};
           const bool from_cg = fold.q_from_cg;
-          hypergrad::HypergradResult refined = bounce_cg->compute(refine);
+          hypergrad::HypergradResult refined = bounce_cgs[f]->compute(refine);
           refined.summary.opa = hg.summary.opa;
           // The method's own Hessian products (hoag, shine-refine) count too.
           refined.summary.hessian_products += hg.summary.hessian_products;
@@ -657,21 +733,23 @@ class Run {
           fold.have_q = true;
           fold.q_from_cg = accurate;
         }
+        parts[f] = std::move(hg);
+      });
+      Vector hypergradient;
+      hypergrad::HypergradResult total;  // the first fold's summary, with every fold's work
+      for (std::size_t f = 0; f < n_folds; ++f) {
         // A part of the wrong size (a failed strategy) or non-finite makes the sum non-finite,
         // which the step rules handle.
         const Vector part =
-            hg.hypergradient.size() == k_
-                ? hg.hypergradient
+            parts[f].hypergradient.size() == k_
+                ? parts[f].hypergradient
                 : Vector(Vector::Constant(k_, std::numeric_limits<double>::quiet_NaN()));
         if (f == 0) {
           hypergradient = part;
+          total = std::move(parts[f]);
         } else {
           hypergradient += part;
-        }
-        if (f == 0) {
-          total = std::move(hg);
-        } else {
-          add_work(total.summary, hg.summary);
+          add_work(total.summary, parts[f].summary);
         }
       }
 
@@ -781,20 +859,24 @@ class Run {
       const double iteration_start = elapsed();
       OuterRecord record;
       record.theta = theta;
-      for (std::size_t f = 0; f < folds_.size(); ++f) {
+      std::vector<inner::InnerSummary> summaries(folds_.size());
+      for_each_fold(folds_.size(), fold_workers_, [&](std::size_t f) {
         FoldState& fold = *folds_[f];
         fold.inner.set_theta(theta);
         inner::LogisticObjective adapter(fold.inner);
         inner::InnerResult solved;
-        if (!solve(fold, solver, {}, adapter, solved)) return;
+        inner::LbfgsOptions fold_solver = solver;
+        if (fold.threads > 0) fold_solver.num_threads = fold.threads;
+        solve(fold, fold_solver, {}, adapter, solved);
+        if (interrupt_requested()) return;
         fold.w = std::move(solved.w);
         if (options_.warm_memory) fold.memory = std::move(solved.memory);
-        if (f == 0) {
-          record.inner = solved.summary;
-        } else {
-          add_work(record.inner, solved.summary, f);
-        }
-      }
+        summaries[f] = std::move(solved.summary);
+      });
+      if (interrupted_during_solves()) return;
+      record.inner = summaries[0];
+      for (std::size_t f = 1; f < folds_.size(); ++f)
+        add_work(record.inner, summaries[f], f);
       record.data_passes = record.inner.data_passes;
       const Vector w = model_weights();
       measure(record, w);
@@ -830,6 +912,7 @@ class Run {
   std::span<Observer* const> observers_;
   Index k_;
   std::vector<std::unique_ptr<FoldState>> folds_;  // one, or one per cross-validation fold
+  int fold_workers_ = 1;                           // folds solved at once
   inner::LbfgsOptions lbfgs_;
   // State of the hypergradient loop for the next evaluation (what a checkpoint saves).
   ToleranceSchedule schedule_;

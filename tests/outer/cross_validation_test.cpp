@@ -3,10 +3,12 @@
 // same objective, checkpoints, the refit, and the problem's checks.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <numeric>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "shine/data/libsvm_io.hpp"
@@ -153,6 +155,66 @@ TEST(CrossValidation, ResultsAreIdenticalForOneTwoAndFourThreads) {
     EXPECT_EQ(results[t].w, results[0].w);
     EXPECT_EQ(results[t].records.size(), results[0].records.size());
   }
+}
+
+// Folds solved at once (fold_workers) give the same bits as one after the other, for every
+// method and for grid search, whatever the thread count they share.
+TEST(CrossValidation, FoldsSolvedAtOnceGiveTheSameBitsAsOneAfterTheOther) {
+  const data::Dataset data = test::random_dataset(500, 50, 0.2, 21, 0.15);
+  const std::vector<data::Split> parts = data::kfold_split(data, {.folds = 4, .seed = 2});
+  const TuneProblem problem = cv_problem(data, parts);
+  for (const TuneMethod method : {TuneMethod::ShineOpa, TuneMethod::Shine, TuneMethod::Hoag,
+                                  TuneMethod::JacobianFree, TuneMethod::Grid}) {
+    SCOPED_TRACE(to_string(method));
+    std::vector<TuneResult> results;
+    // (workers, threads): one after the other; two at once on one thread each; three and four
+    // at once sharing four threads (uneven shares); automatic on two threads.
+    for (const auto& [workers, threads] :
+         std::vector<std::pair<int, int>>{{1, 1}, {2, 2}, {3, 4}, {4, 4}, {0, 2}}) {
+      TuneOptions options;
+      options.method = method;
+      options.max_iterations = 8;
+      options.candidates = 6;
+      options.objective.num_threads = threads;
+      options.fold_workers = workers;
+      results.push_back(tune(problem, options));
+    }
+    for (std::size_t r = 1; r < results.size(); ++r) {
+      EXPECT_EQ(results[r].lambda, results[0].lambda) << "run " << r;
+      EXPECT_EQ(results[r].w, results[0].w) << "run " << r;
+      ASSERT_EQ(results[r].records.size(), results[0].records.size()) << "run " << r;
+      for (std::size_t i = 0; i < results[0].records.size(); ++i) {
+        EXPECT_EQ(results[r].records[i].validation_loss, results[0].records[i].validation_loss);
+        EXPECT_EQ(results[r].records[i].inner.gradient_evaluations,
+                  results[0].records[i].inner.gradient_evaluations);
+      }
+    }
+  }
+}
+
+// An interrupt while folds are solved at once ends the run as interrupted, with the evaluations
+// completed before it.
+TEST(CrossValidation, AnInterruptStopsFoldsSolvedAtOnce) {
+  const data::Dataset data = test::random_dataset(500, 50, 0.2, 23, 0.15);
+  const std::vector<data::Split> parts = data::kfold_split(data, {.folds = 3, .seed = 2});
+  const TuneProblem problem = cv_problem(data, parts);
+  std::atomic<bool> interrupt{false};
+  struct RaiseAfter final : Observer {
+    std::atomic<bool>* flag = nullptr;
+    bool on_iteration(const OuterRecord& r) override {
+      if (r.iteration >= 1) flag->store(true);
+      return false;
+    }
+  } raise;
+  raise.flag = &interrupt;
+  TuneOptions options;
+  options.objective.num_threads = 2;
+  options.fold_workers = 3;
+  options.interrupt = &interrupt;
+  std::vector<Observer*> observers{&raise};
+  const TuneResult result = tune(problem, options, observers);
+  EXPECT_EQ(result.termination, Termination::Interrupted);
+  EXPECT_EQ(result.records.size(), 2U);
 }
 
 TEST(CrossValidation, RefitsOnAllTrainingRowsUnlessAskedNotTo) {
