@@ -119,12 +119,16 @@ void add_work(hypergrad::HypergradSummary& total, const hypergrad::HypergradSumm
   total.seconds += part.seconds;
 }
 
-// How many folds to solve at once with `threads` threads (TuneOptions::fold_workers).
+// How many folds to solve at once with `threads` threads (TuneOptions::fold_workers). Automatic:
+// as many as there are threads (at most one per fold). Measured on two cores (BENCHMARKS.md,
+// "Cross-validation"): as fast as one fold after the other with both threads on an idle machine,
+// and 2-4x faster on a busy one, where one-thread folds never wait at a barrier for a
+// descheduled thread.
 int choose_fold_workers(int requested, std::size_t folds, int threads) {
   const int k = static_cast<int>(folds);
   if (k <= 1) return 1;
   if (requested > 0) return std::min(requested, k);
-  return 2 * threads >= k ? std::min(k, threads) : 1;
+  return std::min(k, threads);
 }
 
 // Calls `work(f)` for every fold f in [0, folds): with one worker in turn on this thread, else

@@ -136,9 +136,9 @@ struct TuneOptions {
   bool refit = true;
   /// With cross-validation: how many folds are solved at once, each on its share of the threads
   /// (`objective.num_threads` split evenly; a fold's results do not depend on its thread count,
-  /// so neither does the run's). 0 (default) = automatic: min(folds, threads) when the threads
-  /// are at least half the folds, else one fold after the other with every thread
-  /// (docs/hypergradients.md, "Cross-validation"). 1 = one after the other. Range >= 0.
+  /// so neither does the run's). 0 (default) = automatic: min(folds, threads), chosen by
+  /// measurement (BENCHMARKS.md, "Cross-validation"). 1 = one after the other, each fold with
+  /// every thread. Range >= 0.
   int fold_workers = 0;
 
   /// Objective layout (intercept) and threads of the sparse kernels.
