@@ -40,6 +40,10 @@ struct EnumValues<ScheduleKind> {
                                      ScheduleKind::Cubic};
 };
 template <>
+struct EnumValues<WarmMemory> {
+  static constexpr std::array values{WarmMemory::Automatic, WarmMemory::On, WarmMemory::Off};
+};
+template <>
 struct EnumValues<InitialWeights> {
   static constexpr std::array values{InitialWeights::Zero, InitialWeights::Gaussian};
 };
@@ -310,7 +314,9 @@ std::vector<TuneOptionSpec> build_table() {
     t.push_back(std::move(memory));
   }
   t.push_back(row(SHINE_FIELD(warm_memory), "warm-memory", {}, "", kAlways,
-                  "carry the L-BFGS memory from one inner solve to the next"));
+                  "carry the L-BFGS memory from one inner solve to the next: auto (on with "
+                  "--cv, off without), on or off"));
+  t.back().aliases = {{"true", "on"}, {"false", "off"}};
   t.push_back(row(SHINE_FIELD(refit), "refit", {}, "", kNever,
                   "with --cv: fit the returned model on all training rows at the lambda found "
                   "(off: the mean of the folds' models)"));

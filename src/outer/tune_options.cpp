@@ -63,6 +63,17 @@ InnerToleranceRule parse_inner_tolerance_rule(std::string_view name) {
                               "': use warm-start or paper");
 }
 
+std::string_view to_string(WarmMemory warm) noexcept {
+  switch (warm) {
+    case WarmMemory::On:
+      return "on";
+    case WarmMemory::Off:
+      return "off";
+    default:
+      return "auto";
+  }
+}
+
 std::string_view to_string(InitialWeights weights) noexcept {
   return weights == InitialWeights::Gaussian ? "gaussian" : "zero";
 }

@@ -175,6 +175,8 @@ class Run {
         step_(options.step) {
     lbfgs_ = options.lbfgs;
     lbfgs_.memory = options.effective_memory();
+    warm_memory_ = options.warm_memory == WarmMemory::On ||
+                   (options.warm_memory == WarmMemory::Automatic && !problem.folds.empty());
     // One thread count everywhere: the solver's memory sweeps follow the kernels' unless set.
     if (lbfgs_.num_threads == 0) lbfgs_.num_threads = options.objective.num_threads;
     objective::ObjectiveOptions fold_objective = options.objective;
@@ -293,7 +295,7 @@ class Run {
         if (fold.have_q) fold.q_previous = state.q;
         fold.q_from_cg = fold.have_q && state.q_from_cg;
       }
-      if (options_.warm_memory && !state.memory_s.empty()) {
+      if (warm_memory_ && !state.memory_s.empty()) {
         fold.memory = inner::LbfgsMemory(dim, lbfgs_.memory, lbfgs_.initial_hessian,
                                          lbfgs_.curvature_epsilon);
         for (std::size_t i = 0; i < state.memory_s.size(); ++i) {
@@ -328,6 +330,8 @@ class Run {
     info.hyperparameters = k_;
     info.folds = problem_.folds.empty() ? 0 : static_cast<int>(problem_.folds.size());
     info.threads = linalg::resolve_threads(options_.objective.num_threads);
+    info.warm_memory = warm_memory_;
+    info.fold_workers = fold_workers_;
     info.options = &options_;
     info.resumed_evaluations = static_cast<int>(result_.records.size());
     for (Observer* observer : observers_)
@@ -447,7 +451,7 @@ class Run {
       state.q_from_cg = fold.q_from_cg;
       state.initial_gradient_norm = fold.initial_gradient_norm;
     }
-    if (options_.warm_memory) {
+    if (warm_memory_) {
       for (int i = 0; i < fold.memory.size(); ++i) {
         state.memory_s.push_back(fold.memory.s(i));
         state.memory_y.push_back(fold.memory.y(i));
@@ -503,8 +507,7 @@ class Run {
              inner::LogisticObjective& adapter, inner::InnerResult& result) const {
     // The warm pairs move into the solve (no copy of m·2·d doubles); the fold's memory is left
     // empty and refilled from the solve's memory by the caller before the next checkpoint.
-    inner::LbfgsMemory warm =
-        options_.warm_memory ? std::exchange(fold.memory, {}) : inner::LbfgsMemory{};
+    inner::LbfgsMemory warm = warm_memory_ ? std::exchange(fold.memory, {}) : inner::LbfgsMemory{};
     result =
         inner::minimize(adapter, fold.w, solver, std::move(warm), with_interrupt(std::move(hook)));
   }
@@ -809,7 +812,7 @@ class Run {
       if (outcome == StepOutcome::Rejected) ++result_.rejected_steps;
       if (outcome == StepOutcome::NonFinite) ++result_.non_finite_hypergradients;
       if (total.summary.fallback_fired) ++result_.fallbacks;
-      if (options_.warm_memory) {
+      if (warm_memory_) {
         for (std::size_t f = 0; f < n_folds; ++f)
           folds_[f]->memory = std::move(solutions[f].memory);
       }
@@ -874,7 +877,7 @@ class Run {
         solve(fold, fold_solver, {}, adapter, solved);
         if (interrupt_requested()) return;
         fold.w = std::move(solved.w);
-        if (options_.warm_memory) fold.memory = std::move(solved.memory);
+        if (warm_memory_) fold.memory = std::move(solved.memory);
         summaries[f] = std::move(solved.summary);
       });
       if (interrupted_during_solves()) return;
@@ -917,6 +920,7 @@ class Run {
   Index k_;
   std::vector<std::unique_ptr<FoldState>> folds_;  // one, or one per cross-validation fold
   int fold_workers_ = 1;                           // folds solved at once
+  bool warm_memory_ = false;                       // TuneOptions::warm_memory in force
   inner::LbfgsOptions lbfgs_;
   // State of the hypergradient loop for the next evaluation (what a checkpoint saves).
   ToleranceSchedule schedule_;

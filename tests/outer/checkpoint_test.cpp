@@ -108,7 +108,7 @@ TEST_P(ResumeContinuesExactly, LikeTheRunThatWasNeverStopped) {
   options.method = c.method;
   options.max_iterations = 9;
   options.candidates = 7;
-  options.warm_memory = c.warm_memory;
+  options.warm_memory = c.warm_memory ? WarmMemory::On : WarmMemory::Off;
   options.step.rule = c.rule;
   options.initial_weights = InitialWeights::Gaussian;
   options.seed = 3;
@@ -169,7 +169,7 @@ TEST(Checkpoint, FileRoundTripIsExactIncludingNonFiniteValues) {
   SmallProblem p;
   TuneOptions options;
   options.method = TuneMethod::ShineOpa;
-  options.warm_memory = true;
+  options.warm_memory = WarmMemory::On;
   options.max_iterations = 4;
   StopAndKeep keeper(100);
   Observer* observers[] = {&keeper};

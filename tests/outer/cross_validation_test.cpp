@@ -107,7 +107,7 @@ TEST(CrossValidation, ResumesFromACheckpointBitForBit) {
   const data::Dataset data = test::random_dataset(240, 40, 0.2, 8, 0.15);
   const std::vector<data::Split> parts = data::kfold_split(data, {.folds = 3, .seed = 5});
   const TuneProblem problem = cv_problem(data, parts);
-  for (const bool warm_memory : {false, true}) {
+  for (const WarmMemory warm_memory : {WarmMemory::Off, WarmMemory::On}) {
     TuneOptions options;
     options.objective.num_threads = 1;
     options.warm_memory = warm_memory;
@@ -190,6 +190,42 @@ TEST(CrossValidation, FoldsSolvedAtOnceGiveTheSameBitsAsOneAfterTheOther) {
       }
     }
   }
+}
+
+// warm_memory = Automatic carries the L-BFGS memory with folds and not without; the run reports
+// what was in force, and the two settings it resolves to give different runs.
+TEST(CrossValidation, AutomaticWarmMemoryIsOnWithFoldsOnly) {
+  const data::Dataset data = test::random_dataset(400, 40, 0.2, 27, 0.15);
+  const std::vector<data::Split> parts = data::kfold_split(data, {.folds = 3, .seed = 1});
+  struct Seen final : Observer {
+    TuneInfo info;
+    void on_begin(const TuneInfo& i) override { info = i; }
+  };
+  const auto run = [](const TuneProblem& problem, WarmMemory warm, Seen& seen) {
+    TuneOptions options;
+    options.objective.num_threads = 1;
+    options.warm_memory = warm;
+    std::vector<Observer*> observers{&seen};
+    return tune(problem, options, observers);
+  };
+  const TuneProblem cv = cv_problem(data, parts);
+  Seen automatic, on, off;
+  const TuneResult a = run(cv, WarmMemory::Automatic, automatic);
+  const TuneResult b = run(cv, WarmMemory::On, on);
+  (void)run(cv, WarmMemory::Off, off);
+  EXPECT_TRUE(automatic.info.warm_memory);
+  EXPECT_TRUE(on.info.warm_memory);
+  EXPECT_FALSE(off.info.warm_memory);
+  EXPECT_EQ(a.lambda, b.lambda);
+  EXPECT_EQ(a.w, b.w);
+
+  TuneProblem holdout;
+  holdout.train = &parts[0].train;
+  holdout.validation = &parts[0].validation;
+  Seen plain;
+  (void)run(holdout, WarmMemory::Automatic, plain);
+  EXPECT_FALSE(plain.info.warm_memory);
+  EXPECT_EQ(plain.info.fold_workers, 1);
 }
 
 // An interrupt while folds are solved at once ends the run as interrupted, with the evaluations

@@ -228,9 +228,14 @@ TEST(TuneOptionTable, ParseReadsTextAndRefusesWhatIsNotAValue) {
   const TuneOptionSpec& noise = *find_tune_option("lbfgs.value_noise");
   EXPECT_THROW((void)noise.parse("nan"), OptionError);
   EXPECT_THROW((void)noise.parse("inf"), OptionError);
+  const TuneOptionSpec& refit = *find_tune_option("refit");
+  EXPECT_EQ(refit.parse("on"), OptionValue(true));
+  EXPECT_EQ(refit.parse("false"), OptionValue(false));
+  EXPECT_THROW((void)refit.parse("yes"), OptionError);
   const TuneOptionSpec& warm = *find_tune_option("warm_memory");
-  EXPECT_EQ(warm.parse("on"), OptionValue(true));
-  EXPECT_EQ(warm.parse("false"), OptionValue(false));
+  EXPECT_EQ(warm.parse("on"), OptionValue(std::string("on")));
+  EXPECT_EQ(warm.parse("true"), OptionValue(std::string("on")));
+  EXPECT_EQ(warm.parse("auto"), OptionValue(std::string("auto")));
   EXPECT_THROW((void)warm.parse("yes"), OptionError);
 }
 

@@ -62,9 +62,21 @@ void check_range(bool ok, const std::string& message) {
   if (!ok) throw UsageError(message);
 }
 
+// Whether a named option has the value "on" (--warm-memory auto|on|off).
+bool takes_on(const outer::TuneOptionSpec& spec) {
+  if (spec.kind != outer::OptionKind::Name) return false;
+  try {
+    (void)spec.parse("on");
+    return true;
+  } catch (const outer::OptionError&) {
+    return false;
+  }
+}
+
 // The flags of the option table, in its order: one per row that names a flag. A switch whose
-// default is off is a bare flag; one whose default is on takes on|off (bare: on); every other
-// value is parsed by its row, so that the ranges and messages are the library's.
+// default is off is a bare flag; one whose default is on takes on|off (bare: on), as does a
+// named option that has the value "on"; every other value is parsed by its row, so that the
+// ranges and messages are the library's.
 po::options_description table_options() {
   po::options_description options("Tuning (TuneOptions; see docs/cli.md)");
   for (const outer::TuneOptionSpec& spec : outer::tune_option_table()) {
@@ -82,6 +94,11 @@ po::options_description table_options() {
       }
     } else if (spec.default_depends_on_method) {
       options.add_options()(flag.c_str(), po::value<std::string>(), help.c_str());
+    } else if (takes_on(spec)) {
+      // An on|off|... choice (--warm-memory): bare means on.
+      options.add_options()(flag.c_str(),
+                            po::value<std::string>()->default_value(shown)->implicit_value("on"),
+                            help.c_str());
     } else {
       options.add_options()(flag.c_str(), po::value<std::string>()->default_value(shown),
                             help.c_str());

@@ -25,6 +25,10 @@ struct TuneInfo {
   /// the rows of every fold's validation part (all the training rows).
   int folds = 0;
   int threads = 1;  ///< Threads of the sparse kernels.
+  /// Whether the L-BFGS memory is carried between solves (`TuneOptions::warm_memory` resolved).
+  bool warm_memory = false;
+  /// Folds solved at once (`TuneOptions::fold_workers` resolved; 1 without folds).
+  int fold_workers = 1;
   /// The options `tune` was called with; valid only during the call.
   const TuneOptions* options = nullptr;
   /// Evaluations restored from a checkpoint by `resume` (0 for a fresh run).
