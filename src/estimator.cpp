@@ -125,8 +125,25 @@ Fitted fit(const data::Dataset& train, double lambda, const FitOptions& options)
       return flag->load(std::memory_order_relaxed);
     };
   }
-  inner::InnerResult solved = inner::minimize(objective, Vector::Zero(objective.dim()),
-                                              options.lbfgs, {}, stop_on_interrupt);
+  Vector start = Vector::Zero(objective.dim());
+  inner::LbfgsOptions solver = options.lbfgs;
+  if (options.initial_weights.size() > 0) {
+    require(options.initial_weights.size() == objective.dim(), "FitOptions::initial_weights size",
+            options.initial_weights.size(),
+            "must be the number of features" +
+                std::string(options.objective.fit_intercept ? " + 1 (the intercept last)" : "") +
+                " = " + std::to_string(objective.dim()));
+    require(options.initial_weights.allFinite(), "FitOptions::initial_weights", "non-finite",
+            "must hold finite values");
+    start = options.initial_weights;
+    if (solver.tolerance_mode == inner::ToleranceMode::Relative) {
+      // Relative to ‖∇h(0)‖, as from zero (one extra pass of each kind).
+      solver.tolerance_mode = inner::ToleranceMode::Absolute;
+      solver.tolerance *= objective.evaluate(Vector::Zero(objective.dim())).gradient.norm();
+    }
+  }
+  inner::InnerResult solved =
+      inner::minimize(objective, std::move(start), solver, {}, stop_on_interrupt);
   if (flag != nullptr && solved.summary.termination == Termination::StoppedByObserver) {
     solved.summary.termination = Termination::Interrupted;
     solved.summary.message = "interrupted";

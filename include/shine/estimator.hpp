@@ -90,8 +90,14 @@ Tuned resume(const outer::TuneProblem& problem, const TuneOptions& options,
 struct FitOptions {
   /// Intercept and threads. Default: no intercept, all cores.
   objective::ObjectiveOptions objective;
-  /// The solver: default tolerance ‖∇h‖ ≤ 1e-6·‖∇h(0)‖, memory 10, 1000 iterations.
+  /// The solver: default tolerance ‖∇h‖ ≤ 1e-6·‖∇h(0)‖, memory 10, 1000 iterations. A relative
+  /// tolerance is relative to ‖∇h(0)‖ whatever the starting point, so that a warm start
+  /// (`initial_weights`) stops at the same accuracy as a start from zero, sooner.
   inner::LbfgsOptions lbfgs;
+  /// The starting point: empty (default) = w = 0; else the features' weights followed by the
+  /// intercept when `objective.fit_intercept` (the layout of `LogisticModel::weights` and
+  /// `intercept`), e.g. a model fitted at the same λ on part of the rows. Finite values.
+  Vector initial_weights;
   /// When not null, the solve stops at the next iteration after `*interrupt` becomes true and
   /// returns the iterate reached, with termination `Interrupted`. Only read. Default null.
   const std::atomic<bool>* interrupt = nullptr;
@@ -105,7 +111,8 @@ struct Fitted {
   inner::InnerSummary summary;  ///< Termination, iterations, passes, times.
 };
 
-/// Fits L2-regularized logistic regression at `lambda` (> 0, finite) on `train`, from w = 0.
+/// Fits L2-regularized logistic regression at `lambda` (> 0, finite) on `train`, from w = 0 or
+/// from `options.initial_weights`.
 /// Throws `std::invalid_argument` for a bad λ or options; a numerical outcome (for example the
 /// iteration budget) is in `summary.termination`, with the last finite iterate as the model.
 Fitted fit(const data::Dataset& train, double lambda, const FitOptions& options = {});

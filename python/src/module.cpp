@@ -429,8 +429,16 @@ py::dict tune_binding(const data::Dataset& train, const data::Dataset* validatio
 }
 
 py::dict fit_binding(const data::Dataset& train, double lambda, bool fit_intercept, double tol,
-                     int max_iter, int memory, int threads) {
+                     int max_iter, int memory, int threads,
+                     const std::optional<py::array_t<double>>& start) {
   FitOptions options;
+  if (start) {
+    if (start->ndim() != 1) throw std::invalid_argument("the starting point must be a 1-D array");
+    options.initial_weights.resize(static_cast<Index>(start->shape(0)));
+    const auto view = start->unchecked<1>();
+    for (py::ssize_t i = 0; i < start->shape(0); ++i)
+      options.initial_weights[static_cast<Index>(i)] = view(i);
+  }
   options.objective.fit_intercept = fit_intercept;
   options.objective.num_threads = threads;
   options.lbfgs.num_threads = threads;
@@ -522,6 +530,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("test").none(true), py::arg("groups").none(true), py::arg("options"),
         py::arg("threads"), py::arg("verbose"), py::arg("folds").none(true) = py::none());
   m.def("fit", &fit_binding, py::arg("train"), py::arg("lam"), py::arg("fit_intercept"),
-        py::arg("tol"), py::arg("max_iter"), py::arg("memory"), py::arg("threads"));
+        py::arg("tol"), py::arg("max_iter"), py::arg("memory"), py::arg("threads"),
+        py::arg("start") = py::none());
   m.def("option_table", &option_table);
 }

@@ -100,3 +100,21 @@ def test_estimator_split_equals_the_command(shine_cli, tmp_path, spamassassin):
     np.testing.assert_array_equal(
         model.cv_results_["validation_loss"], [r["validation_loss"] for r in expected["records"]]
     )
+
+
+@pytest.mark.parametrize("cv", [None, 3])
+def test_refit_is_as_accurate_as_the_tuners_final_solve(spamassassin, cv):
+    # The refit on all rows starts from the tuner's model and stops at the tuner's final-solve
+    # rule, |grad h| <= final_tol * lambda * |start|, so that |w - w*| <= final_tol * |start|
+    # (h is lambda-strongly convex); w* here is an exact solve from zero.
+    X, y = spamassassin
+    model = shine.LogisticRegressionTuned(cv=cv, random_state=0, n_jobs=1, max_iter=6).fit(X, y)
+    start_model = shine.LogisticRegressionTuned(
+        cv=cv, random_state=0, n_jobs=1, max_iter=6, refit=False
+    ).fit(X, y)
+    assert start_model.lambda_ == model.lambda_
+    start = np.append(start_model.coef_.ravel(), start_model.intercept_)
+    exact = shine.fit(X, y, model.lambda_, fit_intercept=True, tol=1e-12, max_iter=100000)
+    ours = np.append(model.coef_.ravel(), model.intercept_)
+    reference = np.append(exact["coef"], exact["intercept"])
+    assert np.linalg.norm(ours - reference) <= model.final_tol * np.linalg.norm(start)
