@@ -184,6 +184,29 @@ TEST_F(CliTune, DiagonalScalingIsRecordedAndChangesTheSolves) {
             scaled.at("records")[0].at("validation_loss").get<double>());
 }
 
+// A switch that is off by default (--intercept) is a bare flag; --warm-memory takes
+// auto|on|off and alone means on; the JSON says what was in force.
+TEST_F(CliTune, BareSwitchesTurnOptionsOn) {
+  const auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {
+        "tune",   shipped_subsample(), "--max-iterations", "2", "--quiet",
+        "--json", path("run.json")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = shine(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return read_json(dir_ / "run.json");
+  };
+  const json plain = run({});
+  EXPECT_FALSE(plain.at("config").at("objective").at("fit_intercept").get<bool>());
+  EXPECT_EQ(plain.at("config").at("warm_memory").get<std::string>(), "auto");
+  EXPECT_FALSE(plain.at("config").at("warm_memory_in_force").get<bool>());
+  const json both = run({"--intercept", "--warm-memory"});
+  EXPECT_TRUE(both.at("config").at("objective").at("fit_intercept").get<bool>());
+  EXPECT_EQ(both.at("config").at("warm_memory").get<std::string>(), "on");
+  EXPECT_TRUE(both.at("config").at("warm_memory_in_force").get<bool>());
+  EXPECT_EQ(run({"--warm-memory", "off"}).at("config").at("warm_memory").get<std::string>(), "off");
+}
+
 TEST_F(CliTune, UsesGivenValidationAndTestFiles) {
   ASSERT_EQ(shine({"data", "split", shipped_subsample(), "--out", dir_.string(), "--split",
                    "0.8,0.1,0.1", "--seed", "2"})

@@ -86,7 +86,9 @@ po::options_description table_options() {
     const std::string shown = outer::TuneOptionSpec::text(spec.get(kDefaults));
     if (spec.kind == outer::OptionKind::Switch) {
       if (shown == "false") {
-        options.add_options()(flag.c_str(), help.c_str());
+        options.add_options()(flag.c_str(),
+                              po::value<std::string>()->zero_tokens()->implicit_value("on"),
+                              help.c_str());
       } else {
         options.add_options()(flag.c_str(),
                               po::value<std::string>()->default_value("on")->implicit_value("on"),
