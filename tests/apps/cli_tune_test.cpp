@@ -112,7 +112,20 @@ void expect_trajectory_schema(const json& j, std::size_t hyperparameters) {
   }
 }
 
-class CliTune : public CliTest {};
+class CliTune : public CliTest {
+ protected:
+  // `shine tune` on the shipped subsample for `iterations` outer iterations with `extra` flags;
+  // its JSON trajectory.
+  json tune_json(const std::string& iterations, const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"tune",          shipped_subsample(), "--max-iterations",
+                                     iterations,      "--quiet",           "--json",
+                                     path("run.json")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = shine(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return read_json(dir_ / "run.json");
+  }
+};
 
 TEST_F(CliTune, TunesTheShippedDataAndWritesJsonAndModel) {
   const auto r = shine({"tune", shipped_subsample(), "--max-iterations", "3", "--seed", "1",
@@ -163,15 +176,7 @@ TEST_F(CliTune, EveryMethodRuns) {
 }
 
 TEST_F(CliTune, DiagonalScalingIsRecordedAndChangesTheSolves) {
-  const auto run = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = {
-        "tune",   shipped_subsample(), "--max-iterations", "3", "--quiet",
-        "--json", path("run.json")};
-    args.insert(args.end(), extra.begin(), extra.end());
-    const auto r = shine(args);
-    EXPECT_EQ(r.code, 0) << r.err;
-    return read_json(dir_ / "run.json");
-  };
+  const auto run = [&](const std::vector<std::string>& extra) { return tune_json("3", extra); };
   // On by default; `--diagonal-scaling` alone also means on.
   const json plain = run({"--diagonal-scaling", "off"});
   const json scaled = run({});
@@ -187,15 +192,7 @@ TEST_F(CliTune, DiagonalScalingIsRecordedAndChangesTheSolves) {
 // A switch that is off by default (--intercept) is a bare flag; --warm-memory takes
 // auto|on|off and alone means on; the JSON says what was in force.
 TEST_F(CliTune, BareSwitchesTurnOptionsOn) {
-  const auto run = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = {
-        "tune",   shipped_subsample(), "--max-iterations", "2", "--quiet",
-        "--json", path("run.json")};
-    args.insert(args.end(), extra.begin(), extra.end());
-    const auto r = shine(args);
-    EXPECT_EQ(r.code, 0) << r.err;
-    return read_json(dir_ / "run.json");
-  };
+  const auto run = [&](const std::vector<std::string>& extra) { return tune_json("2", extra); };
   const json plain = run({});
   EXPECT_FALSE(plain.at("config").at("objective").at("fit_intercept").get<bool>());
   EXPECT_EQ(plain.at("config").at("warm_memory").get<std::string>(), "auto");

@@ -1,4 +1,5 @@
 // `shine tune`: tune the L2 regularization on a validation set, report the held-out result.
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <ostream>
@@ -64,13 +65,8 @@ void check_range(bool ok, const std::string& message) {
 
 // Whether a named option has the value "on" (--warm-memory auto|on|off).
 bool takes_on(const outer::TuneOptionSpec& spec) {
-  if (spec.kind != outer::OptionKind::Name) return false;
-  try {
-    (void)spec.parse("on");
-    return true;
-  } catch (const outer::OptionError&) {
-    return false;
-  }
+  return spec.kind == outer::OptionKind::Name &&
+         std::find(spec.names.begin(), spec.names.end(), "on") != spec.names.end();
 }
 
 // The flags of the option table, in its order: one per row that names a flag. A switch whose
