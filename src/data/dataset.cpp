@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
 #include <vector>
+
+#include "shine/core/communicator.hpp"
 
 namespace shine::data {
 namespace {
@@ -81,7 +84,8 @@ Dataset::Dataset(Dataset&& other) noexcept
     : name(std::move(other.name)),
       y(std::move(other.y)),
       labels(other.labels),
-      weights(std::move(other.weights)) {
+      weights(std::move(other.weights)),
+      communicator(other.communicator) {
   X.swap(other.X);
   Xt.swap(other.Xt);
 }
@@ -92,6 +96,7 @@ Dataset& Dataset::operator=(Dataset&& other) noexcept {
   y = std::move(other.y);
   labels = other.labels;
   weights = std::move(other.weights);
+  communicator = other.communicator;
   // Swap, then release what the source received, so the old matrices are freed now.
   X.swap(other.X);
   Xt.swap(other.Xt);
@@ -124,6 +129,24 @@ Index Dataset::positives() const noexcept {
 
 double Dataset::total_weight() const noexcept {
   return weighted() ? weights.sum() : static_cast<double>(rows());
+}
+
+Index global_rows(const Dataset& data) {
+  double rows = static_cast<double>(data.rows());  // exact below 2^53 rows
+  core::sum_if_distributed(data.communicator, std::span<double>(&rows, 1));
+  return static_cast<Index>(rows);
+}
+
+double global_total_weight(const Dataset& data) {
+  double total = data.total_weight();
+  core::sum_if_distributed(data.communicator, std::span<double>(&total, 1));
+  return total;
+}
+
+Index global_positives(const Dataset& data) {
+  double positives = static_cast<double>(data.positives());
+  core::sum_if_distributed(data.communicator, std::span<double>(&positives, 1));
+  return static_cast<Index>(positives);
 }
 
 std::size_t Dataset::memory_bytes() const noexcept {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -9,6 +11,8 @@
 
 #include "core/check.hpp"
 #include "core/random.hpp"
+#include "shine/core/communicator.hpp"
+#include "shine/data/distributed.hpp"
 #include "shine/data/sample_weights.hpp"
 
 namespace shine::data {
@@ -65,26 +69,35 @@ std::pair<SparseMatrix, Vector> gather_rows(const Dataset& data, std::span<const
   return out;
 }
 
-// Groups of rows drawn independently: one per class when stratified, else all rows.
-std::vector<std::vector<Index>> row_groups(const Dataset& data, bool stratify) {
+// Groups of rows drawn independently: one per class when stratified (`is_positive(i)`: row i
+// is labelled +1), else all rows.
+template <typename IsPositive>
+std::vector<std::vector<Index>> row_groups(Index rows, bool stratify, IsPositive&& is_positive) {
   std::vector<std::vector<Index>> groups;
   if (stratify) {
     groups.resize(2);
-    for (Index i = 0; i < data.rows(); ++i)
-      groups[data.y[i] > 0 ? 1 : 0].push_back(i);
+    for (Index i = 0; i < rows; ++i)
+      groups[is_positive(i) ? 1 : 0].push_back(i);
   } else {
-    groups.emplace_back(static_cast<std::size_t>(data.rows()));
-    for (Index i = 0; i < data.rows(); ++i)
+    groups.emplace_back(static_cast<std::size_t>(rows));
+    for (Index i = 0; i < rows; ++i)
       groups[0][static_cast<std::size_t>(i)] = i;
   }
   return groups;
 }
 
-SplitRows plan_split(const Dataset& data, const SplitOptions& options) {
+std::vector<std::vector<Index>> row_groups(const Dataset& data, bool stratify) {
+  return row_groups(data.rows(), stratify, [&data](Index i) { return data.y[i] > 0; });
+}
+
+// The rows of each part of a dataset `name` of `rows` rows (`is_positive` as for row_groups).
+template <typename IsPositive>
+SplitRows plan_split(Index total_rows, const std::string& name, const SplitOptions& options,
+                     IsPositive&& is_positive) {
   options.validate();
   Random rng(options.seed);
 
-  std::vector<std::vector<Index>> groups = row_groups(data, options.stratify);
+  std::vector<std::vector<Index>> groups = row_groups(total_rows, options.stratify, is_positive);
 
   SplitRows split;
   std::vector<Index>& train_rows = split.train;
@@ -107,8 +120,8 @@ SplitRows plan_split(const Dataset& data, const SplitOptions& options) {
 
   const auto check_part = [&](const std::vector<Index>& rows, double fraction, const char* part) {
     if (fraction > 0.0 && rows.empty()) {
-      throw std::invalid_argument("cannot split '" + data.name + "' (" +
-                                  std::to_string(data.rows()) + " rows): the " + part +
+      throw std::invalid_argument("cannot split '" + name + "' (" + std::to_string(total_rows) +
+                                  " rows): the " + part +
                                   " part would be empty; use more data or a larger fraction");
     }
   };
@@ -116,9 +129,25 @@ SplitRows plan_split(const Dataset& data, const SplitOptions& options) {
   check_part(validation_rows, options.validation, "validation");
   check_part(test_rows, options.test, "test");
 
-  for (auto* rows : {&train_rows, &validation_rows, &test_rows})
-    std::sort(rows->begin(), rows->end());
+  for (auto* part : {&train_rows, &validation_rows, &test_rows})
+    std::sort(part->begin(), part->end());
   return split;
+}
+
+SplitRows plan_split(const Dataset& data, const SplitOptions& options) {
+  return plan_split(data.rows(), data.name, options, [&data](Index i) { return data.y[i] > 0; });
+}
+
+// The rows of `global` (sorted rows of the whole dataset) that lie in [first, first + count),
+// as rows of the part that starts at `first`.
+std::vector<Index> local_rows(const std::vector<Index>& global, Index first, Index count) {
+  const auto begin = std::lower_bound(global.begin(), global.end(), first);
+  const auto end = std::lower_bound(begin, global.end(), first + count);
+  std::vector<Index> local;
+  local.reserve(static_cast<std::size_t>(end - begin));
+  for (auto it = begin; it != end; ++it)
+    local.push_back(*it - first);
+  return local;
 }
 
 }  // namespace
@@ -187,6 +216,40 @@ Split split_dataset(const Dataset& data, const SplitOptions& options) {
   split.train = select_rows(data, rows.train, data.name + "[train]");
   split.validation = select_rows(data, rows.validation, data.name + "[validation]");
   split.test = select_rows(data, rows.test, data.name + "[test]");
+  return split;
+}
+
+Split split_part(const DatasetPart& part, const SplitOptions& options) {
+  const Dataset& data = part.data;
+  const core::Communicator* communicator = data.communicator;
+  if (communicator == nullptr) return split_dataset(data, options);
+  // The name of the whole dataset: a part's name is the file's, as one process would have it.
+  std::vector<std::int8_t> positive;
+  if (options.stratify) {
+    std::vector<std::int8_t> mine(static_cast<std::size_t>(data.rows()));
+    for (Index i = 0; i < data.rows(); ++i)
+      mine[static_cast<std::size_t>(i)] = data.y[i] > 0 ? 1 : 0;
+    const std::vector<std::byte> all = communicator->gather_varying(std::as_bytes(std::span(mine)));
+    positive.resize(all.size());
+    std::memcpy(positive.data(), all.data(), all.size());
+    if (static_cast<Index>(positive.size()) != part.total_rows) {
+      throw std::logic_error("split_part: the parts hold " + std::to_string(positive.size()) +
+                             " rows, not total_rows = " + std::to_string(part.total_rows));
+    }
+  }
+  const SplitRows rows = plan_split(part.total_rows, data.name, options, [&positive](Index i) {
+    return positive[static_cast<std::size_t>(i)] != 0;
+  });
+  const auto select = [&](const std::vector<Index>& global, const char* which) {
+    const std::vector<Index> local = local_rows(global, part.first_row, data.rows());
+    Dataset piece = select_rows(data, local, data.name + which);
+    piece.communicator = communicator;
+    return piece;
+  };
+  Split split;
+  split.train = select(rows.train, "[train]");
+  split.validation = select(rows.validation, "[validation]");
+  split.test = select(rows.test, "[test]");
   return split;
 }
 
