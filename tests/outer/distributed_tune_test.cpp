@@ -1,0 +1,81 @@
+// A whole tuning run over rows spread across ranks (threads here,
+// tests/support/thread_communicator.hpp) against the same run in one process: λ and w agree to
+// 1e-10, every rank holds the same result, and a second run with as many ranks gives the same
+// bits. The MPI build runs the same comparison across processes (tests/mpi/).
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <tuple>
+#include <vector>
+
+#include "shine/data/distributed.hpp"
+#include "shine/data/split.hpp"
+#include "shine/estimator.hpp"
+#include "support/random_problems.hpp"
+#include "support/thread_communicator.hpp"
+
+namespace shine::outer {
+namespace {
+
+struct Outcome {
+  double lambda = 0.0;
+  Vector w;
+  double validation_loss = 0.0;
+  double test_loss = 0.0;
+  std::size_t evaluations = 0;
+};
+
+Outcome outcome_of(const Tuned& tuned) {
+  return {tuned.lambda, tuned.trajectory.w, tuned.trajectory.validation_loss,
+          tuned.trajectory.test_loss, tuned.trajectory.records.size()};
+}
+
+class DistributedTune : public testing::TestWithParam<std::tuple<TuneMethod, int>> {};
+
+TEST_P(DistributedTune, AgreesWithOneProcessAndRepeatsBitForBit) {
+  const auto [method, ranks] = GetParam();
+  const data::Dataset whole = test::random_dataset(500, 25, 0.25, 77);
+  const data::SplitOptions split_options{.train = 0.7, .validation = 0.2, .test = 0.1, .seed = 3};
+  TuneOptions options;
+  options.method = method;
+  options.max_iterations = 8;
+  options.candidates = 5;
+  options.objective.num_threads = 1;
+  options.lbfgs.num_threads = 1;
+  const data::Split split = data::split_dataset(whole, split_options);
+  const Outcome reference =
+      outcome_of(shine::tune(split.train, split.validation, split.test, options));
+
+  const auto run = [&] {
+    std::vector<Outcome> by_rank(static_cast<std::size_t>(ranks));
+    test::run_ranks(ranks, [&](const core::Communicator& communicator) {
+      const data::DatasetPart part = data::rows_of_rank(whole, communicator);
+      const data::Split parts = data::split_part(part, split_options);
+      by_rank[static_cast<std::size_t>(communicator.rank())] =
+          outcome_of(shine::tune(parts.train, parts.validation, parts.test, options));
+    });
+    return by_rank;
+  };
+  const std::vector<Outcome> first = run();
+  const Outcome& got = first[0];
+  EXPECT_EQ(got.evaluations, reference.evaluations);
+  EXPECT_NEAR(got.lambda, reference.lambda, 1e-10 * reference.lambda);
+  EXPECT_LE((got.w - reference.w).norm(), 1e-10 * reference.w.norm());
+  EXPECT_NEAR(got.validation_loss, reference.validation_loss, 1e-10 * reference.validation_loss);
+  EXPECT_NEAR(got.test_loss, reference.test_loss, 1e-10 * reference.test_loss);
+  for (const Outcome& other : first) {
+    EXPECT_EQ(other.lambda, got.lambda) << "the ranks disagree";
+    EXPECT_EQ(other.w, got.w) << "the ranks disagree";
+  }
+  const std::vector<Outcome> second = run();
+  EXPECT_EQ(second[0].lambda, got.lambda) << "a second run differs";
+  EXPECT_EQ(second[0].w, got.w) << "a second run differs";
+}
+
+INSTANTIATE_TEST_SUITE_P(MethodsAndRanks, DistributedTune,
+                         testing::Combine(testing::Values(TuneMethod::Shine, TuneMethod::Hoag,
+                                                          TuneMethod::Grid),
+                                          testing::Values(1, 2, 3)));
+
+}  // namespace
+}  // namespace shine::outer
