@@ -22,6 +22,11 @@ struct Parts {
   data::Dataset train;
   data::Dataset validation;
   data::Dataset test;  ///< 0 rows when there is no held-out set.
+  /// Rows of each part; with a process group (shine-mpi), of the whole part, every process's
+  /// rows (the parts themselves hold this process's rows).
+  Index train_rows = 0;
+  Index validation_rows = 0;
+  Index test_rows = 0;
   std::vector<report::DatasetDescription> descriptions;
   double load_seconds = 0.0;
 };

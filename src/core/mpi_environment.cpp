@@ -9,8 +9,10 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <thread>
 #include <vector>
 #endif
 
@@ -158,6 +160,10 @@ bool mpi_available() noexcept {
   return true;
 }
 
+struct MpiEnvironment::Ending {
+  MPI_Comm comm = MPI_COMM_NULL;
+};
+
 MpiEnvironment::MpiEnvironment(int* argc, char*** argv) {
   int initialized = 0;
   MPI_Initialized(&initialized);
@@ -165,14 +171,34 @@ MpiEnvironment::MpiEnvironment(int* argc, char*** argv) {
   int provided = 0;
   check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
   world_ = std::make_unique<MpiCommunicator>();
+  ending_ = std::make_unique<Ending>();
+  check(MPI_Comm_dup(MPI_COMM_WORLD, &ending_->comm), "MPI_Comm_dup");
 }
 
 MpiEnvironment::~MpiEnvironment() {
   world_.reset();
+  if (ending_) MPI_Comm_free(&ending_->comm);
   MPI_Finalize();
 }
 
+bool MpiEnvironment::all_reached(double timeout_seconds) const {
+  MPI_Request request = MPI_REQUEST_NULL;
+  if (MPI_Ibarrier(ending_->comm, &request) != MPI_SUCCESS) return false;
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    int done = 0;
+    if (MPI_Test(&request, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS) return false;
+    if (done != 0) return true;
+    const double waited =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (timeout_seconds >= 0.0 && waited > timeout_seconds) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
 #else
+
+struct MpiEnvironment::Ending {};
 
 bool mpi_available() noexcept {
   return false;
@@ -185,6 +211,10 @@ MpiEnvironment::MpiEnvironment(int* /*argc*/, char*** /*argv*/) {
 }
 
 MpiEnvironment::~MpiEnvironment() = default;
+
+bool MpiEnvironment::all_reached(double /*timeout_seconds*/) const {
+  return true;
+}
 
 #endif
 

@@ -164,17 +164,16 @@ void print_summary(std::ostream& out, const outer::TuneResult& result, const Par
         << '\n';
     if (vm["cv"].as<int>() > 0) {
       out << "cv           "
-          << metrics(result.validation_loss, result.validation_accuracy, parts.train.rows())
-          << "   (" << vm["cv"].as<int>() << " folds)\n";
+          << metrics(result.validation_loss, result.validation_accuracy, parts.train_rows) << "   ("
+          << vm["cv"].as<int>() << " folds)\n";
     } else {
       out << "validation   "
-          << metrics(result.validation_loss, result.validation_accuracy, parts.validation.rows())
+          << metrics(result.validation_loss, result.validation_accuracy, parts.validation_rows)
           << '\n';
     }
     out << "held-out     "
-        << (parts.test.rows() > 0
-                ? metrics(result.test_loss, result.test_accuracy, parts.test.rows())
-                : std::string("- (no test set)"))
+        << (parts.test_rows > 0 ? metrics(result.test_loss, result.test_accuracy, parts.test_rows)
+                                : std::string("- (no test set)"))
         << '\n';
   }
   out << "time         " << human_seconds(result.elapsed_seconds) << " tuning, "
@@ -297,6 +296,22 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
                               : vm.count("verbose") != 0U ? Verbosity::Verbose
                                                           : Verbosity::Normal;
 
+  // shine-mpi: each process holds some rows; what needs every row in one place, or a file per
+  // run, is not available there yet (refused before any data is read).
+  const core::Communicator* group = process_group();
+  if (group != nullptr) {
+    for (const char* flag : {"cv", "checkpoint", "resume", "weights", "validation-weights",
+                             "test-weights", "class-weight"}) {
+      if (given(vm, flag)) {
+        throw UsageError(std::string("--") + flag +
+                         " is not available with several processes (shine-mpi) yet: run "
+                         "'shine tune' in one process for it");
+      }
+    }
+  }
+  // Only rank 0 writes files; the other processes compute the same run.
+  const bool writes = group == nullptr || group->rank() == 0;
+
   // The checkpoint is read before the data, so that a wrong file is reported at once.
   std::optional<outer::TuneCheckpoint> resumed;
   if (vm.count("resume") != 0U) resumed = outer::load_checkpoint(vm["resume"].as<std::string>());
@@ -310,7 +325,7 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   Parts parts = load_parts(sources);
   outer::TuneProblem problem;
   problem.train = &parts.train;
-  problem.test = parts.test.rows() > 0 ? &parts.test : nullptr;
+  problem.test = parts.test_rows > 0 ? &parts.test : nullptr;
   std::vector<data::Split> folds;
   if (sources.cv > 0) {
     folds = data::kfold_split(parts.train,
@@ -337,9 +352,14 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
     }
   }
 
-  InterruptGuard interrupt;
+  // With several processes Ctrl-C is left to mpirun, which ends every process: a flag seen by
+  // one process only would stop it alone and leave the others waiting.
+  std::optional<InterruptGuard> interrupt;
   outer::TuneOptions tune_options = checked;
-  tune_options.interrupt = interrupt.flag();
+  if (group == nullptr) {
+    interrupt.emplace();
+    tune_options.interrupt = interrupt->flag();
+  }
 
   report::RunDescription run;
   run.version = kVersion;
@@ -360,7 +380,7 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   std::optional<report::JsonTrajectoryWriter> json;
   std::optional<outer::EarlyStopping> early;
   std::vector<outer::Observer*> observers{&progress};
-  if (vm.count("json") != 0U) {
+  if (vm.count("json") != 0U && writes) {
     json.emplace(vm["json"].as<std::string>(), run);
     observers.push_back(&*json);
   }
@@ -397,7 +417,7 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   print_summary(out, result, parts, vm);
 
   int code = tune_exit_code(result);
-  if (result.has_result && (vm.count("model") != 0U || vm.count("liblinear") != 0U)) {
+  if (result.has_result && writes && (vm.count("model") != 0U || vm.count("liblinear") != 0U)) {
     model::LogisticModel& model = tuned.model;
     model.description =
         format("%s; best of %zu evaluations by %s", run.command.c_str(), result.records.size(),

@@ -38,8 +38,17 @@ class MpiEnvironment {
   /// `MPI_COMM_WORLD`, so that shine's messages never mix with the program's own).
   [[nodiscard]] const Communicator& world() const noexcept { return *world_; }
 
+  /// Whether every process calls this within `timeout_seconds` of this one (a non-blocking
+  /// barrier on a communicator of its own, polled; a negative timeout waits for ever). A program
+  /// calls it once, at its end: true means every process ended there and may finalize; false
+  /// means some process is still busy, e.g. waiting in a collective for this one, which failed
+  /// alone, and the program must end the group (`world().abort`) rather than hang.
+  [[nodiscard]] bool all_reached(double timeout_seconds) const;
+
  private:
   std::unique_ptr<Communicator> world_;
+  struct Ending;
+  std::unique_ptr<Ending> ending_;  // the communicator of all_reached
 };
 
 }  // namespace shine::core
