@@ -2,11 +2,14 @@
 // Every process reads its rows of the data and runs the same tuning; process 0 prints and writes
 // the files. A process that ends with an error the others do not share (they would wait for it in
 // a collective) ends the whole group with its exit code.
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli.hpp"
 #include "common.hpp"
@@ -66,6 +69,25 @@ int main(int argc, char** argv) {
   std::ostream& err = rank == 0 ? std::cerr : quiet_err;
   const int code = shine::cli::run(argc, argv, out, err);
   std::cout.flush();
+  if (std::getenv("SHINE_MPI_STATS") != nullptr && code == shine::cli::kSuccess) {
+    // What each process sent: the collectives' counts, their bytes and the time spent in them.
+    const shine::core::CommunicationStats stats = world.stats();
+    const std::vector<shine::core::CommunicationStats> all =
+        shine::core::gather_values(world, stats);
+    if (rank == 0) {
+      for (std::size_t r = 0; r < all.size(); ++r) {
+        std::fprintf(
+            stderr,
+            "shine-mpi: rank %zu: %lld sums of %lld values (%.1f per sum, %.3g MB), "
+            "%.3f s in collectives\n",
+            r, static_cast<long long>(all[r].sums), static_cast<long long>(all[r].values_summed),
+            all[r].sums > 0
+                ? static_cast<double>(all[r].values_summed) / static_cast<double>(all[r].sums)
+                : 0.0,
+            8e-6 * static_cast<double>(all[r].values_summed), all[r].seconds);
+      }
+    }
+  }
   // Every process ends here, at about the same time, unless one failed alone: a process with an
   // error waits a little for the others, then ends them all.
   if (!mpi->all_reached(code == shine::cli::kSuccess ? -1.0 : kEndingTimeoutSeconds)) {
