@@ -389,6 +389,17 @@ DatasetPart read_libsvm_part(const std::filesystem::path& path,
   return part;
 }
 
+std::pair<Index, Index> row_offsets(const Dataset& data) {
+  if (data.communicator == nullptr) return {0, data.rows()};
+  const std::vector<Index> rows = core::gather_values(*data.communicator, data.rows());
+  Index first = 0, total = 0;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    if (static_cast<int>(r) < data.communicator->rank()) first += rows[r];
+    total += rows[r];
+  }
+  return {first, total};
+}
+
 DatasetPart rows_of_rank(const Dataset& whole, const core::Communicator& communicator) {
   const Index n = whole.rows();
   const Index ranks = communicator.size();

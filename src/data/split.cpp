@@ -86,10 +86,6 @@ std::vector<std::vector<Index>> row_groups(Index rows, bool stratify, IsPositive
   return groups;
 }
 
-std::vector<std::vector<Index>> row_groups(const Dataset& data, bool stratify) {
-  return row_groups(data.rows(), stratify, [&data](Index i) { return data.y[i] > 0; });
-}
-
 // The rows of each part of a dataset `name` of `rows` rows (`is_positive` as for row_groups).
 template <typename IsPositive>
 SplitRows plan_split(Index total_rows, const std::string& name, const SplitOptions& options,
@@ -150,47 +146,106 @@ std::vector<Index> local_rows(const std::vector<Index>& global, Index first, Ind
   return local;
 }
 
+// Whether each row of the whole dataset is labelled +1 (1) or not (0), gathered from every
+// process's part (one byte per row).
+std::vector<std::int8_t> gather_labels(const DatasetPart& part) {
+  const Dataset& data = part.data;
+  std::vector<std::int8_t> mine(static_cast<std::size_t>(data.rows()));
+  for (Index i = 0; i < data.rows(); ++i)
+    mine[static_cast<std::size_t>(i)] = data.y[i] > 0 ? 1 : 0;
+  const std::vector<std::byte> all =
+      data.communicator->gather_varying(std::as_bytes(std::span(mine)));
+  std::vector<std::int8_t> positive(all.size());
+  std::memcpy(positive.data(), all.data(), all.size());
+  if (static_cast<Index>(positive.size()) != part.total_rows) {
+    throw std::logic_error("the parts hold " + std::to_string(positive.size()) +
+                           " rows, not total_rows = " + std::to_string(part.total_rows));
+  }
+  return positive;
+}
+
 }  // namespace
 
 void KFoldOptions::validate() const {
   require(folds >= 2 && folds <= 1000, "KFoldOptions::folds", folds, "must be in [2, 1000]");
 }
 
-std::vector<Split> kfold_split(const Dataset& data, const KFoldOptions& options) {
+namespace {
+
+// The fold of every row of a dataset `name` of `rows` rows (`is_positive` as for row_groups).
+template <typename IsPositive>
+std::vector<std::size_t> plan_kfold(Index rows, const std::string& name,
+                                    const KFoldOptions& options, IsPositive&& is_positive) {
   options.validate();
   const auto k = static_cast<std::size_t>(options.folds);
-  if (static_cast<Index>(k) > data.rows()) {
-    throw std::invalid_argument("cannot make " + std::to_string(k) + " folds of '" + data.name +
-                                "' (" + std::to_string(data.rows()) +
-                                " rows): use fewer folds or more data");
+  if (static_cast<Index>(k) > rows) {
+    throw std::invalid_argument("cannot make " + std::to_string(k) + " folds of '" + name + "' (" +
+                                std::to_string(rows) + " rows): use fewer folds or more data");
   }
   Random rng(options.seed);
-  std::vector<std::vector<Index>> groups = row_groups(data, options.stratify);
+  std::vector<std::vector<Index>> groups = row_groups(rows, options.stratify, is_positive);
   // Deal the shuffled rows to the folds in turn, continuing across the classes.
-  std::vector<std::size_t> fold_of(static_cast<std::size_t>(data.rows()));
+  std::vector<std::size_t> fold_of(static_cast<std::size_t>(rows));
   std::size_t next = 0;
   for (auto& group : groups) {
     rng.shuffle(group.begin(), group.end());
     for (const Index row : group)
       fold_of[static_cast<std::size_t>(row)] = next++ % k;
   }
+  return fold_of;
+}
+
+// The parts of the folds: rows [first, first + data.rows()) of the whole dataset are `data`'s.
+// `positives(part)` counts the +1 rows of a training part (over the group when distributed).
+template <typename Positives>
+std::vector<Split> make_folds(const Dataset& data, const std::string& name, std::size_t k,
+                              const std::vector<std::size_t>& fold_of, Index first,
+                              Positives&& positives) {
   std::vector<Split> parts(k);
   for (std::size_t j = 0; j < k; ++j) {
     std::vector<Index> train, validation;
     for (Index i = 0; i < data.rows(); ++i)
-      (fold_of[static_cast<std::size_t>(i)] == j ? validation : train).push_back(i);
-    const std::string name =
+      (fold_of[static_cast<std::size_t>(first + i)] == j ? validation : train).push_back(i);
+    const std::string fold =
         data.name + "[fold " + std::to_string(j + 1) + "/" + std::to_string(k) + "]";
-    parts[j].train = select_rows(data, train, name + "[train]");
-    parts[j].validation = select_rows(data, validation, name + "[validation]");
-    const Index positives = parts[j].train.positives();
-    if (positives == 0 || positives == parts[j].train.rows()) {
-      throw std::invalid_argument("cannot make " + std::to_string(k) + " folds of '" + data.name +
+    parts[j].train = select_rows(data, train, fold + "[train]");
+    parts[j].validation = select_rows(data, validation, fold + "[validation]");
+    parts[j].train.communicator = data.communicator;
+    parts[j].validation.communicator = data.communicator;
+    const auto [positive, rows] = positives(parts[j].train);
+    if (positive == 0 || positive == rows) {
+      throw std::invalid_argument("cannot make " + std::to_string(k) + " folds of '" + name +
                                   "': the training part of fold " + std::to_string(j + 1) +
                                   " has a single class; use fewer folds or more data");
     }
   }
   return parts;
+}
+
+}  // namespace
+
+std::vector<Split> kfold_split(const Dataset& data, const KFoldOptions& options) {
+  const std::vector<std::size_t> fold_of =
+      plan_kfold(data.rows(), data.name, options, [&data](Index i) { return data.y[i] > 0; });
+  return make_folds(data, data.name, static_cast<std::size_t>(options.folds), fold_of, 0,
+                    [](const Dataset& part) {
+                      return std::pair{part.positives(), part.rows()};
+                    });
+}
+
+std::vector<Split> kfold_part(const DatasetPart& part, const KFoldOptions& options) {
+  const Dataset& data = part.data;
+  const core::Communicator* communicator = data.communicator;
+  if (communicator == nullptr) return kfold_split(data, options);
+  const std::vector<std::int8_t> positive =
+      options.stratify ? gather_labels(part) : std::vector<std::int8_t>{};
+  const std::vector<std::size_t> fold_of =
+      plan_kfold(part.total_rows, data.name, options,
+                 [&positive](Index i) { return positive[static_cast<std::size_t>(i)] != 0; });
+  return make_folds(data, data.name, static_cast<std::size_t>(options.folds), fold_of,
+                    part.first_row, [](const Dataset& piece) {
+                      return std::pair{global_positives(piece), global_rows(piece)};
+                    });
 }
 
 void SplitOptions::validate() const {
@@ -224,19 +279,8 @@ Split split_part(const DatasetPart& part, const SplitOptions& options) {
   const core::Communicator* communicator = data.communicator;
   if (communicator == nullptr) return split_dataset(data, options);
   // The name of the whole dataset: a part's name is the file's, as one process would have it.
-  std::vector<std::int8_t> positive;
-  if (options.stratify) {
-    std::vector<std::int8_t> mine(static_cast<std::size_t>(data.rows()));
-    for (Index i = 0; i < data.rows(); ++i)
-      mine[static_cast<std::size_t>(i)] = data.y[i] > 0 ? 1 : 0;
-    const std::vector<std::byte> all = communicator->gather_varying(std::as_bytes(std::span(mine)));
-    positive.resize(all.size());
-    std::memcpy(positive.data(), all.data(), all.size());
-    if (static_cast<Index>(positive.size()) != part.total_rows) {
-      throw std::logic_error("split_part: the parts hold " + std::to_string(positive.size()) +
-                             " rows, not total_rows = " + std::to_string(part.total_rows));
-    }
-  }
+  const std::vector<std::int8_t> positive =
+      options.stratify ? gather_labels(part) : std::vector<std::int8_t>{};
   const SplitRows rows = plan_split(part.total_rows, data.name, options, [&positive](Index i) {
     return positive[static_cast<std::size_t>(i)] != 0;
   });

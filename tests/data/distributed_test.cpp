@@ -228,6 +228,45 @@ TEST_P(SplitPart, HoldsTheRowsSplitDatasetPicks) {
   EXPECT_EQ(train, reference.train.rows());
 }
 
+TEST_P(SplitPart, KFoldPartsHoldTheRowsKFoldSplitPicks) {
+  const auto [ranks, stratify] = GetParam();
+  const Dataset whole = test::random_dataset(97, 8, 0.4, 6);
+  const KFoldOptions options{.folds = 4, .seed = 2, .stratify = stratify};
+  const std::vector<Split> reference = kfold_split(whole, options);
+  // Each rank's rows of a fold's part follow the earlier ranks' rows of it: gathered in turn.
+  std::vector<std::vector<Index>> counts(static_cast<std::size_t>(ranks));
+  std::mutex mutex;
+  for (int turn = 0; turn < 2; ++turn) {
+    test::run_ranks(ranks, [&](const core::Communicator& communicator) {
+      const DatasetPart part = rows_of_rank(whole, communicator);
+      const auto [first, total] = row_offsets(part.data);
+      EXPECT_EQ(first, part.first_row);
+      EXPECT_EQ(total, part.total_rows);
+      const std::vector<Split> folds = kfold_part(part, options);
+      const auto r = static_cast<std::size_t>(communicator.rank());
+      const std::lock_guard lock(mutex);
+      ASSERT_EQ(folds.size(), 4U);
+      if (turn == 0) {
+        for (const Split& fold : folds) {
+          counts[r].push_back(fold.train.rows());
+          counts[r].push_back(fold.validation.rows());
+        }
+        return;
+      }
+      for (std::size_t j = 0; j < folds.size(); ++j) {
+        Index train_first = 0, validation_first = 0;
+        for (std::size_t q = 0; q < r; ++q) {
+          train_first += counts[q][2 * j];
+          validation_first += counts[q][2 * j + 1];
+        }
+        expect_rows_equal(reference[j].train, train_first, folds[j].train);
+        expect_rows_equal(reference[j].validation, validation_first, folds[j].validation);
+        EXPECT_EQ(folds[j].train.communicator, &communicator);
+      }
+    });
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(RanksAndStratification, SplitPart,
                          testing::Combine(testing::Values(1, 2, 3), testing::Bool()));
 

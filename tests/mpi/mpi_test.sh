@@ -138,11 +138,11 @@ PY
     echo "killed rank: the job ended in $elapsed s with exit code $code"
     ;;
   refused)
-    "${mpi[@]}" -np 2 "$shine_mpi" tune "$plain" --cv 3 > refused.out 2> refused.err
+    "${mpi[@]}" -np 2 "$shine_mpi" tune "$plain" --checkpoint run.ckpt > refused.out 2> refused.err
     code=$?
     cat refused.err
     [ "$code" -eq 2 ] || fail "exit code $code, expected 2"
-    grep -q -- "--cv is not available" refused.err || fail "no message about --cv"
+    grep -q -- "--checkpoint is not available" refused.err || fail "no message about --checkpoint"
     ;;
   *)
     fail "unknown case $case"

@@ -72,6 +72,39 @@ TEST_P(DistributedTune, AgreesWithOneProcessAndRepeatsBitForBit) {
   EXPECT_EQ(second[0].w, got.w) << "a second run differs";
 }
 
+TEST(DistributedTune, CrossValidationAgreesWithOneProcessAndRepeatsBitForBit) {
+  const data::Dataset whole = test::random_dataset(400, 20, 0.3, 78);
+  const data::KFoldOptions kfold{.folds = 3, .seed = 1};
+  TuneOptions options;
+  options.method = TuneMethod::Hoag;
+  options.max_iterations = 5;
+  options.objective.num_threads = 1;
+  options.lbfgs.num_threads = 1;
+  const Outcome reference = outcome_of(shine::tune_cv(whole, kfold, options));
+  const auto run = [&] {
+    Outcome got;
+    test::run_ranks(3, [&](const core::Communicator& communicator) {
+      const data::DatasetPart part = data::rows_of_rank(whole, communicator);
+      const std::vector<data::Split> folds = data::kfold_part(part, kfold);
+      TuneProblem problem;
+      problem.train = &part.data;
+      for (const data::Split& fold : folds)
+        problem.folds.push_back({&fold.train, &fold.validation});
+      const Outcome mine = outcome_of(shine::tune(problem, options));
+      if (communicator.rank() == 0) got = mine;
+    });
+    return got;
+  };
+  const Outcome first = run();
+  EXPECT_EQ(first.evaluations, reference.evaluations);
+  EXPECT_NEAR(first.lambda, reference.lambda, 1e-10 * reference.lambda);
+  EXPECT_LE((first.w - reference.w).norm(), 1e-10 * reference.w.norm());
+  EXPECT_NEAR(first.validation_loss, reference.validation_loss, 1e-10 * reference.validation_loss);
+  const Outcome second = run();
+  EXPECT_EQ(second.lambda, first.lambda);
+  EXPECT_EQ(second.w, first.w);
+}
+
 INSTANTIATE_TEST_SUITE_P(MethodsAndRanks, DistributedTune,
                          testing::Combine(testing::Values(TuneMethod::Shine, TuneMethod::Hoag,
                                                           TuneMethod::Grid),

@@ -2,12 +2,14 @@
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <ostream>
+#include <tuple>
 
 #include "cli.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 #include "interrupt.hpp"
 #include "progress.hpp"
+#include "shine/data/distributed.hpp"
 #include "shine/data/feature_groups.hpp"
 #include "shine/data/split.hpp"
 #include "shine/estimator.hpp"
@@ -300,7 +302,7 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   // run, is not available there yet (refused before any data is read).
   const core::Communicator* group = process_group();
   if (group != nullptr) {
-    for (const char* flag : {"cv", "checkpoint", "resume", "weights", "validation-weights",
+    for (const char* flag : {"checkpoint", "resume", "weights", "validation-weights",
                              "test-weights", "class-weight"}) {
       if (given(vm, flag)) {
         throw UsageError(std::string("--") + flag +
@@ -328,8 +330,16 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   problem.test = parts.test_rows > 0 ? &parts.test : nullptr;
   std::vector<data::Split> folds;
   if (sources.cv > 0) {
-    folds = data::kfold_split(parts.train,
-                              {.folds = sources.cv, .seed = sources.seed, .stratify = true});
+    const data::KFoldOptions kfold{.folds = sources.cv, .seed = sources.seed, .stratify = true};
+    if (group != nullptr) {
+      // The folds of all the training rows, each process keeping its own rows of each.
+      data::DatasetPart whole{.data = std::move(parts.train)};
+      std::tie(whole.first_row, whole.total_rows) = data::row_offsets(whole.data);
+      folds = data::kfold_part(whole, kfold);
+      parts.train = std::move(whole.data);
+    } else {
+      folds = data::kfold_split(parts.train, kfold);
+    }
     for (const data::Split& fold : folds)
       problem.folds.push_back({&fold.train, &fold.validation});
   } else {

@@ -16,6 +16,8 @@
 /// @endcode
 
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "shine/core/communicator.hpp"
 #include "shine/data/dataset.hpp"
@@ -50,6 +52,11 @@ DatasetPart read_libsvm_part(const std::filesystem::path& path,
                              const core::Communicator& communicator,
                              const ReadOptions& options = {}, ReadReport* report = nullptr);
 
+/// Where `data`'s rows sit in the whole: the first row of this process's part and the rows of
+/// the whole dataset, from every process's row count (a collective call when `data` has a
+/// communicator; {0, rows} otherwise).
+[[nodiscard]] std::pair<Index, Index> row_offsets(const Dataset& data);
+
 /// This process's share of a dataset that every process holds whole (e.g. built in memory): the
 /// rows [n·r/P, n·(r+1)/P) of `whole`, with the communicator set.
 DatasetPart rows_of_rank(const Dataset& whole, const core::Communicator& communicator);
@@ -62,5 +69,12 @@ DatasetPart rows_of_rank(const Dataset& whole, const core::Communicator& communi
 /// parts' communicator is `part.data.communicator`. Throws `std::invalid_argument` as
 /// `split_dataset` does, on every process alike.
 Split split_part(const DatasetPart& part, const SplitOptions& options = {});
+
+/// The k-fold cross-validation parts of a dataset spread over the group: fold j's parts hold
+/// this process's rows of exactly the rows `kfold_split(whole, options)` puts in them (every
+/// process deals the same seeded shuffle of all the rows; stratified: after gathering every
+/// row's label, one byte each). Throws `std::invalid_argument` as `kfold_split` does, on every
+/// process alike.
+std::vector<Split> kfold_part(const DatasetPart& part, const KFoldOptions& options = {});
 
 }  // namespace shine::data
