@@ -28,7 +28,7 @@ constexpr const char* kUsage =
     "first), the losses and gradients are summed over the processes in a fixed order, and\n"
     "process 0 prints the progress and the summary and writes --json, --model and --liblinear.\n"
     "The result is the same bits for the same P, and agrees with one process to rounding.\n"
-    "Not available yet: --checkpoint, --resume and the sample- and class-weight flags.\n";
+    "Not available yet: --checkpoint and --resume.\n";
 
 // Prints `text` (a process's buffered error output) with the rank in front of each line.
 void print_with_rank(const std::string& text, int rank) {

@@ -76,12 +76,16 @@ data::ClassWeights apply_class_weight(const ClassWeightOption& option, data::Dat
   return weights;
 }
 
-void attach_weight_file(data::Dataset& data, const std::string& path) {
-  Vector weights = data::read_sample_weights(path, data.rows());
+void attach_weight_file(data::Dataset& data, const std::string& path, Index first_row,
+                        std::optional<Index> total_rows) {
+  // With a process group every process reads the whole file (one number per row, small beside
+  // the data) and keeps its rows' weights.
+  Vector weights = data::read_sample_weights(path, total_rows.value_or(data.rows()));
   if (weights.size() > 0 && weights.maxCoeff() == 0.0) {
     throw data::ParseError(path, 0, 0,
                            "every weight is 0: at least one sample must weigh more than 0");
   }
+  if (total_rows) weights = Vector(weights.segment(first_row, data.rows()));
   data::set_sample_weights(data, std::move(weights));
 }
 
@@ -92,19 +96,24 @@ Parts load_parts(const PartSources& sources) {
   const core::Communicator* group = process_group();
   LoadedData all = load_dataset(sources.train, {}, "train", group);
   const std::string train_source = source_name(all);
-  const auto attach = [](data::Dataset& data, const std::optional<std::string>& path) {
-    if (path) attach_weight_file(data, *path);
+  const auto attach = [group](LoadedData& loaded, const std::optional<std::string>& path) {
+    if (!path) return;
+    if (group == nullptr) {
+      attach_weight_file(loaded.data, *path);
+    } else {
+      attach_weight_file(loaded.data, *path, loaded.first_row, loaded.total_rows);
+    }
   };
-  attach(all.data, sources.weights.train);
+  attach(all, sources.weights.train);
 
   std::optional<LoadedData> validation, test;
   if (sources.validation) {
     validation = load_like_train(*sources.validation, all.data, "validation");
-    attach(validation->data, sources.weights.validation);
+    attach(*validation, sources.weights.validation);
   }
   if (sources.test) {
     test = load_like_train(*sources.test, all.data, "test");
-    attach(test->data, sources.weights.test);
+    attach(*test, sources.weights.test);
   }
 
   const double f_train = sources.fractions[0];

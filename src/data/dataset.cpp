@@ -179,7 +179,8 @@ void Dataset::validate() const {
       fail("weights has " + std::to_string(weights.size()) + " entries for " +
            std::to_string(X.rows()) + " rows");
     }
-    bool any_positive = X.rows() == 0;
+    // One process's rows of a spread dataset may all weigh 0: the rule holds for the whole.
+    bool any_positive = X.rows() == 0 || communicator != nullptr;
     for (Index i = 0; i < weights.size(); ++i) {
       if (!std::isfinite(weights[i]) || weights[i] < 0.0) {
         fail("the weight of sample " + std::to_string(i) + " is " + format_label(weights[i]) +

@@ -1,6 +1,7 @@
 #include "shine/data/split.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <span>
@@ -146,6 +147,27 @@ std::vector<Index> local_rows(const std::vector<Index>& global, Index first, Ind
   return local;
 }
 
+// select_rows for one process's rows of a spread dataset (`data.communicator`, possibly null):
+// the part gets the communicator before its weights, which may then all be 0 here; a part whose
+// weights are 0 on every process is refused on every process.
+Dataset select_part(const Dataset& data, std::span<const Index> rows, std::string name) {
+  if (data.communicator == nullptr) return select_rows(data, rows, std::move(name));
+  Vector weights = gather_weights(data, rows);
+  auto [X, y] = gather_rows(data, rows);
+  Dataset piece = make_dataset(std::move(X), std::move(y), std::move(name), data.labels);
+  piece.communicator = data.communicator;
+  set_sample_weights(piece, std::move(weights));
+  // Whether any process's rows are weighted, and the weight of all: one sum on every process (a
+  // process without rows of the part has no weights).
+  std::array<double, 2> sums{piece.weighted() ? 1.0 : 0.0, piece.total_weight()};
+  data.communicator->sum(sums);
+  if (sums[0] > 0.0 && sums[1] == 0.0) {
+    throw std::invalid_argument("every sample weight of '" + piece.name +
+                                "' is 0: at least one must be positive");
+  }
+  return piece;
+}
+
 // Whether each row of the whole dataset is labelled +1 (1) or not (0), gathered from every
 // process's part (one byte per row).
 std::vector<std::int8_t> gather_labels(const DatasetPart& part) {
@@ -208,10 +230,8 @@ std::vector<Split> make_folds(const Dataset& data, const std::string& name, std:
       (fold_of[static_cast<std::size_t>(first + i)] == j ? validation : train).push_back(i);
     const std::string fold =
         data.name + "[fold " + std::to_string(j + 1) + "/" + std::to_string(k) + "]";
-    parts[j].train = select_rows(data, train, fold + "[train]");
-    parts[j].validation = select_rows(data, validation, fold + "[validation]");
-    parts[j].train.communicator = data.communicator;
-    parts[j].validation.communicator = data.communicator;
+    parts[j].train = select_part(data, train, fold + "[train]");
+    parts[j].validation = select_part(data, validation, fold + "[validation]");
     const auto [positive, rows] = positives(parts[j].train);
     if (positive == 0 || positive == rows) {
       throw std::invalid_argument("cannot make " + std::to_string(k) + " folds of '" + name +
@@ -285,10 +305,7 @@ Split split_part(const DatasetPart& part, const SplitOptions& options) {
     return positive[static_cast<std::size_t>(i)] != 0;
   });
   const auto select = [&](const std::vector<Index>& global, const char* which) {
-    const std::vector<Index> local = local_rows(global, part.first_row, data.rows());
-    Dataset piece = select_rows(data, local, data.name + which);
-    piece.communicator = communicator;
-    return piece;
+    return select_part(data, local_rows(global, part.first_row, data.rows()), data.name + which);
   };
   Split split;
   split.train = select(rows.train, "[train]");

@@ -4,7 +4,9 @@
 #
 #   mpi_test.sh SHINE SHINE_MPI WORKDIR agree DATA.xz GRID_ARGS...  one process against 1, 2, 3
 #                                        ranks: the same lambda, w within 1e-10; the same bits
-#                                        twice with 2 ranks (agree-once: not twice)
+#                                        twice with 2 ranks (agree-once: not twice; weighted:
+#                                        not twice, with a weight file and balanced class
+#                                        weights)
 #   mpi_test.sh SHINE SHINE_MPI WORKDIR repeat DATA.xz ARGS...     the hypergradient run with 3
 #                                        ranks twice: the same bits; lambda within 5e-2 of one
 #                                        process (rounding moves where loose solves stop)
@@ -51,7 +53,11 @@ PY
 }
 
 case $case in
-  agree | agree-once)
+  agree | agree-once | weighted)
+    if [ "$case" = weighted ]; then
+      awk '!/^[[:space:]]*(#|$)/ { print (NR % 4) * 0.5 }' "$plain" > weights.txt
+      set -- "$@" --weights weights.txt --class-weight balanced
+    fi
     "$shine" tune "$plain" --quiet "$@" --model one.json > one.txt || fail "one process: $(cat one.txt)"
     for ranks in 1 2 3; do
       "${mpi[@]}" -np $ranks "$shine_mpi" tune "$plain" --quiet "$@" --model "p$ranks.json" \

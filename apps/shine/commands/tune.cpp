@@ -302,8 +302,7 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   // run, is not available there yet (refused before any data is read).
   const core::Communicator* group = process_group();
   if (group != nullptr) {
-    for (const char* flag : {"checkpoint", "resume", "weights", "validation-weights",
-                             "test-weights", "class-weight"}) {
+    for (const char* flag : {"checkpoint", "resume"}) {
       if (given(vm, flag)) {
         throw UsageError(std::string("--") + flag +
                          " is not available with several processes (shine-mpi) yet: run "

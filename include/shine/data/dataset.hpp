@@ -43,7 +43,8 @@ struct LabelMap {
 /// - `Xt` is the transpose of `X`, also compressed CSR (`features() × rows()`), so both X·v and
 ///   Xᵀ·v are race-free loops over rows;
 /// - `y` has `rows()` entries, each exactly −1 or +1;
-/// - `weights` is empty (every sample weighs 1) or has `rows()` finite entries ≥ 0, not all 0.
+/// - `weights` is empty (every sample weighs 1) or has `rows()` finite entries ≥ 0, not all 0
+///   (with a `communicator`, not all 0 over the whole dataset: checked where it is split).
 ///
 /// Copying a Dataset copies the matrices; move it where possible (a move costs O(1) and leaves the
 /// source empty).
