@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/check.hpp"
+#include "shine/core/communicator.hpp"
 #include "shine/objective/inner_objective.hpp"
 #include "shine/objective/l2_regularizer.hpp"
 
@@ -41,7 +42,8 @@ void refit(const outer::TuneProblem& problem, const TuneOptions& options, Tuned&
   inner::InnerResult solved = inner::minimize(objective, r.w, solver, {}, stop_on_interrupt);
   tuned.refit = solved.summary;
   r.w = std::move(solved.w);
-  if (problem.test != nullptr && problem.test->rows() > 0) {
+  if (problem.test != nullptr &&
+      (problem.test->rows() > 0 || core::is_distributed(problem.test->communicator))) {
     const outer::HeldOutMetrics test = outer::evaluate_heldout(
         *problem.test, r.w, options.objective.fit_intercept, options.objective.num_threads);
     r.test_loss = test.mean_loss;

@@ -8,8 +8,9 @@
 #include <sstream>
 #include <string_view>
 
-#include "shine/core/timer.hpp"
 #include "registry.hpp"
+#include "shine/core/timer.hpp"
+#include "shine/data/distributed.hpp"
 
 namespace shine::cli {
 
@@ -102,8 +103,20 @@ std::string command_line(const char* command, const Arguments& args) {
   return line;
 }
 
+namespace {
+const core::Communicator* g_process_group = nullptr;
+}  // namespace
+
+const core::Communicator* process_group() noexcept {
+  return g_process_group;
+}
+
+void set_process_group(const core::Communicator* group) noexcept {
+  g_process_group = group;
+}
+
 LoadedData load_dataset(const std::string& source, const data::ReadOptions& options,
-                        const std::string& role) {
+                        const std::string& role, const core::Communicator* group) {
   LoadedData loaded;
   // A folder of the same name as a registered dataset (say, an output folder `20news`) does not
   // hide the registry entry.
@@ -138,7 +151,15 @@ LoadedData load_dataset(const std::string& source, const data::ReadOptions& opti
   data::ReadOptions read = options;
   if (read.name.empty() && !loaded.registry_name.empty()) read.name = loaded.registry_name;
   const Timer timer;
-  loaded.data = data::read_libsvm(loaded.path, read, &loaded.report);
+  if (group != nullptr) {
+    data::DatasetPart part = data::read_libsvm_part(loaded.path, *group, read, &loaded.report);
+    loaded.data = std::move(part.data);
+    loaded.first_row = part.first_row;
+    loaded.total_rows = part.total_rows;
+  } else {
+    loaded.data = data::read_libsvm(loaded.path, read, &loaded.report);
+    loaded.total_rows = loaded.data.rows();
+  }
   loaded.seconds = timer.seconds();
   return loaded;
 }

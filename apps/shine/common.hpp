@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "shine/core/communicator.hpp"
 #include "shine/data/dataset.hpp"
 #include "shine/data/libsvm_io.hpp"
 
@@ -40,9 +41,18 @@ double positive_option(const boost::program_options::variables_map& vm, const ch
 /// "shine tune a b c": the command line, for the records.
 std::string command_line(const char* command, const Arguments& args);
 
+/// The processes `shine-mpi` runs on (every process of `mpirun`), or null (the default) for one
+/// process. Set once by the program before running a command.
+const core::Communicator* process_group() noexcept;
+/// Sets the group `process_group` returns.
+void set_process_group(const core::Communicator* group) noexcept;
+
 /// A dataset loaded from a file or a registry name, with what the reader saw.
 struct LoadedData {
+  /// The rows (with a group: this process's rows, `data.communicator` set).
   data::Dataset data;
+  Index first_row = 0;   ///< With a group: the first row of `data` in the whole file.
+  Index total_rows = 0;  ///< Rows of the whole file.
   data::ReadReport report;
   std::filesystem::path path;
   std::string registry_name;  ///< Non-empty when `source` was a registry name.
@@ -52,7 +62,8 @@ struct LoadedData {
 /// Loads `source`: an existing file, else a name from the dataset registry (its train or test
 /// file, by `role`). Throws UsageError when it is neither, with the registered names.
 LoadedData load_dataset(const std::string& source, const data::ReadOptions& options,
-                        const std::string& role = "train");
+                        const std::string& role = "train",
+                        const core::Communicator* group = nullptr);
 
 /// Parses "0.9,0.05,0.05" into three fractions; throws UsageError naming `option`.
 std::vector<double> parse_fractions(const std::string& text, const std::string& option);

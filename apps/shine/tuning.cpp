@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "shine/core/timer.hpp"
+#include "shine/data/distributed.hpp"
 
 namespace shine::cli {
 namespace {
@@ -28,7 +29,7 @@ LoadedData load_like_train(const std::string& source, const data::Dataset& train
   aligned.drop_extra_features = true;
   aligned.labels = train.labels;
   try {
-    return load_dataset(source, aligned, role);
+    return load_dataset(source, aligned, role, train.communicator);
   } catch (const data::UnexpectedLabelError& e) {
     // The reader's advice ("read it without a forced label map") is for library callers.
     throw data::ParseError(e.file(), e.line(), e.column(),
@@ -75,33 +76,44 @@ data::ClassWeights apply_class_weight(const ClassWeightOption& option, data::Dat
   return weights;
 }
 
-void attach_weight_file(data::Dataset& data, const std::string& path) {
-  Vector weights = data::read_sample_weights(path, data.rows());
+void attach_weight_file(data::Dataset& data, const std::string& path, Index first_row,
+                        std::optional<Index> total_rows) {
+  // With a process group every process reads the whole file (one number per row, small beside
+  // the data) and keeps its rows' weights.
+  Vector weights = data::read_sample_weights(path, total_rows.value_or(data.rows()));
   if (weights.size() > 0 && weights.maxCoeff() == 0.0) {
     throw data::ParseError(path, 0, 0,
                            "every weight is 0: at least one sample must weigh more than 0");
   }
+  if (total_rows) weights = Vector(weights.segment(first_row, data.rows()));
   data::set_sample_weights(data, std::move(weights));
 }
 
 Parts load_parts(const PartSources& sources) {
   const Timer timer;
   Parts parts;
-  LoadedData all = load_dataset(sources.train, {});
+  // With a process group (shine-mpi), every process reads its rows of each file.
+  const core::Communicator* group = process_group();
+  LoadedData all = load_dataset(sources.train, {}, "train", group);
   const std::string train_source = source_name(all);
-  const auto attach = [](data::Dataset& data, const std::optional<std::string>& path) {
-    if (path) attach_weight_file(data, *path);
+  const auto attach = [group](LoadedData& loaded, const std::optional<std::string>& path) {
+    if (!path) return;
+    if (group == nullptr) {
+      attach_weight_file(loaded.data, *path);
+    } else {
+      attach_weight_file(loaded.data, *path, loaded.first_row, loaded.total_rows);
+    }
   };
-  attach(all.data, sources.weights.train);
+  attach(all, sources.weights.train);
 
   std::optional<LoadedData> validation, test;
   if (sources.validation) {
     validation = load_like_train(*sources.validation, all.data, "validation");
-    attach(validation->data, sources.weights.validation);
+    attach(*validation, sources.weights.validation);
   }
   if (sources.test) {
     test = load_like_train(*sources.test, all.data, "test");
-    attach(test->data, sources.weights.test);
+    attach(*test, sources.weights.test);
   }
 
   const double f_train = sources.fractions[0];
@@ -119,6 +131,15 @@ Parts load_parts(const PartSources& sources) {
 
   if (validation && test) {
     parts.train = std::move(all.data);
+  } else if (group != nullptr) {
+    // Every process draws the permutation of all the rows and keeps its own rows of each part:
+    // the rows one process would have.
+    data::Split pieces = data::split_part(
+        {.data = std::move(all.data), .first_row = all.first_row, .total_rows = all.total_rows},
+        split);
+    parts.train = std::move(pieces.train);
+    parts.validation = std::move(pieces.validation);
+    parts.test = std::move(pieces.test);
   } else {
     // Consumes the loaded data: the source and its parts are never all in memory at once.
     data::Split pieces = data::split_dataset(std::move(all.data), split);
@@ -128,6 +149,14 @@ Parts load_parts(const PartSources& sources) {
   }
   if (validation) parts.validation = std::move(validation->data);
   if (test) parts.test = std::move(test->data);
+  if (group != nullptr) {
+    // Parts made by the split hold no communicator yet when a file was given instead.
+    for (data::Dataset* part : {&parts.train, &parts.validation, &parts.test})
+      part->communicator = group;
+  }
+  parts.train_rows = data::global_rows(parts.train);
+  parts.validation_rows = data::global_rows(parts.validation);
+  parts.test_rows = data::global_rows(parts.test);
   if (sources.weights.classes) {
     apply_class_weight(*sources.weights.classes, parts.train, {&parts.validation, &parts.test});
   }
@@ -149,7 +178,7 @@ Parts load_parts(const PartSources& sources) {
   if (test) {
     parts.descriptions.push_back(
         report::DatasetDescription::of(parts.test, "test", source_name(*test)));
-  } else if (parts.test.rows() > 0) {
+  } else if (parts.test_rows > 0) {
     parts.descriptions.push_back(report::DatasetDescription::of(
         parts.test, "test", percent(split.test) + " of " + train_source + how));
   }

@@ -22,6 +22,11 @@ struct Parts {
   data::Dataset train;
   data::Dataset validation;
   data::Dataset test;  ///< 0 rows when there is no held-out set.
+  /// Rows of each part; with a process group (shine-mpi), of the whole part, every process's
+  /// rows (the parts themselves hold this process's rows).
+  Index train_rows = 0;
+  Index validation_rows = 0;
+  Index test_rows = 0;
   std::vector<report::DatasetDescription> descriptions;
   double load_seconds = 0.0;
 };
@@ -47,8 +52,10 @@ struct WeightSources {
 };
 
 /// Reads the weight file `path` (one weight per row of `data`) into `data.weights`; a file of
-/// zeros is a `data::ParseError` too.
-void attach_weight_file(data::Dataset& data, const std::string& path);
+/// zeros is a `data::ParseError` too. With `total_rows` (`data` holds one process's rows of a
+/// spread file, from `first_row` on): the file has `total_rows` weights and `data` gets its rows'.
+void attach_weight_file(data::Dataset& data, const std::string& path, Index first_row = 0,
+                        std::optional<Index> total_rows = std::nullopt);
 
 /// Applies the class weights of `option` to `train` and to each dataset of `others` (balanced
 /// weights are those of `train`); returns the weights applied.

@@ -14,10 +14,13 @@
 /// - `shine::report`    — the JSON trajectory of a tuning run (an observer of the loop).
 
 #include "shine/core/atomic_file.hpp"
+#include "shine/core/communicator.hpp"
+#include "shine/core/mpi_environment.hpp"
 #include "shine/core/status.hpp"
 #include "shine/core/timer.hpp"
 #include "shine/core/types.hpp"
 #include "shine/data/dataset.hpp"
+#include "shine/data/distributed.hpp"
 #include "shine/data/feature_groups.hpp"
 #include "shine/data/libsvm_io.hpp"
 #include "shine/data/sample_weights.hpp"

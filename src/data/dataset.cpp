@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
 #include <vector>
+
+#include "shine/core/communicator.hpp"
 
 namespace shine::data {
 namespace {
@@ -81,7 +84,8 @@ Dataset::Dataset(Dataset&& other) noexcept
     : name(std::move(other.name)),
       y(std::move(other.y)),
       labels(other.labels),
-      weights(std::move(other.weights)) {
+      weights(std::move(other.weights)),
+      communicator(other.communicator) {
   X.swap(other.X);
   Xt.swap(other.Xt);
 }
@@ -92,6 +96,7 @@ Dataset& Dataset::operator=(Dataset&& other) noexcept {
   y = std::move(other.y);
   labels = other.labels;
   weights = std::move(other.weights);
+  communicator = other.communicator;
   // Swap, then release what the source received, so the old matrices are freed now.
   X.swap(other.X);
   Xt.swap(other.Xt);
@@ -126,6 +131,24 @@ double Dataset::total_weight() const noexcept {
   return weighted() ? weights.sum() : static_cast<double>(rows());
 }
 
+Index global_rows(const Dataset& data) {
+  double rows = static_cast<double>(data.rows());  // exact below 2^53 rows
+  core::sum_if_distributed(data.communicator, std::span<double>(&rows, 1));
+  return static_cast<Index>(rows);
+}
+
+double global_total_weight(const Dataset& data) {
+  double total = data.total_weight();
+  core::sum_if_distributed(data.communicator, std::span<double>(&total, 1));
+  return total;
+}
+
+Index global_positives(const Dataset& data) {
+  double positives = static_cast<double>(data.positives());
+  core::sum_if_distributed(data.communicator, std::span<double>(&positives, 1));
+  return static_cast<Index>(positives);
+}
+
 std::size_t Dataset::memory_bytes() const noexcept {
   const auto csr_bytes = [](const SparseMatrix& m) {
     return static_cast<std::size_t>(m.nonZeros()) * (sizeof(double) + sizeof(StorageIndex)) +
@@ -156,7 +179,8 @@ void Dataset::validate() const {
       fail("weights has " + std::to_string(weights.size()) + " entries for " +
            std::to_string(X.rows()) + " rows");
     }
-    bool any_positive = X.rows() == 0;
+    // One process's rows of a spread dataset may all weigh 0: the rule holds for the whole.
+    bool any_positive = X.rows() == 0 || communicator != nullptr;
     for (Index i = 0; i < weights.size(); ++i) {
       if (!std::isfinite(weights[i]) || weights[i] < 0.0) {
         fail("the weight of sample " + std::to_string(i) + " is " + format_label(weights[i]) +

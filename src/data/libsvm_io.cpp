@@ -48,6 +48,7 @@ using detail::make_plain_reader;
 using detail::make_prefetching_reader;
 using detail::Parser;
 using detail::PrefixedSource;
+using detail::read_stream;
 
 std::string format_position(const std::string& file, std::int64_t line, std::int64_t column,
                             const std::string& problem) {
@@ -60,8 +61,12 @@ std::string default_name(const std::string& source_name) {
   return file.empty() ? source_name : file;
 }
 
+}  // namespace
+
+namespace detail {
+
 Dataset read_stream(std::istream& input, const std::string& source, const std::string& name,
-                    const ReadOptions& options, ReadReport* report) {
+                    const ReadOptions& options, ReadReport* report, const PartAgreement* agree) {
   options.validate();
 
   std::array<char, 8> head{};
@@ -130,10 +135,14 @@ Dataset read_stream(std::istream& input, const std::string& source, const std::s
   parser.finish(buffer_offset);
   buffer = {};
   reader.reset();
+  if (agree != nullptr) {
+    const Parser::PartBuild part = (*agree)(parser);
+    return parser.build(name, report, compression, buffer_offset, &part);
+  }
   return parser.build(name, report, compression, buffer_offset);
 }
 
-}  // namespace
+}  // namespace detail
 
 ParseError::ParseError(std::string file, std::int64_t line, std::int64_t column,
                        const std::string& problem)
@@ -192,13 +201,13 @@ Dataset read_libsvm(const std::filesystem::path& path, const ReadOptions& option
     throw std::runtime_error("cannot open '" + path.string() + "': " + std::strerror(errno));
   }
   const std::string name = options.name.empty() ? path.filename().string() : options.name;
-  return read_stream(file, path.string(), name, options, report);
+  return read_stream(file, path.string(), name, options, report, nullptr);
 }
 
 Dataset read_libsvm(std::istream& input, const std::string& source_name, const ReadOptions& options,
                     ReadReport* report) {
   const std::string name = options.name.empty() ? default_name(source_name) : options.name;
-  return read_stream(input, source_name, name, options, report);
+  return read_stream(input, source_name, name, options, report, nullptr);
 }
 
 }  // namespace shine::data

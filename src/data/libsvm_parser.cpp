@@ -391,18 +391,20 @@ void Parser::finish(std::uint64_t total_bytes) {
 }
 
 Dataset Parser::build(std::string name, ReadReport* report, Compression compression,
-                      std::uint64_t total_bytes) {
-  if (total_bytes == 0) {
+                      std::uint64_t total_bytes, const PartBuild* part) {
+  if (total_bytes == 0 && part == nullptr) {
     throw ParseError(source_, 0, 0,
                      "the file is empty: expected lines 'LABEL INDEX:VALUE INDEX:VALUE ...'");
   }
-  if (labels_.empty()) {
+  if (labels_.empty() && part == nullptr) {
     throw ParseError(source_, 0, 0,
                      "no samples: all " + std::to_string(line_) +
                          " lines are blank or comments; expected lines 'LABEL INDEX:VALUE ...'");
   }
   LabelMap map;
-  if (forced_labels_) {
+  if (part != nullptr) {
+    map = part->map;
+  } else if (forced_labels_) {
     map = *options_.labels;
   } else {
     map = LabelMap::from_classes(
@@ -410,7 +412,8 @@ Dataset Parser::build(std::string name, ReadReport* report, Compression compress
   }
 
   const auto rows = static_cast<Index>(labels_.size());
-  const Index cols = options_.n_features > 0 ? options_.n_features : max_index_;
+  const Index cols =
+      part != nullptr ? part->cols : (options_.n_features > 0 ? options_.n_features : max_index_);
   const auto nnz = static_cast<Index>(store_.size());
   check_memory(true, cols);
 

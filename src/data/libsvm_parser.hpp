@@ -20,6 +20,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <istream>
 #include <limits>
 #include <string>
 #include <system_error>
@@ -28,9 +30,9 @@
 
 #include "data/entry_store.hpp"
 #include "data/libsvm_common.hpp"
+#include "data/memory.hpp"
 #include "shine/data/dataset.hpp"
 #include "shine/data/libsvm_io.hpp"
-#include "data/memory.hpp"
 
 namespace shine::data::detail {
 
@@ -93,8 +95,25 @@ class Parser {
 
   [[nodiscard]] std::int64_t line() const noexcept { return line_; }
 
+  // What a process reading part of a file (read_libsvm_part) builds with, agreed with the
+  // others: the feature count and label mapping of the whole file; its part may hold no row.
+  struct PartBuild {
+    Index cols = 0;
+    LabelMap map;
+  };
+
+  // The matrices, labels and report. `part` (when reading part of a file): the whole file's
+  // feature count and label mapping, and no error for a part without rows.
   Dataset build(std::string name, ReadReport* report, Compression compression,
-                std::uint64_t total_bytes);
+                std::uint64_t total_bytes, const PartBuild* part = nullptr);
+
+  // What the parser has seen, for the agreement between processes reading parts of one file.
+  [[nodiscard]] Index rows() const noexcept { return static_cast<Index>(labels_.size()); }
+  [[nodiscard]] Index max_index() const noexcept { return max_index_; }
+  [[nodiscard]] int classes() const noexcept { return classes_; }
+  [[nodiscard]] double class_value(int k) const noexcept {
+    return class_value_[static_cast<std::size_t>(k)];
+  }
 
  private:
   enum class State { LineStart, Row, Comment };
@@ -187,5 +206,15 @@ class Parser {
   std::string memory_limit_source_;
   std::size_t next_memory_check_ = std::numeric_limits<std::size_t>::max();
 };
+
+// Called by read_stream once the whole text is parsed, before the matrices are built, when the
+// text is one process's part of a file (read_libsvm_part): agrees with the other processes on
+// the feature count and label mapping (and throws when another process failed).
+using PartAgreement = std::function<Parser::PartBuild(const Parser&)>;
+
+// The read loop of read_libsvm (libsvm_io.cpp): sniffs the compression, reads and parses the
+// text block by block, builds the dataset (with `agree`'s result when given).
+Dataset read_stream(std::istream& input, const std::string& source, const std::string& name,
+                    const ReadOptions& options, ReadReport* report, const PartAgreement* agree);
 
 }  // namespace shine::data::detail

@@ -29,15 +29,17 @@ void ClassWeights::validate() const {
 }
 
 ClassWeights balanced_class_weights(const Dataset& data) {
-  const Index positives = data.positives();
-  const Index negatives = data.rows() - positives;
+  // Rows spread over processes: the whole dataset's counts.
+  const Index rows = global_rows(data);
+  const Index positives = global_positives(data);
+  const Index negatives = rows - positives;
   if (positives == 0 || negatives == 0) {
     throw std::invalid_argument("balanced class weights: the dataset '" + data.name + "' has " +
                                 std::to_string(positives) + " positive and " +
                                 std::to_string(negatives) +
                                 " negative samples; both classes are needed");
   }
-  const auto n = static_cast<double>(data.rows());
+  const auto n = static_cast<double>(rows);
   return {n / (2.0 * static_cast<double>(negatives)), n / (2.0 * static_cast<double>(positives))};
 }
 

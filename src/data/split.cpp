@@ -1,7 +1,10 @@
 #include "shine/data/split.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -9,6 +12,8 @@
 
 #include "core/check.hpp"
 #include "core/random.hpp"
+#include "shine/core/communicator.hpp"
+#include "shine/data/distributed.hpp"
 #include "shine/data/sample_weights.hpp"
 
 namespace shine::data {
@@ -65,26 +70,31 @@ std::pair<SparseMatrix, Vector> gather_rows(const Dataset& data, std::span<const
   return out;
 }
 
-// Groups of rows drawn independently: one per class when stratified, else all rows.
-std::vector<std::vector<Index>> row_groups(const Dataset& data, bool stratify) {
+// Groups of rows drawn independently: one per class when stratified (`is_positive(i)`: row i
+// is labelled +1), else all rows.
+template <typename IsPositive>
+std::vector<std::vector<Index>> row_groups(Index rows, bool stratify, IsPositive&& is_positive) {
   std::vector<std::vector<Index>> groups;
   if (stratify) {
     groups.resize(2);
-    for (Index i = 0; i < data.rows(); ++i)
-      groups[data.y[i] > 0 ? 1 : 0].push_back(i);
+    for (Index i = 0; i < rows; ++i)
+      groups[is_positive(i) ? 1 : 0].push_back(i);
   } else {
-    groups.emplace_back(static_cast<std::size_t>(data.rows()));
-    for (Index i = 0; i < data.rows(); ++i)
+    groups.emplace_back(static_cast<std::size_t>(rows));
+    for (Index i = 0; i < rows; ++i)
       groups[0][static_cast<std::size_t>(i)] = i;
   }
   return groups;
 }
 
-SplitRows plan_split(const Dataset& data, const SplitOptions& options) {
+// The rows of each part of a dataset `name` of `rows` rows (`is_positive` as for row_groups).
+template <typename IsPositive>
+SplitRows plan_split(Index total_rows, const std::string& name, const SplitOptions& options,
+                     IsPositive&& is_positive) {
   options.validate();
   Random rng(options.seed);
 
-  std::vector<std::vector<Index>> groups = row_groups(data, options.stratify);
+  std::vector<std::vector<Index>> groups = row_groups(total_rows, options.stratify, is_positive);
 
   SplitRows split;
   std::vector<Index>& train_rows = split.train;
@@ -107,8 +117,8 @@ SplitRows plan_split(const Dataset& data, const SplitOptions& options) {
 
   const auto check_part = [&](const std::vector<Index>& rows, double fraction, const char* part) {
     if (fraction > 0.0 && rows.empty()) {
-      throw std::invalid_argument("cannot split '" + data.name + "' (" +
-                                  std::to_string(data.rows()) + " rows): the " + part +
+      throw std::invalid_argument("cannot split '" + name + "' (" + std::to_string(total_rows) +
+                                  " rows): the " + part +
                                   " part would be empty; use more data or a larger fraction");
     }
   };
@@ -116,9 +126,64 @@ SplitRows plan_split(const Dataset& data, const SplitOptions& options) {
   check_part(validation_rows, options.validation, "validation");
   check_part(test_rows, options.test, "test");
 
-  for (auto* rows : {&train_rows, &validation_rows, &test_rows})
-    std::sort(rows->begin(), rows->end());
+  for (auto* part : {&train_rows, &validation_rows, &test_rows})
+    std::sort(part->begin(), part->end());
   return split;
+}
+
+SplitRows plan_split(const Dataset& data, const SplitOptions& options) {
+  return plan_split(data.rows(), data.name, options, [&data](Index i) { return data.y[i] > 0; });
+}
+
+// The rows of `global` (sorted rows of the whole dataset) that lie in [first, first + count),
+// as rows of the part that starts at `first`.
+std::vector<Index> local_rows(const std::vector<Index>& global, Index first, Index count) {
+  const auto begin = std::lower_bound(global.begin(), global.end(), first);
+  const auto end = std::lower_bound(begin, global.end(), first + count);
+  std::vector<Index> local;
+  local.reserve(static_cast<std::size_t>(end - begin));
+  for (auto it = begin; it != end; ++it)
+    local.push_back(*it - first);
+  return local;
+}
+
+// select_rows for one process's rows of a spread dataset (`data.communicator`, possibly null):
+// the part gets the communicator before its weights, which may then all be 0 here; a part whose
+// weights are 0 on every process is refused on every process.
+Dataset select_part(const Dataset& data, std::span<const Index> rows, std::string name) {
+  if (data.communicator == nullptr) return select_rows(data, rows, std::move(name));
+  Vector weights = gather_weights(data, rows);
+  auto [X, y] = gather_rows(data, rows);
+  Dataset piece = make_dataset(std::move(X), std::move(y), std::move(name), data.labels);
+  piece.communicator = data.communicator;
+  set_sample_weights(piece, std::move(weights));
+  // Whether any process's rows are weighted, and the weight of all: one sum on every process (a
+  // process without rows of the part has no weights).
+  std::array<double, 2> sums{piece.weighted() ? 1.0 : 0.0, piece.total_weight()};
+  data.communicator->sum(sums);
+  if (sums[0] > 0.0 && sums[1] == 0.0) {
+    throw std::invalid_argument("every sample weight of '" + piece.name +
+                                "' is 0: at least one must be positive");
+  }
+  return piece;
+}
+
+// Whether each row of the whole dataset is labelled +1 (1) or not (0), gathered from every
+// process's part (one byte per row).
+std::vector<std::int8_t> gather_labels(const DatasetPart& part) {
+  const Dataset& data = part.data;
+  std::vector<std::int8_t> mine(static_cast<std::size_t>(data.rows()));
+  for (Index i = 0; i < data.rows(); ++i)
+    mine[static_cast<std::size_t>(i)] = data.y[i] > 0 ? 1 : 0;
+  const std::vector<std::byte> all =
+      data.communicator->gather_varying(std::as_bytes(std::span(mine)));
+  std::vector<std::int8_t> positive(all.size());
+  std::memcpy(positive.data(), all.data(), all.size());
+  if (static_cast<Index>(positive.size()) != part.total_rows) {
+    throw std::logic_error("the parts hold " + std::to_string(positive.size()) +
+                           " rows, not total_rows = " + std::to_string(part.total_rows));
+  }
+  return positive;
 }
 
 }  // namespace
@@ -127,41 +192,80 @@ void KFoldOptions::validate() const {
   require(folds >= 2 && folds <= 1000, "KFoldOptions::folds", folds, "must be in [2, 1000]");
 }
 
-std::vector<Split> kfold_split(const Dataset& data, const KFoldOptions& options) {
+namespace {
+
+// The fold of every row of a dataset `name` of `rows` rows (`is_positive` as for row_groups).
+template <typename IsPositive>
+std::vector<std::size_t> plan_kfold(Index rows, const std::string& name,
+                                    const KFoldOptions& options, IsPositive&& is_positive) {
   options.validate();
   const auto k = static_cast<std::size_t>(options.folds);
-  if (static_cast<Index>(k) > data.rows()) {
-    throw std::invalid_argument("cannot make " + std::to_string(k) + " folds of '" + data.name +
-                                "' (" + std::to_string(data.rows()) +
-                                " rows): use fewer folds or more data");
+  if (static_cast<Index>(k) > rows) {
+    throw std::invalid_argument("cannot make " + std::to_string(k) + " folds of '" + name + "' (" +
+                                std::to_string(rows) + " rows): use fewer folds or more data");
   }
   Random rng(options.seed);
-  std::vector<std::vector<Index>> groups = row_groups(data, options.stratify);
+  std::vector<std::vector<Index>> groups = row_groups(rows, options.stratify, is_positive);
   // Deal the shuffled rows to the folds in turn, continuing across the classes.
-  std::vector<std::size_t> fold_of(static_cast<std::size_t>(data.rows()));
+  std::vector<std::size_t> fold_of(static_cast<std::size_t>(rows));
   std::size_t next = 0;
   for (auto& group : groups) {
     rng.shuffle(group.begin(), group.end());
     for (const Index row : group)
       fold_of[static_cast<std::size_t>(row)] = next++ % k;
   }
+  return fold_of;
+}
+
+// The parts of the folds: rows [first, first + data.rows()) of the whole dataset are `data`'s.
+// `positives(part)` counts the +1 rows of a training part (over the group when distributed).
+template <typename Positives>
+std::vector<Split> make_folds(const Dataset& data, const std::string& name, std::size_t k,
+                              const std::vector<std::size_t>& fold_of, Index first,
+                              Positives&& positives) {
   std::vector<Split> parts(k);
   for (std::size_t j = 0; j < k; ++j) {
     std::vector<Index> train, validation;
     for (Index i = 0; i < data.rows(); ++i)
-      (fold_of[static_cast<std::size_t>(i)] == j ? validation : train).push_back(i);
-    const std::string name =
+      (fold_of[static_cast<std::size_t>(first + i)] == j ? validation : train).push_back(i);
+    const std::string fold =
         data.name + "[fold " + std::to_string(j + 1) + "/" + std::to_string(k) + "]";
-    parts[j].train = select_rows(data, train, name + "[train]");
-    parts[j].validation = select_rows(data, validation, name + "[validation]");
-    const Index positives = parts[j].train.positives();
-    if (positives == 0 || positives == parts[j].train.rows()) {
-      throw std::invalid_argument("cannot make " + std::to_string(k) + " folds of '" + data.name +
+    parts[j].train = select_part(data, train, fold + "[train]");
+    parts[j].validation = select_part(data, validation, fold + "[validation]");
+    const auto [positive, rows] = positives(parts[j].train);
+    if (positive == 0 || positive == rows) {
+      throw std::invalid_argument("cannot make " + std::to_string(k) + " folds of '" + name +
                                   "': the training part of fold " + std::to_string(j + 1) +
                                   " has a single class; use fewer folds or more data");
     }
   }
   return parts;
+}
+
+}  // namespace
+
+std::vector<Split> kfold_split(const Dataset& data, const KFoldOptions& options) {
+  const std::vector<std::size_t> fold_of =
+      plan_kfold(data.rows(), data.name, options, [&data](Index i) { return data.y[i] > 0; });
+  return make_folds(data, data.name, static_cast<std::size_t>(options.folds), fold_of, 0,
+                    [](const Dataset& part) {
+                      return std::pair{part.positives(), part.rows()};
+                    });
+}
+
+std::vector<Split> kfold_part(const DatasetPart& part, const KFoldOptions& options) {
+  const Dataset& data = part.data;
+  const core::Communicator* communicator = data.communicator;
+  if (communicator == nullptr) return kfold_split(data, options);
+  const std::vector<std::int8_t> positive =
+      options.stratify ? gather_labels(part) : std::vector<std::int8_t>{};
+  const std::vector<std::size_t> fold_of =
+      plan_kfold(part.total_rows, data.name, options,
+                 [&positive](Index i) { return positive[static_cast<std::size_t>(i)] != 0; });
+  return make_folds(data, data.name, static_cast<std::size_t>(options.folds), fold_of,
+                    part.first_row, [](const Dataset& piece) {
+                      return std::pair{global_positives(piece), global_rows(piece)};
+                    });
 }
 
 void SplitOptions::validate() const {
@@ -187,6 +291,26 @@ Split split_dataset(const Dataset& data, const SplitOptions& options) {
   split.train = select_rows(data, rows.train, data.name + "[train]");
   split.validation = select_rows(data, rows.validation, data.name + "[validation]");
   split.test = select_rows(data, rows.test, data.name + "[test]");
+  return split;
+}
+
+Split split_part(const DatasetPart& part, const SplitOptions& options) {
+  const Dataset& data = part.data;
+  const core::Communicator* communicator = data.communicator;
+  if (communicator == nullptr) return split_dataset(data, options);
+  // The name of the whole dataset: a part's name is the file's, as one process would have it.
+  const std::vector<std::int8_t> positive =
+      options.stratify ? gather_labels(part) : std::vector<std::int8_t>{};
+  const SplitRows rows = plan_split(part.total_rows, data.name, options, [&positive](Index i) {
+    return positive[static_cast<std::size_t>(i)] != 0;
+  });
+  const auto select = [&](const std::vector<Index>& global, const char* which) {
+    return select_part(data, local_rows(global, part.first_row, data.rows()), data.name + which);
+  };
+  Split split;
+  split.train = select(rows.train, "[train]");
+  split.validation = select(rows.validation, "[validation]");
+  split.test = select(rows.test, "[test]");
   return split;
 }
 

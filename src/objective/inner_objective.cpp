@@ -1,10 +1,12 @@
 #include "shine/objective/inner_objective.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
 
 #include "core/check.hpp"
+#include "shine/core/communicator.hpp"
 #include "shine/objective/logistic_loss.hpp"
 
 namespace shine::objective {
@@ -13,7 +15,8 @@ InnerObjective::InnerObjective(const data::Dataset& train, L2Regularizer regular
     : data_(&train),
       regularizer_(std::move(regularizer)),
       options_(options),
-      features_(train.features()) {
+      features_(train.features()),
+      communicator_(train.communicator) {
   options_.validate();
   require(regularizer_.features() == features_, "InnerObjective: regularizer features",
           regularizer_.features(),
@@ -34,12 +37,40 @@ InnerObjective::InnerObjective(const data::Dataset& train, L2Regularizer regular
       sum += c[it.index()] * it.value() * it.value();
     column_sq_norms_[j] = sum;
   }
+  if (distributed()) {
+    // Every process must loop over w in the same chunks (feature_chunks_ follow the local rows).
+    uniform_feature_chunks_ = linalg::RowChunks::uniform(features_);
+    Vector totals(features_ + 1);
+    totals.head(features_) = column_sq_norms_;
+    totals[features_] = train.total_weight();
+    reduce(std::span<double>(totals.data(), static_cast<std::size_t>(totals.size())));
+    column_sq_norms_ = totals.head(features_);
+    total_weight_ = totals[features_];
+  }
+}
+
+bool InnerObjective::distributed() const noexcept {
+  return core::is_distributed(communicator_);
+}
+
+void InnerObjective::reduce(std::span<double> values) const {
+  if (distributed()) communicator_->sum(values);
+}
+
+Vector InnerObjective::reduced_transpose(const Vector& q, std::span<const double> extra) const {
+  Vector out(features_ + static_cast<Index>(extra.size()));
+  linalg::multiply(data_->Xt, q, out.head(features_), options_.num_threads);
+  std::copy(extra.begin(), extra.end(), out.data() + features_);
+  reduce(std::span<double>(out.data(), static_cast<std::size_t>(out.size())));
+  return out;
 }
 
 Vector InnerObjective::hessian_diagonal_bound() const {
   Vector bound(dim());
   bound.head(features_) = 0.25 * column_sq_norms_ + regularizer_.weights();
-  if (options_.fit_intercept) bound[features_] = 0.25 * data_->total_weight();
+  if (options_.fit_intercept) {
+    bound[features_] = 0.25 * (distributed() ? total_weight_ : data_->total_weight());
+  }
   return bound;
 }
 
@@ -82,9 +113,16 @@ void InnerObjective::evaluate(const Vector& w, LogisticState& state) const {
           acc[1] += r[i];
         }
       });
-  state.loss = sums[0];
   state.gradient.resize(dim());
-  state.penalty = 0.5 * gradient_pass(state, sums[1], nullptr, 0.0, nullptr, nullptr);
+  if (distributed()) {
+    const Vector summed = reduced_transpose(state.residual, sums);
+    state.loss = summed[features_];
+    state.penalty = 0.5 * gradient_pass(state, summed[features_ + 1], nullptr, 0.0, nullptr,
+                                        nullptr, summed.data());
+  } else {
+    state.loss = sums[0];
+    state.penalty = 0.5 * gradient_pass(state, sums[1], nullptr, 0.0, nullptr, nullptr);
+  }
   state.value = state.loss + state.penalty;
 }
 
@@ -101,18 +139,20 @@ double InnerObjective::value(const Vector& w) const {
   const double* wp = w.data();
   const double bias = options_.fit_intercept ? w[features_] : 0.0;
   const double* c = sample_weights();
-  const auto sums = linalg::sum_over_chunks<1>(
+  auto sums = linalg::sum_over_chunks<1>(
       row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
         for (Index i = begin; i < end; ++i) {
           const double ci = c != nullptr ? c[i] : 1.0;
           acc[0] += ci * softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
         }
       });
+  reduce(sums);
   return sums[0] + regularizer_.value(w);
 }
 
 double InnerObjective::gradient_pass(LogisticState& state, double residual_sum, const Vector* d,
-                                     double alpha, Vector* step, Vector* gradient_change) const {
+                                     double alpha, Vector* step, Vector* gradient_change,
+                                     const double* data_part) const {
   const SparseMatrix& Xt = data_->Xt;
   const double* r = state.residual.data();
   double* w = state.w.data();
@@ -122,24 +162,32 @@ double InnerObjective::gradient_pass(LogisticState& state, double residual_sum, 
   double* y = (gradient_change != nullptr) ? gradient_change->data() : nullptr;
   const double* weights = regularizer_.is_uniform() ? nullptr : regularizer_.weights().data();
   const double lambda = regularizer_.lambda()[0];
-  // Per feature: the row of Xt against r, fused with every O(d) update that touches feature j.
-  const auto sums = linalg::sum_over_chunks<2>(
-      feature_chunks_, options_.num_threads,
-      [&](Index begin, Index end, std::array<double, 2>& acc) {
-        for (Index j = begin; j < end; ++j) {
-          if (dp != nullptr) {
-            const double sj = alpha * dp[j];
-            w[j] += sj;
-            if (s != nullptr) s[j] = sj;
-          }
-          const double lw = (weights != nullptr ? weights[j] : lambda) * w[j];
-          const double gj = linalg::row_dot(Xt, j, r) + lw;
-          if (y != nullptr) y[j] = gj - g[j];
-          g[j] = gj;
-          acc[0] += gj * gj;
-          acc[1] += lw * w[j];
+  // Per feature: the row of Xt against r (or its sum over the group, `data_part`), fused with
+  // every O(d) update that touches feature j.
+  const auto pass = [&](auto data_term) {
+    return [&, data_term](Index begin, Index end, std::array<double, 2>& acc) {
+      for (Index j = begin; j < end; ++j) {
+        if (dp != nullptr) {
+          const double sj = alpha * dp[j];
+          w[j] += sj;
+          if (s != nullptr) s[j] = sj;
         }
-      });
+        const double lw = (weights != nullptr ? weights[j] : lambda) * w[j];
+        const double gj = data_term(j) + lw;
+        if (y != nullptr) y[j] = gj - g[j];
+        g[j] = gj;
+        acc[0] += gj * gj;
+        acc[1] += lw * w[j];
+      }
+    };
+  };
+  const auto sums =
+      data_part != nullptr
+          ? linalg::sum_over_chunks<2>(weight_chunks(), options_.num_threads,
+                                       pass([data_part](Index j) { return data_part[j]; }))
+          : linalg::sum_over_chunks<2>(
+                feature_chunks_, options_.num_threads,
+                pass([&Xt, r](Index j) { return linalg::row_dot(Xt, j, r); }));
   double norm2 = sums[0];
   if (options_.fit_intercept) {
     const Index b = features_;
@@ -173,17 +221,18 @@ void InnerObjective::prepare_line(const LogisticState& state, const Vector& d,
   double* u = probe.margin_slope.data();
   const double* c = sample_weights();
   // Pass over X: u = y∘(Xd + d_b), fused with the loss part of φ'(0) = −Σ c_i u_i σ(−z_i).
-  const auto sums = linalg::sum_over_chunks<1>(
-      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
-        for (Index i = begin; i < end; ++i) {
-          u[i] = y[i] * (linalg::row_dot(X, i, dp) + d_bias);
-          acc[0] -= (c != nullptr ? c[i] : 1.0) * u[i] * p[i];
-        }
-      });
+  auto sums = linalg::sum_over_chunks<1>(row_chunks_, options_.num_threads,
+                                         [&](Index begin, Index end, std::array<double, 1>& acc) {
+                                           for (Index i = begin; i < end; ++i) {
+                                             u[i] = y[i] * (linalg::row_dot(X, i, dp) + d_bias);
+                                             acc[0] -= (c != nullptr ? c[i] : 1.0) * u[i] * p[i];
+                                           }
+                                         });
+  reduce(sums);
   const double* weights = regularizer_.weights().data();
   const double* wp = state.w.data();
   const auto forms =
-      linalg::sum_over_chunks<3>(feature_chunks_, options_.num_threads,
+      linalg::sum_over_chunks<3>(weight_chunks(), options_.num_threads,
                                  [&](Index begin, Index end, std::array<double, 3>& acc) {
                                    for (Index j = begin; j < end; ++j) {
                                      const double lw = weights[j] * wp[j];
@@ -204,7 +253,7 @@ LineValue InnerObjective::line_value(const LogisticState& state, const LineProbe
   const double* z = state.margins.data();
   const double* u = probe.margin_slope.data();
   const double* c = sample_weights();
-  const auto sums = linalg::sum_over_chunks<2>(
+  auto sums = linalg::sum_over_chunks<2>(
       row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
         for (Index i = begin; i < end; ++i) {
           const LogisticTerms t = logistic_terms(z[i] + alpha * u[i]);
@@ -213,6 +262,7 @@ LineValue InnerObjective::line_value(const LogisticState& state, const LineProbe
           acc[1] -= ci * u[i] * t.sigma_neg;
         }
       });
+  reduce(sums);
   const double penalty =
       0.5 * (probe.penalty_ww + alpha * (2.0 * probe.penalty_wd + alpha * probe.penalty_dd));
   const double slope_penalty = probe.penalty_wd + alpha * probe.penalty_dd;
@@ -250,9 +300,17 @@ void InnerObjective::move(LogisticState& state, const Vector& d, const LineProbe
           acc[1] += r[i];
         }
       });
-  state.loss = sums[0];
   state.penalty =
       0.5 * (probe.penalty_ww + alpha * (2.0 * probe.penalty_wd + alpha * probe.penalty_dd));
+  if (distributed()) {
+    const Vector summed = reduced_transpose(state.residual, sums);
+    state.loss = summed[features_];
+    state.value = state.loss + state.penalty;
+    (void)gradient_pass(state, summed[features_ + 1], &d, alpha, step, gradient_change,
+                        summed.data());
+    return;
+  }
+  state.loss = sums[0];
   state.value = state.loss + state.penalty;
   (void)gradient_pass(state, sums[1], &d, alpha, step, gradient_change);
 }
@@ -315,6 +373,23 @@ void InnerObjective::gradient_change(const LogisticState& state, const Vector& e
 void InnerObjective::transpose_pass(const Vector& q, double q_sum, const Vector& v,
                                     Vector& out) const {
   out.resize(dim());
+  if (distributed()) {
+    const Vector summed = reduced_transpose(q, std::span<const double>(&q_sum, 1));
+    const double* t = summed.data();
+    const double* vp = v.data();
+    double* o = out.data();
+    if (regularizer_.is_uniform()) {
+      const double lambda = regularizer_.lambda()[0];
+      for (Index j = 0; j < features_; ++j)
+        o[j] = t[j] + lambda * vp[j];
+    } else {
+      const double* weights = regularizer_.weights().data();
+      for (Index j = 0; j < features_; ++j)
+        o[j] = t[j] + weights[j] * vp[j];
+    }
+    if (options_.fit_intercept) out[features_] = summed[features_];
+    return;
+  }
   const auto v_head = v.head(features_);
   auto out_head = out.head(features_);
   if (regularizer_.is_uniform()) {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/check.hpp"
+#include "shine/core/communicator.hpp"
 #include "shine/objective/logistic_loss.hpp"
 
 namespace shine::objective {
@@ -21,13 +22,14 @@ double OuterObjective::value(const Vector& w) const {
   const double* wp = w.data();
   const double bias = options_.fit_intercept ? w[features_] : 0.0;
   const double* c = data_->weighted() ? data_->weights.data() : nullptr;
-  const auto sums = linalg::sum_over_chunks<1>(
+  auto sums = linalg::sum_over_chunks<1>(
       row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
         for (Index i = begin; i < end; ++i) {
           const double ci = c != nullptr ? c[i] : 1.0;
           acc[0] += ci * softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
         }
       });
+  core::sum_if_distributed(data_->communicator, sums);
   return sums[0];
 }
 
@@ -51,6 +53,18 @@ double OuterObjective::value_and_gradient(const Vector& w, Vector& gradient) con
           acc[1] += r[i];
         }
       });
+  if (core::is_distributed(data_->communicator)) {
+    // One sum over the group: X'ᵀr' of this process's rows, the loss and Σr'.
+    Vector summed(features_ + 2);
+    linalg::multiply(data_->Xt, residual, summed.head(features_), options_.num_threads);
+    summed[features_] = sums[0];
+    summed[features_ + 1] = sums[1];
+    data_->communicator->sum(
+        std::span<double>(summed.data(), static_cast<std::size_t>(summed.size())));
+    gradient = summed.head(dim());
+    if (options_.fit_intercept) gradient[features_] = summed[features_ + 1];
+    return summed[features_];
+  }
   gradient.resize(dim());
   linalg::multiply(data_->Xt, residual, gradient.head(features_), options_.num_threads);
   if (options_.fit_intercept) gradient[features_] = sums[1];

@@ -2,14 +2,18 @@
 
 #include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "shine/core/atomic_file.hpp"
+#include "shine/core/communicator.hpp"
 #include "shine/outer/tune_option_table.hpp"
 
 namespace shine::outer {
@@ -41,6 +45,14 @@ class Checksum {
   std::uint64_t hash_ = 0xCBF29CE484222325ULL;
 };
 
+// What `describe` counts of one process's rows (gathered over the processes of a group).
+struct PartSummary {
+  long long rows = 0;
+  long long nnz = 0;
+  std::uint64_t checksum = 0;
+  int weighted = 0;
+};
+
 std::string describe(const data::Dataset& data) {
   Checksum sum;
   const SparseMatrix& X = data.X;
@@ -53,12 +65,31 @@ std::string describe(const data::Dataset& data) {
   if (data.weighted()) {
     sum.add(data.weights.data(), sizeof(double) * static_cast<std::size_t>(data.weights.size()));
   }
+  PartSummary whole{static_cast<long long>(data.rows()), static_cast<long long>(data.nnz()),
+                    sum.value(), data.weighted() ? 1 : 0};
+  std::string processes;
+  if (core::is_distributed(data.communicator)) {
+    // Rows spread over processes: every process describes the whole data the same way (the
+    // processes' checksums combined in rank order), so a checkpoint resumes with the same data
+    // cut into as many parts.
+    const std::vector<PartSummary> parts = core::gather_values(*data.communicator, whole);
+    Checksum combined;
+    whole = {};
+    for (const PartSummary& part : parts) {
+      whole.rows += part.rows;
+      whole.nnz += part.nnz;
+      whole.weighted |= part.weighted;
+      combined.add(&part.checksum, sizeof part.checksum);
+    }
+    whole.checksum = combined.value();
+    processes = " over " + std::to_string(parts.size()) + " processes";
+  }
   char buffer[128];
   std::snprintf(buffer, sizeof buffer, "%lld x %lld, %lld non-zeros%s, checksum %016llx",
-                static_cast<long long>(data.rows()), static_cast<long long>(data.features()),
-                static_cast<long long>(data.nnz()), data.weighted() ? ", weighted" : "",
-                static_cast<unsigned long long>(sum.value()));
-  return buffer;
+                whole.rows, static_cast<long long>(data.features()), whole.nnz,
+                whole.weighted != 0 ? ", weighted" : "",
+                static_cast<unsigned long long>(whole.checksum));
+  return buffer + processes;
 }
 
 // --- CBOR encoding of the state ---------------------------------------------------------------

@@ -27,7 +27,7 @@ void TuneProblem::validate() const {
       if (folds[k].train == nullptr || folds[k].validation == nullptr) {
         throw std::invalid_argument(which + "train and validation datasets are required");
       }
-      if (folds[k].train->rows() == 0 || folds[k].validation->rows() == 0) {
+      if (data::global_rows(*folds[k].train) == 0 || data::global_rows(*folds[k].validation) == 0) {
         throw std::invalid_argument(which + "a part is empty: use fewer folds or more rows");
       }
       for (const data::Dataset* part : {folds[k].train, folds[k].validation}) {
@@ -41,8 +41,11 @@ void TuneProblem::validate() const {
   } else if (train == nullptr || validation == nullptr) {
     throw std::invalid_argument("TuneProblem: train and validation datasets are required");
   }
-  if (train->rows() == 0) throw std::invalid_argument("TuneProblem: the training set is empty");
-  if (validation != nullptr && validation->rows() == 0) {
+  // Rows spread over processes: the whole dataset's rows (a process may hold none).
+  if (data::global_rows(*train) == 0) {
+    throw std::invalid_argument("TuneProblem: the training set is empty");
+  }
+  if (validation != nullptr && data::global_rows(*validation) == 0) {
     throw std::invalid_argument("TuneProblem: the validation set is empty");
   }
   const auto check_features = [this](const data::Dataset& other, const char* what) {

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <exception>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -16,6 +18,7 @@
 
 #include "core/check.hpp"
 #include "core/random.hpp"
+#include "shine/core/communicator.hpp"
 #include "shine/core/timer.hpp"
 #include "shine/linalg/sparse_kernels.hpp"
 #include "shine/objective/inner_objective.hpp"
@@ -48,6 +51,12 @@ hypergrad::Method to_hypergrad(TuneMethod method) {
 bool needs_pairs(TuneMethod method) {
   return method == TuneMethod::Shine || method == TuneMethod::ShineOpa ||
          method == TuneMethod::ShineRefine;
+}
+
+// Whether `data` is given and holds rows: when it is spread over processes, whether it is given
+// (a process may hold none of its rows, and every process must take the same branch).
+bool has_rows(const data::Dataset* data) {
+  return data != nullptr && (data->rows() > 0 || core::is_distributed(data->communicator));
 }
 
 std::string format_lambda(const Vector& lambda) {
@@ -190,6 +199,9 @@ class Run {
       const int threads = linalg::resolve_threads(options.objective.num_threads);
       const std::size_t k = problem.folds.size();
       fold_workers_ = choose_fold_workers(options.fold_workers, k, threads);
+      // Over several processes every data pass ends in a collective sum, which the processes
+      // must call in the same order from one thread: folds are then solved one after the other.
+      if (core::is_distributed(problem.train->communicator)) fold_workers_ = 1;
       for (std::size_t f = 0; f < k; ++f) {
         const CrossValidationFold& fold = problem.folds[f];
         int fold_threads = 0;  // as set
@@ -214,6 +226,13 @@ class Run {
     epsilon_ = schedule_.initial;
     for (const Observer* observer : observers_)
       wants_checkpoints_ = wants_checkpoints_ || observer->wants_checkpoints();
+    if (core::is_distributed(problem.train->communicator)) {
+      // The fingerprint gathers over the processes: every one computes it when any one (the
+      // process that writes the checkpoints) wants them.
+      double wants = wants_checkpoints_ ? 1.0 : 0.0;
+      problem.train->communicator->sum(std::span<double>(&wants, 1));
+      wants_checkpoints_ = wants > 0.0;
+    }
     if (wants_checkpoints_) fingerprint_ = fingerprint(problem, options);
   }
 
@@ -321,10 +340,10 @@ class Run {
   TuneResult run() {
     TuneInfo info;
     info.method = options_.method;
-    info.train_rows = problem_.train->rows();
+    info.train_rows = data::global_rows(*problem_.train);
     for (const auto& fold : folds_)
-      info.validation_rows += fold->validation->rows();
-    info.test_rows = problem_.test != nullptr ? problem_.test->rows() : 0;
+      info.validation_rows += data::global_rows(*fold->validation);
+    info.test_rows = problem_.test != nullptr ? data::global_rows(*problem_.test) : 0;
     info.features = problem_.train->features();
     info.train_nnz = problem_.train->nnz();
     info.hyperparameters = k_;
@@ -425,7 +444,14 @@ class Run {
       stop(Termination::Interrupted, "interrupted");
       return true;
     }
-    if (options_.time_budget > 0.0 && elapsed() >= options_.time_budget) {
+    bool out_of_time = options_.time_budget > 0.0 && elapsed() >= options_.time_budget;
+    if (options_.time_budget > 0.0 && core::is_distributed(problem_.train->communicator)) {
+      // Clocks differ between processes: every one follows rank 0's, so that all stop together.
+      std::byte flag{static_cast<unsigned char>(out_of_time ? 1 : 0)};
+      problem_.train->communicator->broadcast(std::span<std::byte>(&flag, 1), 0);
+      out_of_time = flag != std::byte{0};
+    }
+    if (out_of_time) {
       char buffer[96];
       std::snprintf(buffer, sizeof buffer, "time budget of %.3g s used", options_.time_budget);
       stop(Termination::TimeLimit, buffer);
@@ -542,7 +568,7 @@ class Run {
       for (const auto& fold : folds_) {
         const HeldOutMetrics part =
             evaluate_heldout(*fold->validation, fold->w, intercept, options_.objective.num_threads);
-        const double weight = fold->validation->total_weight();
+        const double weight = part.total_weight;
         loss_sum += part.loss_sum;
         correct += part.accuracy * weight;
         total_weight += weight;
@@ -550,7 +576,7 @@ class Run {
       record.validation_loss = loss_sum / total_weight;
       record.validation_accuracy = correct / total_weight;
     }
-    if (problem_.test != nullptr && problem_.test->rows() > 0) {
+    if (has_rows(problem_.test)) {
       const Timer excluded;
       const HeldOutMetrics test =
           evaluate_heldout(*problem_.test, w, intercept, options_.objective.num_threads);

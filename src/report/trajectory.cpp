@@ -1,12 +1,15 @@
 #include "shine/report/trajectory.hpp"
 
+#include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
 #include "shine/core/atomic_file.hpp"
+#include "shine/core/communicator.hpp"
 #include "shine/outer/tune_option_table.hpp"
 
 namespace shine::report {
@@ -202,8 +205,19 @@ DatasetDescription DatasetDescription::of(const data::Dataset& data, std::string
   DatasetDescription d;
   d.role = std::move(role);
   d.source = std::move(source);
-  d.rows = data.rows();
   d.features = data.features();
+  if (core::is_distributed(data.communicator)) {
+    // One process's rows: the whole dataset's counts, summed over the group (exact below 2^53).
+    std::array<double, 4> sums{static_cast<double>(data.rows()), static_cast<double>(data.nnz()),
+                               static_cast<double>(data.positives()), data.total_weight()};
+    data.communicator->sum(sums);
+    d.rows = static_cast<Index>(sums[0]);
+    d.nnz = static_cast<Index>(sums[1]);
+    d.positives = static_cast<Index>(sums[2]);
+    if (data.weighted()) d.total_weight = sums[3];
+    return d;
+  }
+  d.rows = data.rows();
   d.nnz = data.nnz();
   d.positives = data.positives();
   if (data.weighted()) d.total_weight = data.total_weight();

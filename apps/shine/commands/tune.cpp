@@ -3,12 +3,14 @@
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <ostream>
+#include <tuple>
 
 #include "cli.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 #include "interrupt.hpp"
 #include "progress.hpp"
+#include "shine/data/distributed.hpp"
 #include "shine/data/feature_groups.hpp"
 #include "shine/data/split.hpp"
 #include "shine/estimator.hpp"
@@ -179,17 +181,16 @@ void print_summary(std::ostream& out, const outer::TuneResult& result, const Par
         << '\n';
     if (vm["cv"].as<int>() > 0) {
       out << "cv           "
-          << metrics(result.validation_loss, result.validation_accuracy, parts.train.rows())
-          << "   (" << vm["cv"].as<int>() << " folds)\n";
+          << metrics(result.validation_loss, result.validation_accuracy, parts.train_rows) << "   ("
+          << vm["cv"].as<int>() << " folds)\n";
     } else {
       out << "validation   "
-          << metrics(result.validation_loss, result.validation_accuracy, parts.validation.rows())
+          << metrics(result.validation_loss, result.validation_accuracy, parts.validation_rows)
           << '\n';
     }
     out << "held-out     "
-        << (parts.test.rows() > 0
-                ? metrics(result.test_loss, result.test_accuracy, parts.test.rows())
-                : std::string("- (no test set)"))
+        << (parts.test_rows > 0 ? metrics(result.test_loss, result.test_accuracy, parts.test_rows)
+                                : std::string("- (no test set)"))
         << '\n';
   }
   out << "time         " << human_seconds(result.elapsed_seconds) << " tuning, "
@@ -312,6 +313,11 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
                               : vm.count("verbose") != 0U ? Verbosity::Verbose
                                                           : Verbosity::Normal;
 
+  const core::Communicator* group = process_group();
+  // Only rank 0 writes files (the checkpoints too); the other processes compute the same run.
+  // Every process reads a checkpoint to resume from.
+  const bool writes = group == nullptr || group->rank() == 0;
+
   // The checkpoint is read before the data, so that a wrong file is reported at once.
   std::optional<outer::TuneCheckpoint> resumed;
   if (vm.count("resume") != 0U) resumed = outer::load_checkpoint(vm["resume"].as<std::string>());
@@ -325,11 +331,19 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   Parts parts = load_parts(sources);
   outer::TuneProblem problem;
   problem.train = &parts.train;
-  problem.test = parts.test.rows() > 0 ? &parts.test : nullptr;
+  problem.test = parts.test_rows > 0 ? &parts.test : nullptr;
   std::vector<data::Split> folds;
   if (sources.cv > 0) {
-    folds = data::kfold_split(parts.train,
-                              {.folds = sources.cv, .seed = sources.seed, .stratify = true});
+    const data::KFoldOptions kfold{.folds = sources.cv, .seed = sources.seed, .stratify = true};
+    if (group != nullptr) {
+      // The folds of all the training rows, each process keeping its own rows of each.
+      data::DatasetPart whole{.data = std::move(parts.train)};
+      std::tie(whole.first_row, whole.total_rows) = data::row_offsets(whole.data);
+      folds = data::kfold_part(whole, kfold);
+      parts.train = std::move(whole.data);
+    } else {
+      folds = data::kfold_split(parts.train, kfold);
+    }
     for (const data::Split& fold : folds)
       problem.folds.push_back({&fold.train, &fold.validation});
   } else {
@@ -352,9 +366,14 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
     }
   }
 
-  InterruptGuard interrupt;
+  // With several processes Ctrl-C is left to mpirun, which ends every process: a flag seen by
+  // one process only would stop it alone and leave the others waiting.
+  std::optional<InterruptGuard> interrupt;
   outer::TuneOptions tune_options = checked;
-  tune_options.interrupt = interrupt.flag();
+  if (group == nullptr) {
+    interrupt.emplace();
+    tune_options.interrupt = interrupt->flag();
+  }
 
   report::RunDescription run;
   run.version = kVersion;
@@ -375,7 +394,7 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   std::optional<report::JsonTrajectoryWriter> json;
   std::optional<outer::EarlyStopping> early;
   std::vector<outer::Observer*> observers{&progress};
-  if (vm.count("json") != 0U) {
+  if (vm.count("json") != 0U && writes) {
     json.emplace(vm["json"].as<std::string>(), run);
     observers.push_back(&*json);
   }
@@ -384,7 +403,7 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
     observers.push_back(&*early);
   }
   std::optional<outer::CheckpointWriter> checkpointer;
-  if (!checkpoint_path.empty()) {
+  if (!checkpoint_path.empty() && writes) {
     checkpointer.emplace(checkpoint_path);
     observers.push_back(&*checkpointer);
   }
@@ -412,7 +431,7 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   print_summary(out, result, parts, vm);
 
   int code = tune_exit_code(result);
-  if (result.has_result && (vm.count("model") != 0U || vm.count("liblinear") != 0U)) {
+  if (result.has_result && writes && (vm.count("model") != 0U || vm.count("liblinear") != 0U)) {
     model::LogisticModel& model = tuned.model;
     model.description =
         format("%s; best of %zu evaluations by %s", run.command.c_str(), result.records.size(),

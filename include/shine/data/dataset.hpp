@@ -8,6 +8,10 @@
 
 #include "shine/core/types.hpp"
 
+namespace shine::core {
+class Communicator;
+}
+
 namespace shine::data {
 
 /// How the two distinct label values of a source map onto {−1, +1}.
@@ -39,7 +43,8 @@ struct LabelMap {
 /// - `Xt` is the transpose of `X`, also compressed CSR (`features() × rows()`), so both X·v and
 ///   Xᵀ·v are race-free loops over rows;
 /// - `y` has `rows()` entries, each exactly −1 or +1;
-/// - `weights` is empty (every sample weighs 1) or has `rows()` finite entries ≥ 0, not all 0.
+/// - `weights` is empty (every sample weighs 1) or has `rows()` finite entries ≥ 0, not all 0
+///   (with a `communicator`, not all 0 over the whole dataset: checked where it is split).
 ///
 /// Copying a Dataset copies the matrices; move it where possible (a move costs O(1) and leaves the
 /// source empty).
@@ -55,6 +60,13 @@ struct Dataset {
   /// Σ c_i ℓ_i / Σ c_i, and the accuracy weighted the same way). Set them with
   /// `data::set_sample_weights` (shine/data/sample_weights.hpp), which validates them.
   Vector weights;
+  /// When this dataset is one process's rows of a dataset spread by rows over a group of
+  /// processes (`data::read_libsvm_part`, `data::split_part`): that group. The objectives, the
+  /// held-out metrics and the solver then sum every quantity over the rows across the group, so
+  /// that each process sees the whole dataset's loss and gradient; `rows()`, `nnz()` and the
+  /// other members still describe this process's part (see `global_rows`). Null (the default):
+  /// the dataset is whole. Not owned: the communicator must outlive the dataset's use.
+  const core::Communicator* communicator = nullptr;
 
   /// An empty dataset (0 × 0, no labels).
   Dataset() = default;
@@ -87,6 +99,14 @@ struct Dataset {
   /// Checks the invariants above; throws `std::invalid_argument` naming the first one broken.
   void validate() const;
 };
+
+/// Rows of the whole dataset: `data.rows()` summed over its communicator's processes (a
+/// collective call there), `data.rows()` when it has none.
+[[nodiscard]] Index global_rows(const Dataset& data);
+/// Σ c_i over the whole dataset (as `global_rows`; a collective call when distributed).
+[[nodiscard]] double global_total_weight(const Dataset& data);
+/// Positive rows of the whole dataset (as `global_rows`; a collective call when distributed).
+[[nodiscard]] Index global_positives(const Dataset& data);
 
 /// Builds a Dataset from a sparse matrix and ±1 labels: compresses and sorts `X`, stores its
 /// transpose, and validates. Throws `std::invalid_argument` when the shapes disagree, a label is

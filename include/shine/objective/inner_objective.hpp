@@ -23,9 +23,19 @@
 /// `line_value` 0 (O(n) per trial step); `move` 1 (Xᵀ·r at the accepted point);
 /// `hessian_vector` 2. This is liblinear's scheme: a line search costs one pass plus O(n) per
 /// trial, and only the accepted point pays for its gradient.
+///
+/// **Rows spread over processes.** When the training data is one process's part of a dataset
+/// spread by rows (`data::Dataset::communicator` set, more than one rank), every sum over the
+/// rows is summed over the group, so that each process holds the whole objective's value and
+/// gradient while w is replicated: `evaluate` and `move` one sum of d + 2 values (Xᵀr, the loss
+/// and Σr), `value` and `prepare_line` one value, `line_value` two, `hessian_vector` and
+/// `gradient_change` d + 1, the constructor d + 1 (column norms and Σc). Every rank must then
+/// make the same calls in the same order (they are collective); the feature loops use chunks
+/// that do not depend on the local rows, so every rank computes the same bits.
 
 #include <cstdint>
 #include <limits>
+#include <span>
 
 #include "shine/core/types.hpp"
 #include "shine/data/dataset.hpp"
@@ -180,12 +190,25 @@ class InnerObjective {
   }
   // One pass over Xt: optionally w += αd (with step = αd), then ∇h = Xᵀr + Λw (Σr for the
   // intercept), optionally gradient_change = new − old gradient, the gradient norm; returns
-  // wᵀΛw (the penalty times 2) of the final w.
+  // wᵀΛw (the penalty times 2) of the final w. `data_part` (distributed): Xᵀr already summed
+  // over the group, used instead of the pass over Xt.
   double gradient_pass(LogisticState& state, double residual_sum, const Vector* d, double alpha,
-                       Vector* step, Vector* gradient_change) const;
+                       Vector* step, Vector* gradient_change,
+                       const double* data_part = nullptr) const;
   // The second pass of hessian_vector and gradient_change: out = Xᵀq + Λv, with Σq for the
   // intercept entry.
   void transpose_pass(const Vector& q, double q_sum, const Vector& v, Vector& out) const;
+  // True when the rows are spread over several processes (sums are reduced over the group).
+  [[nodiscard]] bool distributed() const noexcept;
+  // Sums `values` over the group when distributed.
+  void reduce(std::span<double> values) const;
+  // Distributed: Xᵀq of this process's rows (d entries) followed by `extra`, summed over the
+  // group (d + extra.size() entries).
+  [[nodiscard]] Vector reduced_transpose(const Vector& q, std::span<const double> extra) const;
+  // The feature chunks of the loops over w: the same on every process when distributed.
+  [[nodiscard]] const linalg::RowChunks& weight_chunks() const noexcept {
+    return distributed() ? uniform_feature_chunks_ : feature_chunks_;
+  }
 
   const data::Dataset* data_;
   L2Regularizer regularizer_;
@@ -193,7 +216,10 @@ class InnerObjective {
   Index features_;
   linalg::RowChunks row_chunks_;      // of X: per-sample loops
   linalg::RowChunks feature_chunks_;  // of Xt: per-feature loops (gradient, penalty forms)
-  Vector column_sq_norms_;            // Σ_i x_ij², θ-independent
+  Vector column_sq_norms_;  // Σ_i x_ij², θ-independent (over the group when distributed)
+  const core::Communicator* communicator_ = nullptr;  // the training data's group, if any
+  linalg::RowChunks uniform_feature_chunks_;          // distributed: loops over w
+  double total_weight_ = 0.0;                         // distributed: Σ c_i over the group
 };
 
 /// The Hessian ∇²_w h at a fixed state, as a linear operator (two passes per `apply`).

@@ -8,6 +8,10 @@
 /// summed over the held-out samples (X', y') with their sample weights c'_i (`Dataset::weights`;
 /// 1 when the dataset has none), with the same weight layout as the inner objective (the
 /// intercept, when fitted, is the last entry of w and gets ∂f/∂b = Σ r'_i).
+///
+/// When the held-out data is one process's part of a dataset spread by rows
+/// (`data::Dataset::communicator`), f and ∇f are summed over the group: `value` one value,
+/// `value_and_gradient` one sum of d + 2 values; both are then collective calls.
 
 #include "shine/core/types.hpp"
 #include "shine/data/dataset.hpp"

@@ -93,6 +93,9 @@ struct TuneCheckpoint {
 /// training, validation and test sets, their sizes and a 64-bit checksum of their labels and
 /// matrices; the feature groups; and every option whose row in the option table says it changes
 /// the computation (`TuneOptionSpec::changes_result`), keyed by the row's name, e.g. "lbfgs.c1".
+/// Rows spread over processes (`data::Dataset::communicator`) are described as the whole data
+/// cut into that many parts (a collective: every process calls it), so a checkpoint resumes with
+/// the same data on the same number of processes.
 Fingerprint fingerprint(const TuneProblem& problem, const TuneOptions& options);
 
 /// Writes `checkpoint` to `path` atomically. Throws `std::runtime_error` naming the path when

@@ -17,9 +17,13 @@ struct HeldOutMetrics {
   double mean_loss = std::numeric_limits<double>::quiet_NaN();
   /// Weighted share of the samples predicted right (`objective::predicted_sign`), in [0, 1].
   double accuracy = std::numeric_limits<double>::quiet_NaN();
+  /// Σ c_i: the weight of the rows scored (their number without weights).
+  double total_weight = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Loss and accuracy of `w` (d weights, then the intercept when `fit_intercept`) on `data`.
+/// When `data` is one process's part of a dataset spread by rows (`data::Dataset::communicator`),
+/// the metrics are those of the whole dataset (one sum of three values; a collective call).
 HeldOutMetrics evaluate_heldout(const data::Dataset& data, const Vector& w, bool fit_intercept,
                                 int num_threads = 0);
 

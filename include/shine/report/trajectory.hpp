@@ -57,7 +57,9 @@ struct DatasetDescription {
   /// JSON then has no `total_weight`).
   double total_weight = std::numeric_limits<double>::quiet_NaN();
 
-  /// The description of `data` with the given role and source.
+  /// The description of `data` with the given role and source. When `data` is one process's
+  /// rows of a dataset spread over processes (`data::Dataset::communicator`), the counts are
+  /// the whole dataset's (a collective call).
   static DatasetDescription of(const data::Dataset& data, std::string role, std::string source);
 };
 
