@@ -1,4 +1,20 @@
 // Names, options, summary, factory and the steps shared by every method.
+//
+// Every method computes the same quantity (implicit differentiation; Pedregosa 2016 eq. 3,
+// Ramzi et al., SHINE, ICLR 2022 section 2): at the inner solution w*(θ), with f the outer
+// loss and h the inner objective,
+//
+//   q = [∇²_w h]⁻¹ ∇f(w*)            (HOAG: by CG on Hessian-vector products; SHINE: q = B⁻¹∇f
+//                                     with B⁻¹ the L-BFGS inverse estimate of the solve; OPA:
+//                                     the same after extra pairs along ∇f; refine: CG started at
+//                                     SHINE's q; Jacobian-free: q = ∇f)
+//   ∇_θ F = −(∂_θ ∇_w h)ᵀ q          (cross_derivative; for L2 entry k is −λ_k Σ_{j∈G_k} w_j q_j)
+//
+// A method fills q (`shine_direction`, `solve_cg`), then `guard` may replace an untrustworthy q
+// by ∇f (the fallback: q not finite, qᵀ∇f ≤ 0, or ‖q‖ > ratio·‖∇f‖, which a positive definite
+// B⁻¹ with bounded spectrum cannot give), and `finish` forms the hypergradient, replacing q by
+// ∇f once more if the product overflows. Invariant: a result is either finite or flagged
+// NumericalError with its reason, never a silent NaN.
 
 #include "shine/hypergrad/hypergradient.hpp"
 
@@ -9,8 +25,8 @@
 #include <string>
 #include <utility>
 
-#include "hypergrad/strategy_impl.hpp"
 #include "core/check.hpp"
+#include "hypergrad/strategy_impl.hpp"
 #include "shine/linalg/conjugate_gradient.hpp"
 
 namespace shine::hypergrad {

@@ -1,3 +1,19 @@
+// L-BFGS (Liu & Nocedal 1989; Nocedal & Wright, Numerical Optimization, 2nd ed., Algorithm 7.5)
+// for a smooth strongly convex h(w): from w₀, repeat
+//
+//   d_k = −H_k ∇h(w_k)                       (two-loop recursion over the memory: LbfgsMemory)
+//   α_k: strong Wolfe step along d_k          (line_search.cpp; c1 = 1e-4, c2 = 0.9)
+//   s_k = α_k d_k, y_k = ∇h(w_{k+1}) − ∇h(w_k) kept when s_kᵀy_k > ε‖s_k‖‖y_k‖ (curvature test)
+//
+// until ‖∇h(w_k)‖ ≤ tol on an accepted iterate (never on a line-search trial point, so the last
+// pair belongs to the returned w: the memory SHINE reuses is the memory of that point).
+// Invariants: the objective's point is always an accepted, finite iterate; the memory holds
+// pairs in chronological order and outlives the solve (returned in InnerResult, and may be
+// passed back warm); the first direction is −H₀∇h scaled to a trial step of length ≤ 1. A
+// direction that is not a descent direction (rounding in an ill-conditioned memory), or whose
+// line search fails, is replaced once by −∇h; if that fails too the solve ends LineSearchFailed
+// at the last accepted iterate. The work counts (evaluations, data passes) are the objective's,
+// differenced over the solve.
 #include "shine/inner/lbfgs_solver.hpp"
 
 #include <algorithm>

@@ -1,3 +1,15 @@
+// Preconditioned conjugate gradient for A x = b with A symmetric positive definite (Hestenes &
+// Stiefel 1952; Nocedal & Wright, Numerical Optimization, 2nd ed., Algorithm 5.3), used by HOAG
+// and the CG fallbacks to solve ∇²h · q = ∇f. With M ≈ A⁻¹ the preconditioner (z = M r):
+//
+//   r₀ = b − A x₀, z₀ = M r₀, p₀ = z₀
+//   α = rᵀz / pᵀAp,  x ← x + α p,  r ← r − α A p,  z = M r,  β = r'ᵀz' / rᵀz,  p ← z + β p
+//
+// Stops when ‖r‖ ≤ tolerance · ‖b‖ (relative to b, not to r₀, so a warm start that is already
+// good stops at once), after max_iterations, or on a breakdown: pᵀAp ≤ 0 (A not definite) or
+// rᵀz ≤ 0 (M not definite) is reported as a numerical error, never divided by. The residual is
+// updated by recurrence, not recomputed: one application of A per iteration (one Hessian-vector
+// product, two passes over the data).
 #include "shine/linalg/conjugate_gradient.hpp"
 
 #include <cmath>

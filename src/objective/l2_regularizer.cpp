@@ -1,3 +1,10 @@
+// The L2 penalty of the inner problem, parametrized by θ = log λ so that the outer variable is
+// unconstrained: r(w, θ) = ½ Σ_k exp(θ_k) Σ_{j∈G_k} w_j², with G_k the features of group k (one
+// group: all features). The intercept, stored after the features (index ≥ `features_`), is
+// never penalized, so every sum here runs over the first `features_` entries only. Derivatives:
+//   ∇_w r = λ_{g(j)} w_j              ∇²_w r = diag(λ_{g(j)})
+//   ∂r/∂θ_k = ½ λ_k Σ_{G_k} w_j²      (∂_θ ∇_w r)ᵀq: entry k = λ_k Σ_{G_k} w_j q_j
+// |θ| ≤ 700 keeps λ = exp(θ) finite and non-zero in double precision.
 #include "shine/objective/l2_regularizer.hpp"
 
 #include <cmath>

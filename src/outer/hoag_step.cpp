@@ -1,3 +1,23 @@
+// HOAG's adaptive outer step (Pedregosa, "Hyperparameter optimization with approximate
+// gradient", ICML 2016, Algorithm 1, as its published code runs it): a gradient step of length
+// 1/L on θ with L an estimate of the Lipschitz constant of the outer gradient, adapted by a
+// sufficient-decrease test that allows for the inexactness of the inner solves.
+//
+// With p the hypergradient at θ_k, f_k the outer loss there, ε_used the inner tolerance that
+// produced them and ε_next the one the next solve will use, the step is θ_{k+1} = Π(θ_k − p/L),
+// Π the clip to [lower_bound, upper_bound], and ‖Δ‖ = ‖p‖/L its length before the clip. Then
+//
+//   f_k ≤ f_{k−1} + C·ε_next + (C + 1)·ε_used·‖Δ‖ − L·‖Δ‖²   → accepted: L ← shrink·L
+//   f_k ≥ reject_ratio · f_{k−1}                            → rejected: L ← grow·L, θ stays,
+//                                                              the tolerance is halved
+//   otherwise                                               → kept (the step stands, L as is)
+//
+// C = decrease_slack (0.25 in the reference), shrink 0.95, grow 2, reject_ratio 1.2. The test
+// compares this loss with the previous one, i.e. it judges the step that led here. The first L
+// is ‖p‖/√k (or 1 when ‖p‖ ≤ 1e-3), k = θ's dimension. The "double" rule of the 2017 code moves θ
+// a second time by the same step unless the step was rejected (so its first accepted step is
+// 2/L·‖p‖). Invariants: L > 0 once set; θ always within the bounds; previous_loss_ is the loss of
+// the last finite update (+∞ before the first).
 #include "shine/outer/hoag_step.hpp"
 
 #include <cmath>

@@ -1,3 +1,10 @@
+// The sequence ε_k of HOAG's inner tolerances (Pedregosa 2016, section 3: the approximate
+// hypergradients converge when Σ ε_k < ∞). Under the papers' rule an inner solve stops at
+// ‖∇h‖ ≤ ε_k · ‖∇h(w₀, θ₀)‖ · exp(θ_{k−1} − θ₀) (docs/hypergradients.md); the same ε_k bounds the
+// error terms of HOAG's sufficient-decrease test (hoag_step.cpp). All three kinds are summable:
+// exponential ε_{k+1} = ρ·ε_k (ρ = 0.9 for HOAG, 0.78 for the SHINE methods in the references),
+// quadratic ε₀/k², cubic ε₀/k³; every value is floored at `floor` so that a long run never asks
+// the solver for a tolerance below rounding. A rejected step halves ε outside this schedule.
 #include "shine/outer/tolerance_schedule.hpp"
 
 #include <algorithm>
