@@ -21,8 +21,7 @@ void refit(const outer::TuneProblem& problem, const TuneOptions& options, Tuned&
           ? objective::L2Regularizer::uniform(problem.train->features(), r.theta[0])
           : objective::L2Regularizer::grouped(problem.group_of, problem.groups, r.theta);
   const objective::InnerObjective objective(*problem.train, regularizer, options.objective);
-  inner::LbfgsOptions solver = options.lbfgs;
-  solver.memory = options.effective_memory();
+  inner::LbfgsOptions solver = options.lbfgs.solver_options(options.effective_memory());
   if (solver.num_threads == 0) solver.num_threads = options.objective.num_threads;
   const double level = options.final_tolerance * r.lambda.minCoeff() * r.w.norm();
   if (level > 0.0) {

@@ -110,29 +110,36 @@ void TuneOptions::validate() const {
   if (!(in_force.floor <= in_force.initial)) {
     throw OptionError("schedule.floor", text(in_force.floor), "must be in (0, {schedule.initial}]");
   }
-  // Fields of the nested structs that the outer loop sets itself: refused rather than ignored.
-  const inner::LbfgsOptions solver_defaults;
-  if (lbfgs.memory != solver_defaults.memory) {
-    throw OptionError("lbfgs.memory", std::to_string(lbfgs.memory),
-                      "is not read: the outer loop sets it from {memory}; leave it at its default");
-  }
-  if (lbfgs.tolerance != solver_defaults.tolerance ||
-      lbfgs.tolerance_mode != solver_defaults.tolerance_mode) {
-    throw OptionError("lbfgs.tolerance", text(lbfgs.tolerance),
-                      "is not read: the outer loop sets each solve's tolerance from "
-                      "{inner_tolerance_rule}, {inner_tolerance}, {final_tolerance} and "
-                      "{baseline_tolerance}; leave lbfgs.tolerance and lbfgs.tolerance_mode at "
-                      "their defaults");
-  }
-  if (lbfgs.time_limit != solver_defaults.time_limit) {
-    throw OptionError("lbfgs.time_limit", text(lbfgs.time_limit),
-                      "is not read: the outer loop limits each solve by {time_budget}; leave it "
-                      "at its default");
-  }
-  if (hypergrad.method != hypergrad::HypergradOptions{}.method) {
-    throw OptionError("hypergrad.method", std::string(hypergrad::to_string(hypergrad.method)),
-                      "is not read: {method} decides; leave it at its default");
-  }
+}
+
+inner::LbfgsOptions TuneLbfgsOptions::solver_options(int memory) const {
+  inner::LbfgsOptions o;
+  o.memory = memory;
+  o.max_iterations = max_iterations;
+  o.max_linesearch = max_linesearch;
+  o.c1 = c1;
+  o.c2 = c2;
+  o.curvature_epsilon = curvature_epsilon;
+  o.initial_hessian = initial_hessian;
+  o.diagonal_scaling = diagonal_scaling;
+  o.value_noise = value_noise;
+  o.pair_precision = pair_precision;
+  o.num_threads = num_threads;
+  return o;
+}
+
+hypergrad::HypergradOptions TuneHypergradOptions::for_method(hypergrad::Method method) const {
+  hypergrad::HypergradOptions o;
+  o.method = method;
+  o.max_cg_iterations = max_cg_iterations;
+  o.cg_warm_start = cg_warm_start;
+  o.cg_lbfgs_preconditioner = cg_lbfgs_preconditioner;
+  o.refine_scale = refine_scale;
+  o.opa_every = opa_every;
+  o.opa_exact_hessian = opa_exact_hessian;
+  o.fallback = fallback;
+  o.fallback_ratio = fallback_ratio;
+  return o;
 }
 
 ToleranceSchedule TuneOptions::effective_schedule() const {

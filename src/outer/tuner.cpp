@@ -182,8 +182,7 @@ class Run {
         k_(problem.hyperparameters()),
         schedule_(options.effective_schedule()),
         step_(options.step) {
-    lbfgs_ = options.lbfgs;
-    lbfgs_.memory = options.effective_memory();
+    lbfgs_ = options.lbfgs.solver_options(options.effective_memory());
     warm_memory_ = options.warm_memory == WarmMemory::On ||
                    (options.warm_memory == WarmMemory::Automatic && !problem.folds.empty());
     // One thread count everywhere: the solver's memory sweeps follow the kernels' unless set.
@@ -615,12 +614,11 @@ class Run {
   }
 
   void hypergradient_loop() {
-    hypergrad::HypergradOptions hg_options = options_.hypergrad;
-    hg_options.method = to_hypergrad(options_.method);
+    const hypergrad::HypergradOptions hg_options =
+        options_.hypergrad.for_method(to_hypergrad(options_.method));
     // One strategy per fold (a strategy may keep state between its hook and `compute`), and
     // per fold the CG that runs after a bounce of the secant step, from the method's q.
-    hypergrad::HypergradOptions cg_options = options_.hypergrad;
-    cg_options.method = hypergrad::Method::Hoag;
+    hypergrad::HypergradOptions cg_options = options_.hypergrad.for_method(hypergrad::Method::Hoag);
     cg_options.cg_warm_start = true;
     std::vector<std::unique_ptr<hypergrad::Strategy>> strategies;
     std::vector<std::unique_ptr<hypergrad::Strategy>> bounce_cgs;

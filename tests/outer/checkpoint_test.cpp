@@ -237,17 +237,16 @@ TEST(Checkpoint, RefusesOtherDataOrOptionsNamingTheDifference) {
   EXPECT_NE(message_of(p.problem, other).find("step"), std::string::npos);
   // Every inner option that changes the computation is part of the fingerprint.
   for (const auto& [change, name] :
-       std::vector<std::pair<std::function<void(inner::LbfgsOptions&)>, std::string>>{
-           {[](inner::LbfgsOptions& l) { l.c1 = 1e-3; }, "lbfgs.c1 = "},
-           {[](inner::LbfgsOptions& l) { l.c2 = 0.5; }, "lbfgs.c2 = "},
-           {[](inner::LbfgsOptions& l) { l.curvature_epsilon = 1e-6; },
-            "lbfgs.curvature_epsilon = "},
-           {[](inner::LbfgsOptions& l) { l.diagonal_scaling = !l.diagonal_scaling; },
+       std::vector<std::pair<std::function<void(TuneLbfgsOptions&)>, std::string>>{
+           {[](TuneLbfgsOptions& l) { l.c1 = 1e-3; }, "lbfgs.c1 = "},
+           {[](TuneLbfgsOptions& l) { l.c2 = 0.5; }, "lbfgs.c2 = "},
+           {[](TuneLbfgsOptions& l) { l.curvature_epsilon = 1e-6; }, "lbfgs.curvature_epsilon = "},
+           {[](TuneLbfgsOptions& l) { l.diagonal_scaling = !l.diagonal_scaling; },
             "lbfgs.diagonal_scaling = "},
-           {[](inner::LbfgsOptions& l) { l.value_noise = 1e-6; }, "lbfgs.value_noise = "},
-           {[](inner::LbfgsOptions& l) { l.pair_precision = inner::PairPrecision::Single; },
+           {[](TuneLbfgsOptions& l) { l.value_noise = 1e-6; }, "lbfgs.value_noise = "},
+           {[](TuneLbfgsOptions& l) { l.pair_precision = inner::PairPrecision::Single; },
             "lbfgs.pair_precision = "},
-           {[](inner::LbfgsOptions& l) { l.initial_hessian = inner::InitialHessian::Identity; },
+           {[](TuneLbfgsOptions& l) { l.initial_hessian = inner::InitialHessian::Identity; },
             "lbfgs.initial_hessian = "}}) {
     other = options;
     change(other.lbfgs);

@@ -73,6 +73,69 @@ std::string_view to_string(InnerToleranceRule rule) noexcept;
 /// Inverse of `to_string`; throws `std::invalid_argument` listing the valid names.
 InnerToleranceRule parse_inner_tolerance_rule(std::string_view name);
 
+/// The L-BFGS settings of a tuning run: the fields of `inner::LbfgsOptions` that the outer loop
+/// does not set itself, with their meanings, ranges and defaults (read from
+/// `inner::LbfgsOptions`), except `diagonal_scaling`, on here. Not here, because the outer loop
+/// sets them for every solve: `memory` (`TuneOptions::memory`), `tolerance` and
+/// `tolerance_mode` (`inner_tolerance_rule`, `inner_tolerance`, `final_tolerance`,
+/// `baseline_tolerance`) and `time_limit` (`time_budget`).
+struct TuneLbfgsOptions {
+  /// Iteration budget of one inner solve. Range [1, ∞). Default 1000.
+  int max_iterations = inner::LbfgsOptions{}.max_iterations;
+  /// Most evaluations per line search. Range [1, 1000]. Default 20.
+  int max_linesearch = inner::LbfgsOptions{}.max_linesearch;
+  /// Armijo constant. Range (0, c2). Default 1e-4.
+  double c1 = inner::LbfgsOptions{}.c1;
+  /// Strong-curvature constant. Range (c1, 1). Default 0.9.
+  double c2 = inner::LbfgsOptions{}.c2;
+  /// Cosine test of a new pair. Range [0, 1). Default 1e-10.
+  double curvature_epsilon = inner::LbfgsOptions{}.curvature_epsilon;
+  /// H₀ of the two-loop recursion. Default `ScaledIdentity`.
+  inner::InitialHessian initial_hessian = inner::LbfgsOptions{}.initial_hessian;
+  /// H₀ = γΔ (diagonal scaling) instead of γI. Default **true**: with the CG hypergradients
+  /// after a bounce it reached 1 % of the exact optimum's held-out loss sooner on six of the
+  /// seven shared sets, 2.3× sooner summed over them (BENCHMARKS.md, "Tuning").
+  bool diagonal_scaling = true;
+  /// Relative slack of the approximate-Wolfe acceptance. Range [0, 1e-3]. Default 1e-12.
+  double value_noise = inner::LbfgsOptions{}.value_noise;
+  /// Storage of the memory's pairs. Default `Double`.
+  inner::PairPrecision pair_precision = inner::LbfgsOptions{}.pair_precision;
+  /// Threads of the memory sweeps; 0 (default): those of `TuneOptions::objective`.
+  int num_threads = inner::LbfgsOptions{}.num_threads;
+
+  /// The solver's options: these fields, `memory`, and the solver's defaults for the rest (the
+  /// tolerance the outer loop then sets for each solve).
+  [[nodiscard]] inner::LbfgsOptions solver_options(int memory) const;
+};
+
+/// The hypergradient settings of a tuning run: `hypergrad::HypergradOptions` without its
+/// `method`, which `TuneOptions::method` decides; meanings, ranges and defaults are
+/// `hypergrad::HypergradOptions`'s.
+struct TuneHypergradOptions {
+  /// hoag, shine-refine, and CG after a bounce: most CG iterations per hypergradient. Range
+  /// [1, ∞). Default 100.
+  int max_cg_iterations = hypergrad::HypergradOptions{}.max_cg_iterations;
+  /// hoag: start CG from the previous q (HOAG's warm start). Default true.
+  bool cg_warm_start = hypergrad::HypergradOptions{}.cg_warm_start;
+  /// hoag: precondition CG with the L-BFGS inverse estimate. Default false.
+  bool cg_lbfgs_preconditioner = hypergrad::HypergradOptions{}.cg_lbfgs_preconditioner;
+  /// shine-refine: CG budget int(refine_scale / √ε_k), clamped to [1, max_cg_iterations].
+  /// Range (0, ∞). Default 0.01.
+  double refine_scale = hypergrad::HypergradOptions{}.refine_scale;
+  /// shine-opa: inner iterations between outer-aware pairs (0: the reference's rule). Range
+  /// [0, ∞). Default 0.
+  int opa_every = hypergrad::HypergradOptions{}.opa_every;
+  /// shine-opa: the pair's ỹ from an exact Hessian product. Default false.
+  bool opa_exact_hessian = hypergrad::HypergradOptions{}.opa_exact_hessian;
+  /// shine variants: replace a suspicious q by ∇f. Default false.
+  bool fallback = hypergrad::HypergradOptions{}.fallback;
+  /// The fallback fires when ‖q‖ > fallback_ratio·‖∇f‖. Range (0, ∞). Default 1.8.
+  double fallback_ratio = hypergrad::HypergradOptions{}.fallback_ratio;
+
+  /// The strategy's options for `method`.
+  [[nodiscard]] hypergrad::HypergradOptions for_method(hypergrad::Method method) const;
+};
+
 /// Everything that drives `tune`. Every field has a usable default; `validate()` checks all.
 struct TuneOptions {
   /// The search method. Default `Shine`: with the secant step, the warm-start tolerance, H₀ = γΔ
@@ -119,17 +182,12 @@ struct TuneOptions {
   /// Tolerance sequence ε_k. Unset (default): exponential from 1e-3 with ρ = 0.9 for hoag and
   /// ρ = 0.78 for the SHINE variants and jacobian-free (the paper's settings).
   std::optional<ToleranceSchedule> schedule;
-  /// Hypergradient options (CG, refine budget, OPA frequency, fallback). Its `method` is not
-  /// read (`method` above decides): `validate()` refuses a value other than its default.
-  hypergrad::HypergradOptions hypergrad;
+  /// Hypergradient options (CG, refine budget, OPA frequency, fallback); the method is `method`.
+  TuneHypergradOptions hypergrad;
 
-  /// Inner L-BFGS options. `memory` (see `memory` below), `tolerance`, `tolerance_mode` and
-  /// `time_limit` are set by the outer loop for every solve, so they are not read:
-  /// `validate()` refuses values other than their defaults rather than ignore them.
-  /// Defaults: `inner::LbfgsOptions`'s, except `diagonal_scaling = true` (H₀ = γΔ): with the
-  /// CG hypergradients after a bounce it reached 1 % of the exact optimum's held-out loss sooner
-  /// on six of the seven shared sets, 2.3× sooner summed over them (BENCHMARKS.md, "Tuning").
-  inner::LbfgsOptions lbfgs{.diagonal_scaling = true};
+  /// Inner L-BFGS options (line search, curvature guard, H₀, pair storage, threads); the memory
+  /// is `memory`, each solve's tolerance comes from the inner tolerance rule.
+  TuneLbfgsOptions lbfgs;
   /// L-BFGS memory m. Unset (default): 30 for the SHINE variants and jacobian-free, 10 for hoag,
   /// grid and random (the paper's settings). Range [1, 1000].
   std::optional<int> memory;
