@@ -28,6 +28,7 @@
 #include "shine/core/atomic_file.hpp"
 #include "shine/core/timer.hpp"
 #include "shine/data/split.hpp"
+#include "shine/estimator.hpp"
 #include "shine/linalg/sparse_kernels.hpp"
 #include "shine/outer/protocol.hpp"
 #include "shine/outer/tune_option_table.hpp"
@@ -351,11 +352,21 @@ outer::TuneOptionSpec adaptive_step_row() {
   return row;
 }
 
+// "90 % of LABEL".
+std::string share_of(double fraction, const std::string& label) {
+  return format("%g %% of ", 100.0 * fraction) + label;
+}
+
 }  // namespace
 
 int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& err) {
-  // The methods' help, from the list of methods.
+  // The texts that name methods or the paper's settings, from the list of methods and the
+  // protocol.
   const std::string methods_help = "comma-separated: " + method_names() + "; or all";
+  const std::string iterations_help =
+      "outer iterations of the hypergradient methods (the paper's loop runs " +
+      std::to_string(kPaper.max_iterations) + ")";
+  const std::string paper_step(outer::to_string(kPaper.step.rule));
   po::options_description options("shine reproduce options");
   options.add_options()("dataset", po::value<std::string>(),
                         "20news, real-sim, another registered name, or a LIBSVM file")(
@@ -364,10 +375,9 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
       "methods", po::value<std::string>()->default_value("all"), methods_help.c_str())(
       "out", po::value<std::string>(), "output folder (default reproduce-<dataset>)")(
       "max-iterations", po::value<int>()->default_value(kPaper.max_iterations),
-      "outer iterations of the hypergradient methods (the paper's loop runs 29)")(
-      "candidates", po::value<int>()->default_value(kPaper.candidates),
-      "values tried by grid and random search")(
-      "step", po::value<std::string>()->default_value("double"),
+      iterations_help.c_str())("candidates", po::value<int>()->default_value(kPaper.candidates),
+                               "values tried by grid and random search")(
+      "step", po::value<std::string>()->default_value(paper_step),
       "adaptive step: double (HOAG 2017 code, used by the paper) or single (HOAG 2016)")(
       "h0",
       po::value<std::string>()->default_value(
@@ -470,7 +480,8 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
   int index = 0;
   for (const std::uint64_t seed : seeds) {
     if (interrupt.interrupted()) break;
-    const data::Split parts = data::split_dataset(all, outer::paper_split(seed));
+    const data::SplitOptions split = outer::paper_split(seed);
+    const data::Split parts = data::split_dataset(all, split);
     for (const std::string& method : methods) {
       if (interrupt.interrupted()) break;
       outer::TuneOptions o =
@@ -486,7 +497,7 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
       progress.start_run(index, method, seed,
                          outer::is_hypergradient_method(o.method) ? max_iterations : candidates);
       std::vector<outer::Observer*> observers{&progress};
-      outer::TuneResult result = outer::tune(problem, o, observers);
+      outer::TuneResult result = shine::tune(problem, o, observers).trajectory;
       const bool finished = result.termination != Termination::Interrupted;
       progress.finish_run(result, finished);
 
@@ -494,9 +505,10 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
       t.run.version = kVersion;
       t.run.command = command_line("reproduce", args);
       t.run.datasets = {
-          report::DatasetDescription::of(parts.train, "train", "90 % of " + label),
-          report::DatasetDescription::of(parts.validation, "validation", "5 % of " + label),
-          report::DatasetDescription::of(parts.test, "test", "5 % of " + label)};
+          report::DatasetDescription::of(parts.train, "train", share_of(split.train, label)),
+          report::DatasetDescription::of(parts.validation, "validation",
+                                         share_of(split.validation, label)),
+          report::DatasetDescription::of(parts.test, "test", share_of(split.test, label))};
       t.run.labels = all.labels;
       t.run.extra = {{"seed", static_cast<long long>(seed)}, {"dataset", label}};
       t.options = o;
