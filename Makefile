@@ -106,7 +106,11 @@ fuzz:
 	done; \
 	exit $$status
 
-bench: build
+# The benchmarks are built only here (SHINE_BUILD_BENCH is off by default); the option stays on
+# in $(BUILD_DIR)'s cache afterwards.
+bench:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DSHINE_BUILD_BENCH=ON
+	@$(MAKE) --no-print-directory build
 	scripts/bench.sh $(BUILD_DIR)
 
 # The tuning benchmark (BENCHMARKS.md, "Tuning"): every method on every shared real dataset,

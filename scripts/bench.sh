@@ -14,7 +14,7 @@ for bench in "$build_dir"/bench/shine_bench_*; do
 done
 if [ "$found" -eq 0 ]; then
   echo "bench: no benchmark in $build_dir/bench: configure with Google Benchmark installed" \
-    "(make deps) and -DSHINE_BUILD_BENCH=ON" >&2
+    "(make deps) and -DSHINE_BUILD_BENCH=ON (make bench does)" >&2
   exit 1
 fi
 exit $status

@@ -11,8 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build-bench}
 shift || true
+# The benchmarks are off by default (SHINE_BUILD_BENCH): turned on in this build folder.
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release
+  cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSHINE_BUILD_BENCH=ON
+else
+  cmake -S . -B "$build_dir" -DSHINE_BUILD_BENCH=ON
 fi
 cmake --build "$build_dir" --parallel "$(nproc 2>/dev/null || echo 2)" --target shine_bench_inner_solver
 log="$build_dir/bench-inner-$(date -u +%Y%m%d-%H%M).md"

@@ -1,9 +1,11 @@
 #include "tuning.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 
 #include "shine/core/timer.hpp"
 #include "shine/data/distributed.hpp"
@@ -205,6 +207,33 @@ std::pair<double, double> parse_pair(const std::string& text, const std::string&
     throw UsageError(option + " must be two numbers LO,HI such as -12,12; got '" + text + "'");
   }
   return {number(text.substr(0, comma)), number(text.substr(comma + 1))};
+}
+
+const outer::TuneOptionSpec& table_row(std::string_view name) {
+  const outer::TuneOptionSpec* spec = outer::find_tune_option(name);
+  if (spec == nullptr) {
+    throw std::logic_error("the tuning option table has no row '" + std::string(name) + "'");
+  }
+  return *spec;
+}
+
+void check_by_row(const std::string& flag, std::string_view option, int value) {
+  const outer::TuneOptionSpec& row = table_row(option);
+  if (!row.admits(static_cast<std::int64_t>(value))) {
+    throw UsageError(flag + " " + row.rule() + ", got " + std::to_string(value));
+  }
+}
+
+void check_by_row(const std::string& flag, std::string_view option, double value) {
+  const outer::TuneOptionSpec& row = table_row(option);
+  if (!row.admits(value))
+    throw UsageError(flag + " " + row.rule() + ", got " + format("%g", value));
+}
+
+outer::OptionRange log_lambda_range() {
+  const outer::OptionRange& lower = table_row("step.lower_bound").range;
+  const outer::OptionRange& upper = table_row("step.upper_bound").range;
+  return {lower.min, upper.max, lower.min_open, upper.max_open};
 }
 
 int tune_exit_code(const outer::TuneResult& result) {

@@ -6,12 +6,14 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common.hpp"
 #include "shine/data/dataset.hpp"
 #include "shine/data/sample_weights.hpp"
 #include "shine/data/split.hpp"
+#include "shine/outer/tune_option_table.hpp"
 #include "shine/outer/tuner.hpp"
 #include "shine/report/trajectory.hpp"
 
@@ -90,6 +92,22 @@ LoadedData load_like_train(const std::string& source, const data::Dataset& train
 /// they go with before the split (whose parts keep their rows' weights); class weights are
 /// applied to every part last.
 Parts load_parts(const PartSources& sources);
+
+/// The row of the tuning option table named `name` (e.g. "objective.num_threads"); throws
+/// `std::logic_error` when there is none.
+const outer::TuneOptionSpec& table_row(std::string_view name);
+
+/// Checks the value of a command's flag against the row `option` of the tuning option table, for
+/// flags that set that option under another name (--threads: objective.num_threads) or the same
+/// field of another options struct (shine fit's --memory): throws UsageError "FLAG RULE, got
+/// VALUE", worded as the table's own flags are, unless the row admits `value`.
+void check_by_row(const std::string& flag, std::string_view option, int value);
+/// Same for a real-valued option.
+void check_by_row(const std::string& flag, std::string_view option, double value);
+
+/// The values of log(lambda) that the option table allows (`--bounds`, `shine fit`'s lambda):
+/// from the lower end of the row step.lower_bound to the upper end of step.upper_bound.
+outer::OptionRange log_lambda_range();
 
 /// Parses "LO,HI" into two numbers; throws UsageError naming `option`.
 std::pair<double, double> parse_pair(const std::string& text, const std::string& option);

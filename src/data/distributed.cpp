@@ -143,11 +143,20 @@ class Message {
 
 // What went wrong on a process, to be thrown again on every process.
 struct Failure {
-  enum Kind : std::int32_t { Parse, UnexpectedLabel, Memory, Runtime, InvalidArgument, Alloc };
+  enum Kind : std::int32_t {
+    Parse,
+    UnexpectedLabel,
+    Memory,
+    Runtime,
+    InvalidArgument,
+    Alloc,
+    FeatureBeyondCount
+  };
   std::int32_t kind = Runtime;
   std::string file, problem, label;
   std::int64_t line = 0, column = 0;
   std::uint64_t needed = 0, available = 0;
+  std::int64_t index = 0, limit = 0;  // FeatureBeyondCount
 
   // `line_offset`: lines of the file before this process's part.
   static Failure from_current(std::int64_t line_offset) {
@@ -156,6 +165,10 @@ struct Failure {
       throw;
     } catch (const UnexpectedLabelError& e) {
       f = {UnexpectedLabel, e.file(), e.problem(), e.label(), e.line() + line_offset, e.column()};
+    } catch (const FeatureBeyondCountError& e) {
+      f = {FeatureBeyondCount, e.file(), e.problem(), {}, e.line() + line_offset, e.column()};
+      f.index = e.index();
+      f.limit = e.limit();
     } catch (const ParseError& e) {
       // Line 0: the file as a whole; its line numbers otherwise count from the part's start.
       f = {Parse, e.file(), e.problem(), {}, e.line() > 0 ? e.line() + line_offset : 0, e.column()};
@@ -183,6 +196,8 @@ struct Failure {
     m.put(column);
     m.put(needed);
     m.put(available);
+    m.put(index);
+    m.put(limit);
   }
   static Failure read(Message& m) {
     Failure f;
@@ -194,6 +209,8 @@ struct Failure {
     f.column = m.get<std::int64_t>();
     f.needed = m.get<std::uint64_t>();
     f.available = m.get<std::uint64_t>();
+    f.index = m.get<std::int64_t>();
+    f.limit = m.get<std::int64_t>();
     return f;
   }
 
@@ -203,6 +220,8 @@ struct Failure {
         throw ParseError(file, line, column, problem);
       case UnexpectedLabel:
         throw UnexpectedLabelError(file, line, column, label, problem);
+      case FeatureBeyondCount:
+        throw FeatureBeyondCountError(file, line, column, index, limit, problem);
       case Memory:
         throw MemoryLimitError(file, line, needed, available, problem);
       case InvalidArgument:

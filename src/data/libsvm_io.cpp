@@ -156,6 +156,11 @@ UnexpectedLabelError::UnexpectedLabelError(std::string file, std::int64_t line, 
                                            std::string label, const std::string& problem)
     : ParseError(std::move(file), line, column, problem), label_(std::move(label)) {}
 
+FeatureBeyondCountError::FeatureBeyondCountError(std::string file, std::int64_t line,
+                                                 std::int64_t column, std::int64_t index,
+                                                 std::int64_t limit, const std::string& problem)
+    : ParseError(std::move(file), line, column, problem), index_(index), limit_(limit) {}
+
 MemoryLimitError::MemoryLimitError(std::string file, std::int64_t line, std::uint64_t needed_bytes,
                                    std::uint64_t available_bytes, const std::string& message)
     : std::runtime_error(message),

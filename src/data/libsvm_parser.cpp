@@ -237,10 +237,12 @@ bool Parser::out_of_range_index(std::int64_t index, const char* token) {
   if (options_.n_features > 0) {
     if (index > max_index_) max_index_ = index;
     if (options_.drop_extra_features) return true;
-    fail_at(token, "index " + std::to_string(index) + " is beyond the forced feature count " +
-                       std::to_string(options_.n_features) +
-                       " (ReadOptions::n_features): pass the training file's feature count with "
-                       "drop_extra_features to ignore such entries, or fix the file");
+    throw FeatureBeyondCountError(
+        source_, line_, column_of(token), index, options_.n_features,
+        "index " + std::to_string(index) + " is beyond the forced feature count " +
+            std::to_string(options_.n_features) +
+            " (ReadOptions::n_features): pass the training file's feature count with "
+            "drop_extra_features to ignore such entries, or fix the file");
   }
   fail_at(token, "index " + std::to_string(index) + " exceeds ReadOptions::max_features = " +
                      std::to_string(options_.max_features) +

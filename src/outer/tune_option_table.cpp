@@ -17,15 +17,9 @@ namespace shine::outer {
 namespace {
 
 // The values of each enumeration an option takes; their names come from the library's own
-// to_string, so that a name is written in one place.
+// to_string, so that a name is written in one place. The methods are `all_tune_methods()`.
 template <typename E>
 struct EnumValues;
-template <>
-struct EnumValues<TuneMethod> {
-  static constexpr std::array values{
-      TuneMethod::Hoag,         TuneMethod::Shine, TuneMethod::ShineOpa, TuneMethod::ShineRefine,
-      TuneMethod::JacobianFree, TuneMethod::Grid,  TuneMethod::Random};
-};
 template <>
 struct EnumValues<StepRule> {
   static constexpr std::array values{StepRule::Secant, StepRule::Single, StepRule::Double};
@@ -66,16 +60,25 @@ std::string_view name_of(E value) noexcept {
 }
 
 template <typename E>
+std::span<const E> values_of() {
+  if constexpr (std::is_same_v<E, TuneMethod>) {
+    return all_tune_methods();
+  } else {
+    return EnumValues<E>::values;
+  }
+}
+
+template <typename E>
 std::vector<std::string_view> names_of() {
   std::vector<std::string_view> names;
-  for (const E value : EnumValues<E>::values)
+  for (const E value : values_of<E>())
     names.push_back(name_of(value));
   return names;
 }
 
 template <typename E>
 E enum_from(const std::string& name) {
-  for (const E value : EnumValues<E>::values) {
+  for (const E value : values_of<E>()) {
     if (name_of(value) == name) return value;
   }
   throw std::logic_error("tune option table: '" + name + "' is not a name of the enumeration");
@@ -204,12 +207,32 @@ TuneOptionSpec schedule_row(std::string_view name, Member member, std::string_vi
   return spec;
 }
 
+// "a, b and c".
+std::string listed(const std::vector<std::string_view>& names) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) text += i + 1 == names.size() ? " and " : ", ";
+    text += names[i];
+  }
+  return text;
+}
+
+// The help of the method row, from the list of methods.
+const std::string& method_help() {
+  static const std::string help = [] {
+    std::vector<std::string_view> hypergradient, baselines;
+    for (const TuneMethod method : all_tune_methods())
+      (is_hypergradient_method(method) ? hypergradient : baselines).push_back(to_string(method));
+    return "search method: the hypergradient methods " + listed(hypergradient) +
+           ", or the baselines " + listed(baselines);
+  }();
+  return help;
+}
+
 std::vector<TuneOptionSpec> build_table() {
   std::vector<TuneOptionSpec> t;
   // What and how long.
-  t.push_back(row(SHINE_FIELD(method), "method", {}, "", kAlways,
-                  "search method: the hypergradient methods shine, shine-opa, shine-refine, hoag "
-                  "and jacobian-free, or the baselines grid and random"));
+  t.push_back(row(SHINE_FIELD(method), "method", {}, "", kAlways, method_help()));
   t.push_back(row(SHINE_FIELD(max_iterations), "max-iterations", closed(1, 100000), "", kNever,
                   "outer iterations of a hypergradient method (one inner solve each)"));
   t.push_back(row(
@@ -225,6 +248,8 @@ std::vector<TuneOptionSpec> build_table() {
   t.push_back(row(SHINE_FIELD(step.rule), "step", {}, "", kAlways,
                   "secant (converges and stops), or HOAG's adaptive step: single (HOAG 2016) or "
                   "double (HOAG 2017 code, SHINE paper)"));
+  // lambda = exp(bound) must stay a finite, non-zero double, with room for the grid's steps;
+  // the command line's --bounds and shine fit's lambda are held to the same range.
   t.push_back(row(SHINE_FIELD(step.lower_bound), "", closed(-700, 700), "(lambda = exp(bound))",
                   kAlways, "lower bound of every log(lambda), also the grid and random range"));
   t.push_back(row(SHINE_FIELD(step.upper_bound), "", closed(-700, 700), "(lambda = exp(bound))",
@@ -442,19 +467,12 @@ std::string TuneOptionSpec::rule() const {
     }
     case OptionKind::Integer:
     case OptionKind::Real: {
-      const bool has_min = std::isfinite(range.min);
-      const bool has_max = std::isfinite(range.max) && !(kind == OptionKind::Integer &&
-                                                         range.max >= static_cast<double>(INT_MAX));
-      if (has_min && has_max) {
-        text = std::string("must be in ") + (range.min_open ? "(" : "[") + number_text(range.min) +
-               ", " + number_text(range.max) + (range.max_open ? ")" : "]");
-      } else if (has_min) {
-        text = std::string("must be ") + (range.min_open ? "> " : ">= ") + number_text(range.min);
-      } else if (has_max) {
-        text = std::string("must be ") + (range.max_open ? "< " : "<= ") + number_text(range.max);
-      } else {
-        text = "must be finite";
-      }
+      // An integer's upper end at INT_MAX is the type's, not a rule: not shown.
+      OptionRange shown = range;
+      if (kind == OptionKind::Integer && shown.max >= static_cast<double>(INT_MAX))
+        shown.max = kInf;
+      const bool interval = std::isfinite(shown.min) && std::isfinite(shown.max);
+      text = (interval ? "must be in " : "must be ") + shown.text();
       break;
     }
   }
@@ -462,13 +480,27 @@ std::string TuneOptionSpec::rule() const {
   return text;
 }
 
+bool OptionRange::contains(double x) const noexcept {
+  if (!std::isfinite(x)) return false;
+  if (min_open ? !(x > min) : !(x >= min)) return false;
+  if (max_open ? !(x < max) : !(x <= max)) return false;
+  return true;
+}
+
+std::string OptionRange::text() const {
+  const bool has_min = std::isfinite(min);
+  const bool has_max = std::isfinite(max);
+  if (has_min && has_max) {
+    return (min_open ? "(" : "[") + number_text(min) + ", " + number_text(max) +
+           (max_open ? ")" : "]");
+  }
+  if (has_min) return (min_open ? "> " : ">= ") + number_text(min);
+  if (has_max) return (max_open ? "< " : "<= ") + number_text(max);
+  return "finite";
+}
+
 bool TuneOptionSpec::admits(const OptionValue& value) const {
-  const auto in_range = [this](double x) {
-    if (!std::isfinite(x)) return false;
-    if (range.min_open ? !(x > range.min) : !(x >= range.min)) return false;
-    if (range.max_open ? !(x < range.max) : !(x <= range.max)) return false;
-    return true;
-  };
+  const auto in_range = [this](double x) { return range.contains(x); };
   switch (kind) {
     case OptionKind::Switch:
       return std::holds_alternative<bool>(value);

@@ -139,6 +139,27 @@ TEST(ReadPart, AMalformedLineIsReportedByEveryRankWithItsLineInTheWholeFile) {
   EXPECT_EQ(failures, 3);
 }
 
+TEST(ReadPart, AnIndexBeyondAForcedCountKeepsItsTypeOnEveryRank) {
+  const TempFile file("wide.svm", "1 1:1\n-1 2:1\n1 1:1\n-1 2:1\n1 3:1 9:1\n-1 2:1\n");
+  ReadOptions forced;
+  forced.n_features = 4;
+  int failures = 0;
+  std::mutex mutex;
+  test::run_ranks(3, [&](const core::Communicator& communicator) {
+    try {
+      (void)read_libsvm_part(file.path(), communicator, forced);
+    } catch (const FeatureBeyondCountError& e) {
+      const std::lock_guard lock(mutex);
+      EXPECT_EQ(e.index(), 9);
+      EXPECT_EQ(e.limit(), 4);
+      EXPECT_EQ(e.line(), 5) << e.what();
+      EXPECT_EQ(e.column(), 7) << e.what();
+      ++failures;
+    }
+  });
+  EXPECT_EQ(failures, 3);
+}
+
 TEST(ReadPart, AMissingFileIsAnErrorOnEveryRank) {
   int failures = 0;
   std::mutex mutex;

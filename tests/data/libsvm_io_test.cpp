@@ -501,6 +501,16 @@ TEST(LibsvmReject, IndexProblems) {
   forced.n_features = 4;
   expect_error("+1 1:1\n-1 2:1 5:1\n", 2, 8,
                "index 5 is beyond the forced feature count 4 (ReadOptions::n_features)", forced);
+  // Typed, with the index and the count, so that callers need not read the message.
+  try {
+    (void)parse("+1 1:1\n-1 2:1 7:1\n", forced);
+    FAIL() << "accepted an index beyond the forced feature count";
+  } catch (const FeatureBeyondCountError& e) {
+    EXPECT_EQ(e.index(), 7);
+    EXPECT_EQ(e.limit(), 4);
+    EXPECT_EQ(e.line(), 2);
+    EXPECT_EQ(e.column(), 8);
+  }
   forced.drop_extra_features = true;
   expect_error("+1 3000000000:1\n", 1, 4, "index 3000000000 is too large", forced);
 }

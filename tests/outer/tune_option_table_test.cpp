@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -296,6 +297,36 @@ TEST(TuneOptionTable, ParseReadsTextAndRefusesWhatIsNotAValue) {
   EXPECT_EQ(warm.parse("true"), OptionValue(std::string("on")));
   EXPECT_EQ(warm.parse("auto"), OptionValue(std::string("auto")));
   EXPECT_THROW((void)warm.parse("yes"), OptionError);
+}
+
+TEST(TuneOptionTable, RangesAreWrittenAndCheckedFromTheirNumbers) {
+  const OptionRange bounds = find_tune_option("step.lower_bound")->range;
+  EXPECT_EQ(bounds.text(), "[-700, 700]");
+  EXPECT_TRUE(bounds.contains(-700.0));
+  EXPECT_TRUE(bounds.contains(700.0));
+  EXPECT_FALSE(bounds.contains(700.5));
+  EXPECT_FALSE(bounds.contains(std::nan("")));
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ((OptionRange{0.0, 1.0, true, false}).text(), "(0, 1]");
+  EXPECT_EQ((OptionRange{0.0, inf, false, true}).text(), ">= 0");
+  EXPECT_EQ((OptionRange{1.0, inf, true, true}).text(), "> 1");
+  EXPECT_EQ((OptionRange{-inf, 5.0, true, false}).text(), "<= 5");
+  EXPECT_EQ(OptionRange{}.text(), "finite");
+  EXPECT_FALSE((OptionRange{0.0, 1.0, true, true}).contains(0.0));
+  EXPECT_FALSE(OptionRange{}.contains(inf));
+  // The rule of a row is its range's text; an integer's upper end at INT_MAX is not shown.
+  EXPECT_EQ(find_tune_option("max_iterations")->rule(), "must be in [1, 100000]");
+  EXPECT_EQ(find_tune_option("objective.num_threads")->rule(), "must be >= 0 (0 = all cores)");
+  EXPECT_EQ(find_tune_option("time_budget")->rule(), "must be >= 0 seconds (0 = none)");
+}
+
+TEST(TuneOptionTable, TheMethodsAreTheListOfMethods) {
+  const TuneOptionSpec& method = *find_tune_option("method");
+  ASSERT_EQ(method.names.size(), all_tune_methods().size());
+  for (std::size_t i = 0; i < method.names.size(); ++i) {
+    EXPECT_EQ(method.names[i], to_string(all_tune_methods()[i]));
+    EXPECT_NE(method.help.find(method.names[i]), std::string_view::npos) << method.names[i];
+  }
 }
 
 TEST(Protocol, PaperOptionsAreThePapersSettingAndValid) {

@@ -50,15 +50,10 @@ LoadedData load_with_features(const std::string& source, const po::variables_map
   const data::ReadOptions options = read_options(vm);
   try {
     return load_dataset(source, options);
-  } catch (const data::ParseError& e) {
-    const std::string& problem = e.problem();
-    const auto beyond = problem.find(" is beyond the forced feature count");
-    if (options.n_features == 0 || problem.rfind("index ", 0) != 0 || beyond == std::string::npos) {
-      throw;
-    }
+  } catch (const data::FeatureBeyondCountError& e) {
     throw data::ParseError(e.file(), e.line(), e.column(),
-                           problem.substr(0, beyond) + " is beyond --features " +
-                               std::to_string(options.n_features) +
+                           "index " + std::to_string(e.index()) + " is beyond --features " +
+                               std::to_string(e.limit()) +
                                ": give a larger --features, or leave it out to use the largest "
                                "index in the file");
   }

@@ -74,10 +74,10 @@ int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
                                 : "--lambda L (or --C C) is required: the regularization to fit");
   }
   const double lambda = has_lambda ? positive_option(vm, "lambda") : 1.0 / positive_option(vm, "C");
-  const double theta = std::log(lambda);
-  if (!(std::abs(theta) <= 700.0)) {
-    throw UsageError(
-        format("lambda = %g is out of range: log(lambda) must be in [-700, 700]", lambda));
+  const outer::OptionRange log_lambda = log_lambda_range();
+  if (!log_lambda.contains(std::log(lambda))) {
+    throw UsageError(format("lambda = %g is out of range: log(lambda) must be in %s", lambda,
+                            log_lambda.text().c_str()));
   }
   if (vm.count("model") == 0U) {
     throw UsageError("--model FILE is required: where to save the fitted model");
@@ -87,21 +87,16 @@ int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   if (!(std::isfinite(lbfgs.tolerance) && lbfgs.tolerance >= 0.0 && lbfgs.tolerance < 1.0)) {
     throw UsageError(format("--tolerance must be in [0, 1), got %g", lbfgs.tolerance));
   }
+  // The solver's options are held to the ranges of the tuning option table's rows for the same
+  // fields (the tuner's inner solves).
   lbfgs.max_iterations = vm["max-iterations"].as<int>();
-  if (lbfgs.max_iterations < 1) {
-    throw UsageError(format("--max-iterations must be >= 1, got %d", lbfgs.max_iterations));
-  }
+  check_by_row("--max-iterations", "lbfgs.max_iterations", lbfgs.max_iterations);
   lbfgs.memory = vm["memory"].as<int>();
-  if (lbfgs.memory < 1 || lbfgs.memory > 1000) {
-    throw UsageError(format("--memory must be in [1, 1000], got %d", lbfgs.memory));
-  }
+  check_by_row("--memory", "memory", lbfgs.memory);
   objective::ObjectiveOptions objective_options;
   objective_options.fit_intercept = vm.count("intercept") != 0U;
   objective_options.num_threads = vm["threads"].as<int>();
-  if (objective_options.num_threads < 0) {
-    throw UsageError(
-        format("--threads must be >= 0 (0 = all cores), got %d", objective_options.num_threads));
-  }
+  check_by_row("--threads", "objective.num_threads", objective_options.num_threads);
   check_output_path(vm["model"].as<std::string>(), "--model");
   if (vm.count("liblinear") != 0U)
     check_output_path(vm["liblinear"].as<std::string>(), "--liblinear");

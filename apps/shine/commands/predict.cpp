@@ -8,6 +8,7 @@
 #include "common.hpp"
 #include "shine/core/atomic_file.hpp"
 #include "shine/model/logistic_model.hpp"
+#include "tuning.hpp"
 
 namespace shine::cli {
 namespace {
@@ -77,8 +78,7 @@ int predict_command(const Arguments& args, std::ostream& out, std::ostream& err)
   po::variables_map vm;
   if (!parse_options(args, options, {"MODEL", "DATA"}, vm, out, kPredictUsage)) return kSuccess;
   const int threads = vm["threads"].as<int>();
-  if (threads < 0)
-    throw UsageError(format("--threads must be >= 0 (0 = all cores), got %d", threads));
+  check_by_row("--threads", "objective.num_threads", threads);
   const bool to_file = vm.count("output") != 0U;
   if (to_file) check_output_path(vm["output"].as<std::string>(), "--output");
   const bool ignore_labels = vm.count("ignore-labels") != 0U;

@@ -15,6 +15,10 @@
 #include <ostream>
 #include <set>
 #include <sstream>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
 
 #include "benchmark.hpp"
 #include "cli.hpp"
@@ -24,6 +28,7 @@
 #include "shine/core/atomic_file.hpp"
 #include "shine/core/timer.hpp"
 #include "shine/data/split.hpp"
+#include "shine/estimator.hpp"
 #include "shine/linalg/sparse_kernels.hpp"
 #include "shine/outer/protocol.hpp"
 #include "shine/outer/tune_option_table.hpp"
@@ -330,22 +335,49 @@ std::string run_gnuplot(const fs::path& dir) {
   return {};
 }
 
+// The method names, "a, b, c", from the list of methods.
+std::string method_names() {
+  std::string names;
+  for (const outer::TuneMethod method : outer::all_tune_methods())
+    names += (names.empty() ? "" : ", ") + std::string(outer::to_string(method));
+  return names;
+}
+
+// The row of --step, restricted to HOAG's adaptive steps (the paper's): its names without the
+// secant step, so that its parse and message are the table's.
+outer::TuneOptionSpec adaptive_step_row() {
+  outer::TuneOptionSpec row = table_row("step.rule");
+  const std::string_view secant = outer::to_string(outer::StepRule::Secant);
+  std::erase(row.names, secant);
+  return row;
+}
+
+// "90 % of LABEL".
+std::string share_of(double fraction, const std::string& label) {
+  return format("%g %% of ", 100.0 * fraction) + label;
+}
+
 }  // namespace
 
 int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& err) {
+  // The texts that name methods or the paper's settings, from the list of methods and the
+  // protocol.
+  const std::string methods_help = "comma-separated: " + method_names() + "; or all";
+  const std::string iterations_help =
+      "outer iterations of the hypergradient methods (the paper's loop runs " +
+      std::to_string(kPaper.max_iterations) + ")";
+  const std::string paper_step(outer::to_string(kPaper.step.rule));
   po::options_description options("shine reproduce options");
   options.add_options()("dataset", po::value<std::string>(),
                         "20news, real-sim, another registered name, or a LIBSVM file")(
       "seeds", po::value<std::string>()->default_value("0-9"),
       "seeds: ranges and lists, e.g. 0-9 or 0,2,5")(
-      "methods", po::value<std::string>()->default_value("all"),
-      "comma-separated: hoag, shine, shine-refine, shine-opa, jacobian-free, grid, random; or all")(
+      "methods", po::value<std::string>()->default_value("all"), methods_help.c_str())(
       "out", po::value<std::string>(), "output folder (default reproduce-<dataset>)")(
       "max-iterations", po::value<int>()->default_value(kPaper.max_iterations),
-      "outer iterations of the hypergradient methods (the paper's loop runs 29)")(
-      "candidates", po::value<int>()->default_value(kPaper.candidates),
-      "values tried by grid and random search")(
-      "step", po::value<std::string>()->default_value("double"),
+      iterations_help.c_str())("candidates", po::value<int>()->default_value(kPaper.candidates),
+                               "values tried by grid and random search")(
+      "step", po::value<std::string>()->default_value(paper_step),
       "adaptive step: double (HOAG 2017 code, used by the paper) or single (HOAG 2016)")(
       "h0",
       po::value<std::string>()->default_value(
@@ -364,36 +396,29 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
   const std::vector<std::uint64_t> seeds = parse_seeds(vm["seeds"].as<std::string>());
   const std::vector<std::string> methods = parse_methods(vm["methods"].as<std::string>());
   const int max_iterations = vm["max-iterations"].as<int>();
-  if (max_iterations < 1 || max_iterations > 100000) {
-    throw UsageError(format("--max-iterations must be in [1, 100000], got %d", max_iterations));
-  }
+  check_by_row("--max-iterations", "max_iterations", max_iterations);
   const int candidates = vm["candidates"].as<int>();
-  if (candidates < 1 || candidates > 100000) {
-    throw UsageError(format("--candidates must be in [1, 100000], got %d", candidates));
-  }
-  const std::string step = vm["step"].as<std::string>();
-  if (step != "double" && step != "single") {
-    throw UsageError("--step must be double or single, got '" + step + "'");
-  }
-  const outer::TuneOptionSpec& h0_row = *outer::find_tune_option("lbfgs.initial_hessian");
+  check_by_row("--candidates", "candidates", candidates);
+  const outer::TuneOptionSpec step_row = adaptive_step_row();
+  const outer::TuneOptionSpec& h0_row = table_row("lbfgs.initial_hessian");
+  outer::OptionValue step_value;
   outer::OptionValue h0;
   try {
+    step_value = step_row.parse(vm["step"].as<std::string>());
     h0 = h0_row.parse(vm["h0"].as<std::string>());
   } catch (const outer::OptionError& e) {
     throw UsageError(e.describe(outer::OptionNaming::Flag));
   }
+  const std::string step = std::get<std::string>(step_value);
   const int threads = vm["threads"].as<int>();
-  if (threads < 0)
-    throw UsageError(format("--threads must be >= 0 (0 = all cores), got %d", threads));
+  check_by_row("--threads", "objective.num_threads", threads);
   const double budget = vm["time-budget"].as<double>();
-  if (!(std::isfinite(budget) && budget >= 0.0)) {
-    throw UsageError(format("--time-budget must be >= 0 seconds (0 = none), got %g", budget));
-  }
+  check_by_row("--time-budget", "time_budget", budget);
   // The paper's options with the flags applied; the protocol line is written from them.
   const auto with_flags = [&](outer::TuneOptions o) {
     o.max_iterations = max_iterations;
     o.candidates = candidates;
-    o.step.rule = step == "double" ? outer::StepRule::Double : outer::StepRule::Single;
+    step_row.set(o, step_value);
     h0_row.set(o, h0);
     return o;
   };
@@ -455,7 +480,8 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
   int index = 0;
   for (const std::uint64_t seed : seeds) {
     if (interrupt.interrupted()) break;
-    const data::Split parts = data::split_dataset(all, outer::paper_split(seed));
+    const data::SplitOptions split = outer::paper_split(seed);
+    const data::Split parts = data::split_dataset(all, split);
     for (const std::string& method : methods) {
       if (interrupt.interrupted()) break;
       outer::TuneOptions o =
@@ -471,7 +497,7 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
       progress.start_run(index, method, seed,
                          outer::is_hypergradient_method(o.method) ? max_iterations : candidates);
       std::vector<outer::Observer*> observers{&progress};
-      outer::TuneResult result = outer::tune(problem, o, observers);
+      outer::TuneResult result = shine::tune(problem, o, observers).trajectory;
       const bool finished = result.termination != Termination::Interrupted;
       progress.finish_run(result, finished);
 
@@ -479,9 +505,10 @@ int reproduce_command(const Arguments& args, std::ostream& out, std::ostream& er
       t.run.version = kVersion;
       t.run.command = command_line("reproduce", args);
       t.run.datasets = {
-          report::DatasetDescription::of(parts.train, "train", "90 % of " + label),
-          report::DatasetDescription::of(parts.validation, "validation", "5 % of " + label),
-          report::DatasetDescription::of(parts.test, "test", "5 % of " + label)};
+          report::DatasetDescription::of(parts.train, "train", share_of(split.train, label)),
+          report::DatasetDescription::of(parts.validation, "validation",
+                                         share_of(split.validation, label)),
+          report::DatasetDescription::of(parts.test, "test", share_of(split.test, label))};
       t.run.labels = all.labels;
       t.run.extra = {{"seed", static_cast<long long>(seed)}, {"dataset", label}};
       t.options = o;

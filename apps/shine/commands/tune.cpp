@@ -28,9 +28,7 @@ namespace po = boost::program_options;
 // The library's defaults, shown and used as the flags' defaults.
 const outer::TuneOptions kDefaults{};
 
-constexpr const char* kTuneUsage =
-    "usage: shine tune TRAIN [--validation FILE] [--test FILE] [--split 0.9,0.05,0.05]\n"
-    "                  [--method shine|shine-opa|shine-refine|hoag|jacobian-free|grid|random]\n"
+constexpr const char* kTuneUsageRest =
     "                  [--json FILE] [--model FILE] [OPTIONS]\n"
     "\n"
     "Tunes lambda, the L2 regularization of logistic regression, to minimize the log-loss on a\n"
@@ -60,6 +58,16 @@ constexpr const char* kTuneUsage =
     "  shine tune train.svm --resume run.ckpt --json run.json\n"
     "\n"
     "Exit codes: 0 success, 2 bad option, 3 bad input file, 4 no usable result, 130 interrupted.\n";
+
+// The usage, with the methods from the list of methods.
+std::string tune_usage() {
+  std::string methods;
+  for (const outer::TuneMethod method : outer::all_tune_methods())
+    methods += (methods.empty() ? "" : "|") + std::string(outer::to_string(method));
+  return "usage: shine tune TRAIN [--validation FILE] [--test FILE] [--split 0.9,0.05,0.05]\n"
+         "                  [--method " +
+         methods + "]\n" + kTuneUsageRest;
+}
 
 void check_range(bool ok, const std::string& message) {
   if (!ok) throw UsageError(message);
@@ -134,13 +142,15 @@ outer::TuneOptions options_from(const po::variables_map& vm) {
     options.schedule->floor = std::min(options.schedule->floor, options.schedule->initial);
   }
 
-  // The flags that are not one option each.
+  // The flags that are not one option each: --bounds sets both bounds, each within its row's
+  // range; --threads both thread counts.
   const auto [lower, upper] = parse_pair(vm["bounds"].as<std::string>(), "--bounds");
   check_range(lower < upper, format("--bounds LO,HI needs LO < HI, got %g,%g", lower, upper));
-  // lambda = exp(theta) must stay a finite, non-zero double, with room for the grid's steps.
-  check_range(lower >= -700.0 && upper <= 700.0,
-              format("--bounds must lie within [-700, 700] (lambda = exp(bound)), got %g,%g", lower,
-                     upper));
+  const outer::TuneOptionSpec& lower_row = table_row("step.lower_bound");
+  check_range(
+      lower_row.range.contains(lower) && table_row("step.upper_bound").range.contains(upper),
+      format("--bounds must lie within %s %s, got %g,%g", log_lambda_range().text().c_str(),
+             std::string(lower_row.note).c_str(), lower, upper));
   options.step.lower_bound = lower;
   options.step.upper_bound = upper;
   const double lambda0 = positive_option(vm, "lambda0");
@@ -149,7 +159,8 @@ outer::TuneOptions options_from(const po::variables_map& vm) {
               format("--lambda0 %g is outside the bounds: log(%g) = %g is not in [%g, %g]", lambda0,
                      lambda0, options.initial_theta, lower, upper));
   const int threads = vm["threads"].as<int>();
-  check_range(threads >= 0, format("--threads must be >= 0 (0 = all cores), got %d", threads));
+  check_by_row("--threads", "objective.num_threads", threads);
+  check_by_row("--threads", "lbfgs.num_threads", threads);
   options.objective.num_threads = threads;
   options.lbfgs.num_threads = threads;
   try {
@@ -247,7 +258,7 @@ int tune_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   po::options_description options("shine tune options");
   options.add(data_options).add(method_options).add(tuning_options).add(run_options);
   po::variables_map vm;
-  if (!parse_options(args, options, {"TRAIN"}, vm, out, kTuneUsage)) return kSuccess;
+  if (!parse_options(args, options, {"TRAIN"}, vm, out, tune_usage().c_str())) return kSuccess;
 
   // Everything is checked before any data is read.
   const outer::TuneOptions checked = options_from(vm);

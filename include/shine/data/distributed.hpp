@@ -46,8 +46,9 @@ struct DatasetPart {
 ///
 /// Errors are agreed as well: when any process fails (a malformed line, a file it cannot open,
 /// the memory limit), **every** process throws the same exception (`ParseError` with the line
-/// number in the whole file, `UnexpectedLabelError`, `MemoryLimitError`, `std::runtime_error`),
-/// the first failing rank's, so that no process is left waiting.
+/// number in the whole file, `UnexpectedLabelError`, `FeatureBeyondCountError`,
+/// `MemoryLimitError`, `std::runtime_error`), the first failing rank's, so that no process is
+/// left waiting.
 DatasetPart read_libsvm_part(const std::filesystem::path& path,
                              const core::Communicator& communicator,
                              const ReadOptions& options = {}, ReadReport* report = nullptr);

@@ -82,6 +82,23 @@ class UnexpectedLabelError : public ParseError {
   std::string label_;
 };
 
+/// An index beyond the forced feature count (`ReadOptions::n_features`, without
+/// `drop_extra_features`): a `ParseError` at the entry, which also gives the index and the count,
+/// so that a caller can say it in its own terms (the command line: `--features`).
+class FeatureBeyondCountError : public ParseError {
+ public:
+  FeatureBeyondCountError(std::string file, std::int64_t line, std::int64_t column,
+                          std::int64_t index, std::int64_t limit, const std::string& problem);
+  /// The 1-based index found in the file.
+  [[nodiscard]] std::int64_t index() const noexcept { return index_; }
+  /// The forced feature count it exceeds.
+  [[nodiscard]] std::int64_t limit() const noexcept { return limit_; }
+
+ private:
+  std::int64_t index_;
+  std::int64_t limit_;
+};
+
 /// The dataset being read would not fit in memory (see `ReadOptions::memory_limit_bytes`).
 /// `what()` names the file, the memory needed (at least) and available, and what to do.
 class MemoryLimitError : public std::runtime_error {

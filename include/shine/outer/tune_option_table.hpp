@@ -45,6 +45,13 @@ struct OptionRange {
   double max = std::numeric_limits<double>::infinity();
   bool min_open = false;  ///< true: min excluded
   bool max_open = false;  ///< true: max excluded
+
+  /// True when `x` is finite and within the interval.
+  [[nodiscard]] bool contains(double x) const noexcept;
+  /// The interval as text: "[-700, 700]", "(0, 1]", ">= 0", "> 1", "<= 5", or "finite" when
+  /// neither end is bounded. Messages and help that state a range use it, so that the text of a
+  /// range comes from its numbers.
+  [[nodiscard]] std::string text() const;
 };
 
 /// How the messages of an `OptionError` name options: as fields (`TuneOptions::lbfgs.c1`) or
