@@ -9,7 +9,6 @@
 
 #include "shine/data/split.hpp"
 #include "shine/inner/lbfgs_solver.hpp"
-#include "shine/model/logistic_model.hpp"
 #include "shine/objective/inner_objective.hpp"
 #include "shine/objective/l2_regularizer.hpp"
 #include "shine/objective/logistic_loss.hpp"
@@ -71,38 +70,6 @@ TEST(TuneProblem, RejectsMismatchedData) {
   bad.group_of[3] = 2;
   bad.groups = 2;
   EXPECT_THROW(tune(bad), std::invalid_argument);
-}
-
-TEST(EvaluateHeldout, MatchesADirectComputation) {
-  const data::Dataset d = test::random_dataset(60, 9, 0.4, 3);
-  const Vector w = test::random_vector(10, 4);  // 9 weights + intercept
-  const Eigen::MatrixXd X = Eigen::MatrixXd(d.X);
-  double loss = 0.0, correct = 0.0;
-  for (Index i = 0; i < d.rows(); ++i) {
-    const double margin = d.y[i] * (X.row(i).dot(w.head(9)) + w[9]);
-    loss += std::log1p(std::exp(-margin));
-    correct += margin > 0 ? 1 : 0;
-  }
-  const HeldOutMetrics m = evaluate_heldout(d, w, true);
-  EXPECT_NEAR(m.loss_sum, loss, 1e-10 * loss);
-  EXPECT_NEAR(m.mean_loss, loss / 60.0, 1e-12);
-  EXPECT_DOUBLE_EQ(m.accuracy, correct / 60.0);
-  EXPECT_THROW(evaluate_heldout(d, w, false), std::invalid_argument);
-}
-
-TEST(EvaluateHeldout, AZeroScorePredictsTheNegativeClassAsTheModelDoes) {
-  // w = 0: every score is 0, predicted −1 (objective::predicted_sign, the model's rule too), so
-  // the accuracy is the share of negative rows, and the loss log 2 per row.
-  const data::Dataset d = test::random_dataset(60, 9, 0.4, 3);
-  const double negatives = static_cast<double>((d.y.array() < 0.0).count());
-  ASSERT_GT(negatives, 0.0);
-  ASSERT_LT(negatives, 60.0);
-  const HeldOutMetrics m = evaluate_heldout(d, Vector::Zero(9), false);
-  EXPECT_DOUBLE_EQ(m.accuracy, negatives / 60.0);
-  EXPECT_NEAR(m.mean_loss, std::log(2.0), 1e-15);
-  const model::LogisticModel zero = model::LogisticModel::from_solution(
-      Vector::Zero(9), false, Vector::Constant(1, 1.0), d.labels);
-  EXPECT_DOUBLE_EQ(zero.evaluate(d).accuracy, m.accuracy);
 }
 
 TEST(Tuner, GridSearchWalksFromStrongToWeakRegularization) {
