@@ -605,6 +605,9 @@ class Run {
       result_.test_loss = record.test_loss;
       result_.test_accuracy = record.test_accuracy;
     }
+    // A converged secant step ends the run at this evaluation, which it returns (stop_converged).
+    record.returned =
+        record.step == StepOutcome::Converged ? record.iteration : result_.best_iteration;
     result_.records.push_back(std::move(record));
     const Timer excluded;
     bool stop_requested = false;

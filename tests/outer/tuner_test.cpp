@@ -234,6 +234,34 @@ TEST(Tuner, TheConvergedLambdaMinimizesTheValidationLossOfTightSolves) {
   EXPECT_TRUE(r.theta == r.records.back().theta);
 }
 
+// OuterRecord::returned, checked against the rule: the lowest validation loss so far, except that
+// the converged step of a secant run (its last evaluation) returns itself. The last record's is
+// the result's.
+TEST(Tuner, EachRecordNamesTheEvaluationTheRunWouldReturnIfItEndedThere) {
+  SmallProblem p;
+  const TuneResult secant = tune(p.problem, {});
+  ASSERT_EQ(secant.termination, Termination::Converged) << secant.message;
+  ASSERT_EQ(secant.records.back().step, StepOutcome::Converged);
+  const TuneResult hoag = tune(p.problem, {.method = TuneMethod::Hoag, .max_iterations = 8});
+  const TuneResult grid = tune(p.problem, {.method = TuneMethod::Grid, .candidates = 5});
+  for (const TuneResult* r : {&secant, &hoag, &grid}) {
+    SCOPED_TRACE(r->message);
+    int best = -1;
+    for (const OuterRecord& record : r->records) {
+      if (std::isfinite(record.validation_loss) &&
+          (best < 0 ||
+           record.validation_loss < r->records[static_cast<std::size_t>(best)].validation_loss)) {
+        best = record.iteration;
+      }
+      EXPECT_EQ(record.returned, record.step == StepOutcome::Converged ? record.iteration : best)
+          << "evaluation " << record.iteration;
+    }
+    EXPECT_EQ(r->records.back().returned, r->best_iteration);
+    EXPECT_EQ(r->records[static_cast<std::size_t>(r->best_iteration)].test_loss, r->test_loss);
+  }
+  EXPECT_EQ(secant.records.back().returned, secant.records.back().iteration);
+}
+
 TEST(Tuner, GroupsGiveOneLambdaPerGroup) {
   SmallProblem p;
   TuneProblem grouped = p.problem;
