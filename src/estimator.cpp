@@ -5,6 +5,7 @@
 
 #include "core/check.hpp"
 #include "shine/core/communicator.hpp"
+#include "shine/objective/heldout_metrics.hpp"
 #include "shine/objective/inner_objective.hpp"
 #include "shine/objective/l2_regularizer.hpp"
 
@@ -43,7 +44,7 @@ void refit(const outer::TuneProblem& problem, const TuneOptions& options, Tuned&
   r.w = std::move(solved.w);
   if (problem.test != nullptr &&
       (problem.test->rows() > 0 || core::is_distributed(problem.test->communicator))) {
-    const outer::HeldOutMetrics test = outer::evaluate_heldout(
+    const objective::HeldOutMetrics test = objective::evaluate_heldout(
         *problem.test, r.w, options.objective.fit_intercept, options.objective.num_threads);
     r.test_loss = test.mean_loss;
     r.test_accuracy = test.accuracy;

@@ -37,28 +37,20 @@ double value_at(const std::vector<std::array<double, 2>>& curve, double t) {
   return value;
 }
 
+// The held-out loss of the evaluation the run returns if it ends after `r` (the tuner's
+// `OuterRecord::returned`); NaN before any.
+double returned_test_loss(const outer::TuneResult& result, const outer::OuterRecord& r) {
+  if (r.returned < 0 || r.returned >= static_cast<int>(result.records.size())) return kNaN;
+  return result.records[static_cast<std::size_t>(r.returned)].test_loss;
+}
+
 }  // namespace
 
 std::vector<std::array<double, 2>> returned_curve(const outer::TuneResult& result) {
   std::vector<std::array<double, 2>> curve;
-  double best_validation = kInf;
-  double returned = kNaN;
   for (const outer::OuterRecord& r : result.records) {
-    if (std::isfinite(r.validation_loss) && r.validation_loss < best_validation) {
-      best_validation = r.validation_loss;
-      returned = r.test_loss;
-    }
+    const double returned = returned_test_loss(result, r);
     if (std::isfinite(returned)) curve.push_back({r.elapsed_seconds, returned});
-  }
-  // At its end the run returns what the tuner chose, which is not always the lowest validation
-  // loss seen: a converged secant run returns its last evaluation, the stationary point.
-  if (result.has_result && std::isfinite(result.test_loss) && !result.records.empty()) {
-    const double end = result.records.back().elapsed_seconds;
-    if (!curve.empty() && curve.back()[0] == end) {
-      curve.back()[1] = result.test_loss;
-    } else {
-      curve.push_back({end, result.test_loss});
-    }
   }
   return curve;
 }
@@ -207,20 +199,15 @@ std::string records_csv(const std::string& dataset, const std::vector<Run>& runs
       "data_passes,finished\n";
   for (const Run& run : runs) {
     const bool hypergradient = outer::is_hypergradient_method(outer::parse_tune_method(run.method));
-    double best_validation = kInf;
-    double returned = kNaN;
     for (const outer::OuterRecord& r : run.result.records) {
-      if (std::isfinite(r.validation_loss) && r.validation_loss < best_validation) {
-        best_validation = r.validation_loss;
-        returned = r.test_loss;
-      }
       text += dataset + "," + std::to_string(run.seed) + "," + run.method + "," +
               std::to_string(r.iteration) + "," + cell(r.elapsed_seconds, "%.6f") + "," +
               cell(r.iteration_seconds, "%.6f") + "," +
               cell(r.lambda.size() == 1 ? r.lambda[0] : kNaN) + "," +
               cell(r.theta.size() == 1 ? r.theta[0] : kNaN) + "," + cell(r.validation_loss) + "," +
               cell(r.validation_accuracy) + "," + cell(r.test_loss) + "," + cell(r.test_accuracy) +
-              "," + cell(returned) + "," + cell(hypergradient ? r.hypergradient_norm : kNaN) + "," +
+              "," + cell(returned_test_loss(run.result, r)) + "," +
+              cell(hypergradient ? r.hypergradient_norm : kNaN) + "," +
               cell(hypergradient ? r.tolerance : kNaN) + "," +
               (hypergradient ? std::string(outer::to_string(r.step)) : std::string()) + "," +
               std::to_string(r.inner.iterations) + "," +

@@ -4,9 +4,10 @@
 // files. Pure functions of the runs, so they are tested without running anything.
 //
 // Definitions (docs/cli.md, "reproduce"):
-// - the **returned loss** of a run at time t is the held-out (test) loss of the evaluation with
-//   the lowest validation loss among those finished by t: what `tune` would return if stopped
-//   then;
+// - the **returned loss** of a run at time t is the held-out (test) loss of the evaluation that
+//   `tune` would return if stopped then, as the tuner records it (`OuterRecord::returned`): the
+//   lowest validation loss among the evaluations finished by t, except that a converged secant
+//   run returns its last evaluation;
 // - L*_s, the **best held-out loss** of seed s, is the lowest returned loss of any method at any
 //   time on that seed: the best model any method would have returned (the held-out loss of an
 //   evaluation that no method would return, because its validation loss is not the lowest so
@@ -36,10 +37,11 @@ struct Run {
   bool finished = true;  ///< False when interrupted: kept in the raw files, not in the summary.
 };
 
-/// (time, returned loss) after each evaluation of a run (see the file comment); evaluations with
-/// no finite held-out loss are skipped. The last point is the held-out loss of the result the
-/// tuner returned (`TuneResult::test_loss`), which a converged run takes from its last
-/// evaluation rather than from the lowest validation loss.
+/// (time, returned loss) after each evaluation of a run (see the file comment): the held-out loss
+/// of the evaluation the tuner returns if the run ends there (`OuterRecord::returned`: the lowest
+/// validation loss so far, or the last evaluation of a converged secant run, so that the last
+/// point is the result's `TuneResult::test_loss`); evaluations with no finite held-out loss are
+/// skipped.
 std::vector<std::array<double, 2>> returned_curve(const outer::TuneResult& result);
 
 /// L*_s for every seed of `runs`: the lowest returned loss (finished runs only).

@@ -1,5 +1,6 @@
 #include "shine/model/logistic_model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +12,7 @@
 
 #include "shine/core/atomic_file.hpp"
 #include "shine/linalg/sparse_kernels.hpp"
+#include "shine/objective/heldout_metrics.hpp"
 #include "shine/objective/logistic_loss.hpp"
 
 namespace shine::model {
@@ -160,18 +162,22 @@ Metrics LogisticModel::evaluate(const data::Dataset& data, int num_threads) cons
                                 data.labels.to_string() + " but the model's map " +
                                 labels.to_string() + "; read the data with read_options()");
   }
+  // The weights in the objective layout of `data`'s columns: those beyond d weigh 0, and d may
+  // exceed the columns; then the intercept.
+  const Index columns = data.features();
+  const Index shared = std::min(columns, n_features());
+  Vector w = Vector::Zero(columns + (fit_intercept ? 1 : 0));
+  w.head(shared) = weights.head(shared);
+  if (fit_intercept) w[columns] = intercept;
+  const objective::HeldOutMetrics heldout =
+      objective::evaluate_heldout(data, w, fit_intercept, num_threads);
   Metrics metrics;
-  metrics.rows = data.rows();
-  if (metrics.rows == 0) return metrics;
-  const Vector t = decision_function(data, num_threads);
-  double loss = 0.0;
-  for (Index i = 0; i < t.size(); ++i) {
-    loss += objective::softplus(-data.y[i] * t[i]);
-    if (objective::predicted_sign(t[i]) == data.y[i]) ++metrics.correct;
-  }
-  const auto n = static_cast<double>(metrics.rows);
-  metrics.log_loss = loss / n;
-  metrics.accuracy = static_cast<double>(metrics.correct) / n;
+  metrics.rows = heldout.rows;
+  metrics.correct = heldout.correct;
+  if (heldout.rows == 0) return metrics;
+  metrics.total_weight = heldout.total_weight;
+  metrics.log_loss = heldout.mean_loss;
+  metrics.accuracy = heldout.accuracy;
   return metrics;
 }
 

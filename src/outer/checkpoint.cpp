@@ -232,6 +232,9 @@ hypergrad::HypergradSummary decode_hypergrad(const json& o) {
   return s;
 }
 
+// `OuterRecord::returned` of a record that does not have it.
+constexpr int kReturnedUnknown = -2;
+
 json encode(const OuterRecord& r) {
   return json{{"iteration", r.iteration},
               {"theta", encode(r.theta)},
@@ -239,6 +242,7 @@ json encode(const OuterRecord& r) {
               {"validation_accuracy", r.validation_accuracy},
               {"test_loss", r.test_loss},
               {"test_accuracy", r.test_accuracy},
+              {"returned", r.returned},
               {"hypergradient", encode(r.hypergradient)},
               {"hypergradient_norm", r.hypergradient_norm},
               {"tolerance", r.tolerance},
@@ -262,6 +266,8 @@ OuterRecord decode_record(const json& o) {
   r.validation_accuracy = get<double>(o, "validation_accuracy");
   r.test_loss = get<double>(o, "test_loss");
   r.test_accuracy = get<double>(o, "test_accuracy");
+  // Checkpoints written before the field have none: `decode_checkpoint` derives it.
+  r.returned = o.contains("returned") ? get<int>(o, "returned") : kReturnedUnknown;
   r.hypergradient = decode_vector(o.at("hypergradient"), "record hypergradient");
   r.hypergradient_norm = get<double>(o, "hypergradient_norm");
   r.tolerance = get<double>(o, "tolerance");
@@ -355,10 +361,24 @@ TuneCheckpoint decode_checkpoint(const json& o) {
   TuneResult& r = c.result;
   for (const json& record : o.at("records"))
     r.records.push_back(decode_record(record));
+  int best = -1;  // the tuner's rule for records that have no `returned` (older checkpoints)
   for (std::size_t i = 0; i < r.records.size(); ++i) {
-    if (r.records[i].iteration != static_cast<int>(i)) {
+    OuterRecord& record = r.records[i];
+    if (record.iteration != static_cast<int>(i)) {
       throw std::runtime_error("record " + std::to_string(i) + " is numbered " +
-                               std::to_string(r.records[i].iteration));
+                               std::to_string(record.iteration));
+    }
+    if (std::isfinite(record.validation_loss) &&
+        (best < 0 ||
+         record.validation_loss < r.records[static_cast<std::size_t>(best)].validation_loss)) {
+      best = record.iteration;
+    }
+    if (record.returned == kReturnedUnknown) {
+      record.returned = record.step == StepOutcome::Converged ? record.iteration : best;
+    }
+    if (record.returned < -1 || record.returned > record.iteration) {
+      throw std::runtime_error("record " + std::to_string(i) + " returns evaluation " +
+                               std::to_string(record.returned));
     }
   }
   r.has_result = get<bool>(o, "has_result");

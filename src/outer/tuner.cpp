@@ -21,6 +21,7 @@
 #include "shine/core/communicator.hpp"
 #include "shine/core/timer.hpp"
 #include "shine/linalg/sparse_kernels.hpp"
+#include "shine/objective/heldout_metrics.hpp"
 #include "shine/objective/inner_objective.hpp"
 #include "shine/objective/l2_regularizer.hpp"
 #include "shine/objective/logistic_loss.hpp"
@@ -558,15 +559,15 @@ class Run {
   void measure(OuterRecord& record, const Vector& w) {
     const bool intercept = options_.objective.fit_intercept;
     if (folds_.size() == 1) {
-      const HeldOutMetrics only = evaluate_heldout(*folds_.front()->validation, w, intercept,
-                                                   options_.objective.num_threads);
+      const objective::HeldOutMetrics only = objective::evaluate_heldout(
+          *folds_.front()->validation, w, intercept, options_.objective.num_threads);
       record.validation_loss = only.mean_loss;
       record.validation_accuracy = only.accuracy;
     } else {
       double loss_sum = 0.0, correct = 0.0, total_weight = 0.0;
       for (const auto& fold : folds_) {
-        const HeldOutMetrics part =
-            evaluate_heldout(*fold->validation, fold->w, intercept, options_.objective.num_threads);
+        const objective::HeldOutMetrics part = objective::evaluate_heldout(
+            *fold->validation, fold->w, intercept, options_.objective.num_threads);
         const double weight = part.total_weight;
         loss_sum += part.loss_sum;
         correct += part.accuracy * weight;
@@ -577,8 +578,8 @@ class Run {
     }
     if (has_rows(problem_.test)) {
       const Timer excluded;
-      const HeldOutMetrics test =
-          evaluate_heldout(*problem_.test, w, intercept, options_.objective.num_threads);
+      const objective::HeldOutMetrics test =
+          objective::evaluate_heldout(*problem_.test, w, intercept, options_.objective.num_threads);
       record.test_loss = test.mean_loss;
       record.test_accuracy = test.accuracy;
       excluded_seconds_ += excluded.seconds();
@@ -603,6 +604,9 @@ class Run {
       result_.test_loss = record.test_loss;
       result_.test_accuracy = record.test_accuracy;
     }
+    // A converged secant step ends the run at this evaluation, which it returns (stop_converged).
+    record.returned =
+        record.step == StepOutcome::Converged ? record.iteration : result_.best_iteration;
     result_.records.push_back(std::move(record));
     const Timer excluded;
     bool stop_requested = false;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cli_support.hpp"
+#include "shine/data/sample_weights.hpp"
 #include "shine/model/logistic_model.hpp"
 
 namespace shine::cli {
@@ -99,6 +100,65 @@ TEST_F(CliFitPredict, TuneModelPredictsLikeItsSummary) {
   const auto run = read_json(dir_ / "run.json");
   const auto model = model::load_json(dir_ / "m.json");
   EXPECT_DOUBLE_EQ(model.lambda[0], run.at("lambda").get<double>());
+}
+
+// Weighted data: `tune` reports the weighted test metrics; `predict --weights` of its model on
+// the same test rows and weights prints the same numbers (one function computes both), and the
+// model layer gives them bit for bit. `fit` reports weighted metrics too.
+TEST_F(CliFitPredict, WeightedMetricsAgreeBetweenTuneAndPredict) {
+  ASSERT_EQ(shine({"data", "split", shipped_subsample(), "--out", dir_.string(), "--split",
+                   "0.6,0.2,0.2", "--seed", "2"})
+                .code,
+            0);
+  const std::string stem = (dir_ / fs::path(shipped_subsample()).stem()).string();
+  const std::string train = stem + ".train.svm", validation = stem + ".validation.svm",
+                    test = stem + ".test.svm";
+  const auto weight_file = [&](const std::string& name, Index rows, int seed) {
+    std::string text;
+    for (Index i = 0; i < rows; ++i)
+      text += std::to_string(0.5 * static_cast<double>((i * 7 + seed) % 5)) + "\n";  // 0 to 2
+    return write(name, text).string();
+  };
+  const std::string test_weights = weight_file("test.w", 180, 3);
+  auto r = shine({"tune", train, "--weights", weight_file("train.w", 540, 1), "--validation",
+                  validation, "--validation-weights", weight_file("validation.w", 180, 2), "--test",
+                  test, "--test-weights", test_weights, "--max-iterations", "3", "--quiet",
+                  "--model", path("m.json"), "--json", path("run.json")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto run = read_json(dir_ / "run.json");
+  const double test_loss = run.at("test_loss").get<double>();
+  const double test_accuracy = run.at("test_accuracy").get<double>();
+
+  const auto model = model::load_json(dir_ / "m.json");
+  data::Dataset test_data = data::read_libsvm(test, model.read_options());
+  data::set_sample_weights(test_data, data::read_sample_weights(test_weights, 180));
+  const model::Metrics m = model.evaluate(test_data);
+  EXPECT_EQ(m.log_loss, test_loss);
+  EXPECT_EQ(m.accuracy, test_accuracy);
+  test_data.weights = Vector();
+  EXPECT_NE(model.evaluate(test_data).log_loss, test_loss);  // the weights matter here
+
+  r = shine(
+      {"predict", path("m.json"), test, "--weights", test_weights, "--output", path("labels.txt")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  char expected[128];
+  std::snprintf(expected, sizeof expected, "accuracy %.4f %% (weighted; ", 100.0 * test_accuracy);
+  EXPECT_NE(r.out.find(expected), std::string::npos) << r.out << " vs " << expected;
+  std::snprintf(expected, sizeof expected, "log-loss %.6f (weighted)", test_loss);
+  EXPECT_NE(r.out.find(expected), std::string::npos) << r.out << " vs " << expected;
+
+  // `fit`: weighted metrics, on the training and the test rows.
+  r = shine({"fit", train, "--lambda", "0.01", "--weights", path("train.w"), "--test", test,
+             "--test-weights", test_weights, "--model", path("fit.json")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto fitted = model::load_json(dir_ / "fit.json");
+  test_data.weights = Vector();
+  data::set_sample_weights(test_data, data::read_sample_weights(test_weights, 180));
+  std::snprintf(expected, sizeof expected,
+                "test         loss %.6f   accuracy %.2f %%   (180 rows, weighted)",
+                fitted.evaluate(test_data).log_loss, 100.0 * fitted.evaluate(test_data).accuracy);
+  EXPECT_NE(r.out.find(expected), std::string::npos) << r.out << " vs " << expected;
+  EXPECT_NE(r.out.find("(540 rows, weighted)"), std::string::npos) << r.out;
 }
 
 TEST_F(CliFitPredict, BadOptionsAndFiles) {

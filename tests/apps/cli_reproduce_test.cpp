@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
+#include <utility>
 
 #include "benchmark.hpp"
 #include "cli_support.hpp"
@@ -93,7 +95,8 @@ TEST_F(CliReproduce, BadOptions) {
       << missing.err;
 }
 
-// The analysis, on hand-made runs.
+// The analysis, on hand-made runs: each record returns the lowest validation loss so far, as the
+// tuner records it for a run that did not converge.
 outer::TuneResult run_of(const std::vector<std::array<double, 3>>& points) {
   outer::TuneResult result;
   int i = 0;
@@ -105,10 +108,36 @@ outer::TuneResult run_of(const std::vector<std::array<double, 3>>& points) {
     r.test_loss = test;
     r.theta = Vector::Zero(1);
     r.lambda = Vector::Ones(1);
+    if (!result.has_result || validation < result.validation_loss) {
+      result.has_result = true;
+      result.best_iteration = r.iteration;
+      result.validation_loss = validation;
+      result.test_loss = test;
+    }
+    r.returned = result.best_iteration;
     result.records.push_back(r);
   }
   result.elapsed_seconds = points.empty() ? 0.0 : points.back()[0];
   return result;
+}
+
+// The returned_test_loss cells of records.csv, in order.
+std::vector<std::string> returned_column(const std::string& csv) {
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);
+  std::size_t column = 0;
+  for (std::size_t at = 0; at < line.find("returned_test_loss"); at = line.find(',', at) + 1)
+    ++column;
+  std::vector<std::string> cells;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string cell;
+    for (std::size_t k = 0; k <= column; ++k)
+      std::getline(fields, cell, ',');
+    cells.push_back(cell);
+  }
+  return cells;
 }
 
 TEST(Benchmark, ReturnedLossFollowsTheValidationLoss) {
@@ -122,9 +151,11 @@ TEST(Benchmark, ReturnedLossFollowsTheValidationLoss) {
 
 TEST(Benchmark, TheCurveEndsAtWhatTheTunerReturned) {
   // A converged secant run returns its last evaluation even where an earlier, looser one had a
-  // lower validation loss: the curve's last point is the result's held-out loss.
+  // lower validation loss (the tuner records it in `returned`): the curve's last point and the
+  // last `returned_test_loss` of records.csv are the result's held-out loss.
   outer::TuneResult result = run_of({{1, 0.5, 0.6}, {2, 0.4, 0.5}, {3, 0.45, 0.3}});
-  result.has_result = true;
+  result.records[2].step = outer::StepOutcome::Converged;
+  result.records[2].returned = 2;
   result.best_iteration = 2;
   result.test_loss = 0.3;
   const auto curve = bench::returned_curve(result);
@@ -132,6 +163,40 @@ TEST(Benchmark, TheCurveEndsAtWhatTheTunerReturned) {
   EXPECT_EQ(curve[1][1], 0.5);
   EXPECT_EQ(curve[2][1], 0.3);
   EXPECT_EQ(bench::time_to_reach(curve, 0.35), 3.0);
+  const std::string csv = bench::records_csv("d", {{"shine", 0, result, true}});
+  EXPECT_EQ(returned_column(csv), (std::vector<std::string>{"0.6", "0.5", "0.3"}));
+}
+
+// A real converged secant run and a HOAG run: the last point of the curve, and the last
+// `returned_test_loss` of records.csv, are the result's test loss.
+TEST(Benchmark, RealRunsEndAtTheirResult) {
+  const data::Dataset all = data::read_libsvm(shipped_subsample());
+  const data::Split split =
+      data::split_dataset(all, {.train = 0.6, .validation = 0.2, .test = 0.2, .seed = 1});
+  const outer::TuneProblem problem{&split.train, &split.validation, &split.test, {}, 1};
+  const outer::TuneResult secant = outer::tune(problem, {});
+  ASSERT_EQ(secant.termination, Termination::Converged) << secant.message;
+  const outer::TuneResult hoag =
+      outer::tune(problem, {.method = outer::TuneMethod::Hoag, .max_iterations = 5});
+  // Here the converged run's lowest validation loss is an earlier, looser evaluation, so the
+  // result is not the lowest validation loss seen (if a change of the tuner makes them agree,
+  // take another split seed where they differ).
+  std::size_t lowest = 0;
+  for (std::size_t i = 0; i < secant.records.size(); ++i) {
+    if (secant.records[i].validation_loss < secant.records[lowest].validation_loss) lowest = i;
+  }
+  ASSERT_NE(lowest + 1, secant.records.size());
+  ASSERT_NE(secant.records[lowest].test_loss, secant.test_loss);
+  for (const auto& [method, result] : {std::pair{"shine", &secant}, std::pair{"hoag", &hoag}}) {
+    SCOPED_TRACE(method);
+    const auto curve = bench::returned_curve(*result);
+    ASSERT_FALSE(curve.empty());
+    EXPECT_EQ(curve.back()[1], result->test_loss);
+    const std::vector<std::string> column =
+        returned_column(bench::records_csv("d", {{method, 0, *result, true}}));
+    ASSERT_EQ(column.size(), result->records.size());
+    EXPECT_NEAR(std::stod(column.back()), result->test_loss, 1e-8 * result->test_loss);
+  }
 }
 
 TEST(Benchmark, Quantiles) {

@@ -100,6 +100,7 @@ void expect_trajectory_schema(const json& j, std::size_t hyperparameters) {
                             "hypergradient_norm", "tolerance", "lipschitz"})
       EXPECT_TRUE(number_or_null(r.at(key))) << key;
     EXPECT_TRUE(r.at("step").is_string() || r.at("step").is_null());
+    EXPECT_TRUE(r.at("returned").is_number_integer() || r.at("returned").is_null());
     EXPECT_TRUE(r.at("elapsed_seconds").is_number());
     EXPECT_TRUE(r.at("iteration_seconds").is_number());
     EXPECT_TRUE(r.at("data_passes").is_number_integer());

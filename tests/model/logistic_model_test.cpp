@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "shine/core/atomic_file.hpp"
+#include "shine/data/sample_weights.hpp"
 #include "shine/inner/lbfgs_solver.hpp"
 #include "shine/objective/logistic_loss.hpp"
 #include "support/random_problems.hpp"
@@ -157,6 +158,44 @@ TEST(LogisticModel, EvaluateMatchesTheDefinitions) {
   data::Dataset other = data;
   other.labels = {0.0, 1.0};
   EXPECT_THROW((void)m.evaluate(other), std::invalid_argument);
+}
+
+TEST(LogisticModel, EvaluateWeighsTheSamples) {
+  // Sample weights, an intercept and labels 0/1: the weighted mean log-loss Σ c_i ℓ_i / Σ c_i and
+  // the weighted accuracy, computed by hand in the ±1 space of the model's label mapping.
+  data::Dataset data = test::random_dataset(150, 20, 0.25, 14);
+  data.labels = {0.0, 1.0};
+  Vector c(150);
+  for (Index i = 0; i < 150; ++i)
+    c[i] = 0.5 * static_cast<double>((i * 3 + 2) % 5);  // 1, 0, 2, 1.5, 0.5, …
+  data::set_sample_weights(data, c);
+  const Vector w = test::random_vector(21, 3, 0.4);  // 20 weights, then the intercept
+  const LogisticModel m =
+      LogisticModel::from_solution(w, true, Vector::Constant(1, 0.5), data.labels);
+  const Vector t = (data.X * w.head(20)).array() + w[20];
+  double loss = 0.0, right_weight = 0.0;
+  Index right = 0;
+  for (Index i = 0; i < data.rows(); ++i) {
+    loss += c[i] * std::log1p(std::exp(-data.y[i] * t[i]));
+    const bool hit = (t[i] > 0.0) == (data.y[i] > 0.0);
+    right_weight += hit ? c[i] : 0.0;
+    right += hit ? 1 : 0;
+  }
+  const Metrics metrics = m.evaluate(data, 2);
+  EXPECT_EQ(metrics.rows, 150);
+  EXPECT_EQ(metrics.correct, right);
+  EXPECT_NEAR(metrics.total_weight, c.sum(), 1e-12 * c.sum());
+  EXPECT_NEAR(metrics.log_loss, loss / c.sum(), 1e-12);
+  EXPECT_NEAR(metrics.accuracy, right_weight / c.sum(), 1e-15);
+  // Not the unweighted numbers.
+  data::Dataset plain = data;
+  plain.weights = Vector();
+  EXPECT_NE(m.evaluate(plain).log_loss, metrics.log_loss);
+  // Weights of one give the unweighted numbers bit for bit.
+  data::Dataset ones = plain;
+  data::set_sample_weights(ones, Vector::Ones(150));
+  EXPECT_EQ(m.evaluate(ones).log_loss, m.evaluate(plain).log_loss);
+  EXPECT_EQ(m.evaluate(ones).accuracy, m.evaluate(plain).accuracy);
 }
 
 TEST(LogisticModel, FittedModelPredictsItsTrainingDataWell) {

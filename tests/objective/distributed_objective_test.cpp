@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "shine/data/distributed.hpp"
+#include "shine/objective/heldout_metrics.hpp"
 #include "shine/objective/inner_objective.hpp"
 #include "shine/objective/outer_objective.hpp"
-#include "shine/outer/heldout.hpp"
 #include "support/fd_check.hpp"
 #include "support/random_problems.hpp"
 #include "support/thread_communicator.hpp"
@@ -118,7 +118,7 @@ TEST_P(DistributedInner, OuterObjectiveAndHeldOutMetricsAgreeWithOneProcess) {
   const OuterObjective reference(whole, options);
   Vector g_reference;
   const double f_reference = reference.value_and_gradient(w, g_reference);
-  const outer::HeldOutMetrics m_reference = outer::evaluate_heldout(whole, w, true, 1);
+  const HeldOutMetrics m_reference = evaluate_heldout(whole, w, true, 1);
   std::mutex mutex;
   test::run_ranks(ranks, [&](const core::Communicator& communicator) {
     const data::DatasetPart part = data::rows_of_rank(whole, communicator);
@@ -126,7 +126,7 @@ TEST_P(DistributedInner, OuterObjectiveAndHeldOutMetricsAgreeWithOneProcess) {
     Vector g;
     const double f = outer.value_and_gradient(w, g);
     const double value = outer.value(w);
-    const outer::HeldOutMetrics m = outer::evaluate_heldout(part.data, w, true, 1);
+    const HeldOutMetrics m = evaluate_heldout(part.data, w, true, 1);
     const std::lock_guard lock(mutex);
     EXPECT_NEAR(f, f_reference, 1e-12 * f_reference);
     EXPECT_NEAR(value, f_reference, 1e-12 * f_reference);
@@ -134,6 +134,8 @@ TEST_P(DistributedInner, OuterObjectiveAndHeldOutMetricsAgreeWithOneProcess) {
     EXPECT_NEAR(m.mean_loss, m_reference.mean_loss, 1e-12 * m_reference.mean_loss);
     EXPECT_DOUBLE_EQ(m.accuracy, m_reference.accuracy);
     EXPECT_EQ(m.total_weight, 157.0);
+    EXPECT_EQ(m.rows, 157);
+    EXPECT_EQ(m.correct, m_reference.correct);
   });
 }
 

@@ -8,9 +8,9 @@
 
 #include "shine/data/sample_weights.hpp"
 #include "shine/data/split.hpp"
+#include "shine/objective/heldout_metrics.hpp"
 #include "shine/objective/inner_objective.hpp"
 #include "shine/objective/outer_objective.hpp"
-#include "shine/outer/tuner.hpp"
 #include "support/fd_check.hpp"
 #include "support/random_problems.hpp"
 
@@ -88,8 +88,8 @@ TEST_P(WeightedObjective, IntegerWeightsEqualRepeatedRows) {
   EXPECT_NEAR(oa.value(w), ob.value(w), 1e-12 * std::abs(ob.value(w)));
 
   // The held-out metrics are the weighted means: the repeated rows' plain means.
-  const outer::HeldOutMetrics ma = outer::evaluate_heldout(weighted, w, intercept, 1);
-  const outer::HeldOutMetrics mb = outer::evaluate_heldout(repeated, w, intercept, 1);
+  const HeldOutMetrics ma = evaluate_heldout(weighted, w, intercept, 1);
+  const HeldOutMetrics mb = evaluate_heldout(repeated, w, intercept, 1);
   EXPECT_NEAR(ma.mean_loss, mb.mean_loss, 1e-12 * mb.mean_loss);
   EXPECT_NEAR(ma.accuracy, mb.accuracy, 1e-12);
 }

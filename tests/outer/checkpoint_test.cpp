@@ -10,7 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -79,6 +81,7 @@ void expect_same_run(const TuneResult& a, const TuneResult& b) {
     EXPECT_EQ(x.iteration, y.iteration);
     EXPECT_TRUE(x.theta == y.theta) << x.theta.transpose() << " vs " << y.theta.transpose();
     EXPECT_EQ(x.validation_loss, y.validation_loss);
+    EXPECT_EQ(x.returned, y.returned);
     EXPECT_EQ(x.inner.iterations, y.inner.iterations);
     EXPECT_TRUE(x.hypergradient == y.hypergradient);
     EXPECT_EQ(x.step, y.step);
@@ -204,6 +207,44 @@ TEST(Checkpoint, FileRoundTripIsExactIncludingNonFiniteValues) {
             c.result.records[3].hypergradient_summary.opa.pairs_offered);
   EXPECT_TRUE(back.result.w == c.result.w);
   EXPECT_EQ(back.result.best_iteration, c.result.best_iteration);
+}
+
+// OuterRecord::returned is kept; a checkpoint written before the field derives it by the tuner's
+// rule (the lowest validation loss so far; a converged step returns itself).
+TEST(Checkpoint, RecordsKeepWhatTheRunWouldReturnAndOlderFilesDeriveIt) {
+  SmallProblem p;
+  StopAndKeep keeper(100);  // keeps the last checkpoint, never stops
+  Observer* observers[] = {&keeper};
+  const TuneResult result = tune(p.problem, TuneOptions{}, observers);
+  ASSERT_EQ(result.termination, Termination::Converged) << result.message;
+  ASSERT_TRUE(keeper.kept.has_value());
+  ASSERT_EQ(keeper.kept->evaluations(), static_cast<int>(result.records.size()));
+  const fs::path file = scratch("returned");
+  save_checkpoint(file, *keeper.kept);
+  const auto expect_returned = [&](const TuneCheckpoint& loaded) {
+    ASSERT_EQ(loaded.result.records.size(), result.records.size());
+    for (std::size_t i = 0; i < result.records.size(); ++i)
+      EXPECT_EQ(loaded.result.records[i].returned, result.records[i].returned) << i;
+    EXPECT_EQ(loaded.result.records.back().returned, result.best_iteration);
+  };
+  expect_returned(load_checkpoint(file));
+
+  // The same file without the field.
+  std::ifstream in(file, std::ios::binary);
+  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                        std::istreambuf_iterator<char>());
+  in.close();
+  nlohmann::json document = nlohmann::json::from_cbor(bytes);
+  for (nlohmann::json& record : document.at("records")) {
+    ASSERT_TRUE(record.contains("returned"));
+    record.erase("returned");
+  }
+  const std::vector<std::uint8_t> older = nlohmann::json::to_cbor(document);
+  std::ofstream(file, std::ios::binary)
+      .write(reinterpret_cast<const char*>(older.data()),
+             static_cast<std::streamsize>(older.size()));
+  expect_returned(load_checkpoint(file));
+  fs::remove(file);
 }
 
 TEST(Checkpoint, RefusesOtherDataOrOptionsNamingTheDifference) {

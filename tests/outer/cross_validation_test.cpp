@@ -14,6 +14,7 @@
 #include "shine/data/libsvm_io.hpp"
 #include "shine/data/split.hpp"
 #include "shine/estimator.hpp"
+#include "shine/objective/heldout_metrics.hpp"
 #include "shine/outer/checkpoint.hpp"
 #include "shine/outer/tuner.hpp"
 #include "support/fd_check.hpp"
@@ -269,7 +270,8 @@ TEST(CrossValidation, RefitsOnAllTrainingRowsUnlessAskedNotTo) {
   const Fitted exact = fit(data, refit.lambda, tight);
   EXPECT_LE((refit.model.weights - exact.model.weights).norm(), 0.011 * exact.model.weights.norm());
   EXPECT_EQ(refit.model.weights, refit.trajectory.w);
-  const HeldOutMetrics test = evaluate_heldout(test_set, refit.model.weights, false, 1);
+  const objective::HeldOutMetrics test =
+      objective::evaluate_heldout(test_set, refit.model.weights, false, 1);
   EXPECT_EQ(refit.trajectory.test_loss, test.mean_loss);
 
   options.refit = false;

@@ -9,7 +9,6 @@
 
 #include "shine/data/split.hpp"
 #include "shine/inner/lbfgs_solver.hpp"
-#include "shine/model/logistic_model.hpp"
 #include "shine/objective/inner_objective.hpp"
 #include "shine/objective/l2_regularizer.hpp"
 #include "shine/objective/logistic_loss.hpp"
@@ -71,38 +70,6 @@ TEST(TuneProblem, RejectsMismatchedData) {
   bad.group_of[3] = 2;
   bad.groups = 2;
   EXPECT_THROW(tune(bad), std::invalid_argument);
-}
-
-TEST(EvaluateHeldout, MatchesADirectComputation) {
-  const data::Dataset d = test::random_dataset(60, 9, 0.4, 3);
-  const Vector w = test::random_vector(10, 4);  // 9 weights + intercept
-  const Eigen::MatrixXd X = Eigen::MatrixXd(d.X);
-  double loss = 0.0, correct = 0.0;
-  for (Index i = 0; i < d.rows(); ++i) {
-    const double margin = d.y[i] * (X.row(i).dot(w.head(9)) + w[9]);
-    loss += std::log1p(std::exp(-margin));
-    correct += margin > 0 ? 1 : 0;
-  }
-  const HeldOutMetrics m = evaluate_heldout(d, w, true);
-  EXPECT_NEAR(m.loss_sum, loss, 1e-10 * loss);
-  EXPECT_NEAR(m.mean_loss, loss / 60.0, 1e-12);
-  EXPECT_DOUBLE_EQ(m.accuracy, correct / 60.0);
-  EXPECT_THROW(evaluate_heldout(d, w, false), std::invalid_argument);
-}
-
-TEST(EvaluateHeldout, AZeroScorePredictsTheNegativeClassAsTheModelDoes) {
-  // w = 0: every score is 0, predicted −1 (objective::predicted_sign, the model's rule too), so
-  // the accuracy is the share of negative rows, and the loss log 2 per row.
-  const data::Dataset d = test::random_dataset(60, 9, 0.4, 3);
-  const double negatives = static_cast<double>((d.y.array() < 0.0).count());
-  ASSERT_GT(negatives, 0.0);
-  ASSERT_LT(negatives, 60.0);
-  const HeldOutMetrics m = evaluate_heldout(d, Vector::Zero(9), false);
-  EXPECT_DOUBLE_EQ(m.accuracy, negatives / 60.0);
-  EXPECT_NEAR(m.mean_loss, std::log(2.0), 1e-15);
-  const model::LogisticModel zero = model::LogisticModel::from_solution(
-      Vector::Zero(9), false, Vector::Constant(1, 1.0), d.labels);
-  EXPECT_DOUBLE_EQ(zero.evaluate(d).accuracy, m.accuracy);
 }
 
 TEST(Tuner, GridSearchWalksFromStrongToWeakRegularization) {
@@ -265,6 +232,34 @@ TEST(Tuner, TheConvergedLambdaMinimizesTheValidationLossOfTightSolves) {
   // A converged run returns its last evaluation.
   EXPECT_EQ(r.best_iteration, static_cast<int>(r.records.size()) - 1);
   EXPECT_TRUE(r.theta == r.records.back().theta);
+}
+
+// OuterRecord::returned, checked against the rule: the lowest validation loss so far, except that
+// the converged step of a secant run (its last evaluation) returns itself. The last record's is
+// the result's.
+TEST(Tuner, EachRecordNamesTheEvaluationTheRunWouldReturnIfItEndedThere) {
+  SmallProblem p;
+  const TuneResult secant = tune(p.problem, {});
+  ASSERT_EQ(secant.termination, Termination::Converged) << secant.message;
+  ASSERT_EQ(secant.records.back().step, StepOutcome::Converged);
+  const TuneResult hoag = tune(p.problem, {.method = TuneMethod::Hoag, .max_iterations = 8});
+  const TuneResult grid = tune(p.problem, {.method = TuneMethod::Grid, .candidates = 5});
+  for (const TuneResult* r : {&secant, &hoag, &grid}) {
+    SCOPED_TRACE(r->message);
+    int best = -1;
+    for (const OuterRecord& record : r->records) {
+      if (std::isfinite(record.validation_loss) &&
+          (best < 0 ||
+           record.validation_loss < r->records[static_cast<std::size_t>(best)].validation_loss)) {
+        best = record.iteration;
+      }
+      EXPECT_EQ(record.returned, record.step == StepOutcome::Converged ? record.iteration : best)
+          << "evaluation " << record.iteration;
+    }
+    EXPECT_EQ(r->records.back().returned, r->best_iteration);
+    EXPECT_EQ(r->records[static_cast<std::size_t>(r->best_iteration)].test_loss, r->test_loss);
+  }
+  EXPECT_EQ(secant.records.back().returned, secant.records.back().iteration);
 }
 
 TEST(Tuner, GroupsGiveOneLambdaPerGroup) {

@@ -47,6 +47,7 @@ void expect_schema(const json& j) {
       EXPECT_TRUE(r.contains(key)) << key;
     }
     EXPECT_TRUE(r.at("iteration").is_number_integer());
+    EXPECT_TRUE(r.at("returned").is_number_integer() || r.at("returned").is_null());
     EXPECT_TRUE(r.at("elapsed_seconds").is_number());
     EXPECT_TRUE(r.at("inner").at("iterations").is_number_integer());
     EXPECT_TRUE(r.at("inner").at("termination").is_string());
@@ -137,7 +138,9 @@ TEST_F(ReportFiles, WriterRecordsTheWholeRun) {
     EXPECT_EQ(j.at("records")[i].at("iteration"), static_cast<int>(i));
     EXPECT_DOUBLE_EQ(j.at("records")[i].at("validation_loss").get<double>(),
                      result.records[i].validation_loss);
+    EXPECT_EQ(j.at("records")[i].at("returned"), result.records[i].returned);
   }
+  EXPECT_EQ(j.at("records")[3].at("returned"), result.best_iteration);
 }
 
 // Stops the run after `after` evaluations by raising the interrupt flag, as Ctrl-C does.

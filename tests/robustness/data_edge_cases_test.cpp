@@ -14,6 +14,7 @@
 #include "shine/estimator.hpp"
 #include "shine/hypergrad/hypergradient.hpp"
 #include "shine/inner/lbfgs_solver.hpp"
+#include "shine/objective/heldout_metrics.hpp"
 #include "shine/objective/inner_objective.hpp"
 #include "shine/objective/logistic_loss.hpp"
 #include "shine/objective/outer_objective.hpp"
@@ -85,7 +86,7 @@ TEST(RobustnessSeparable, TinyLambdaInnerSolveIsFiniteAndHonest) {
   const inner::InnerResult solved = inner::minimize(inner_objective, Vector::Zero(12), lbfgs);
   expect_honest_inner(solved, kConvergedOrCap, lbfgs.max_iterations);
   // Nearly unregularized on separable data: every training sample is classified correctly.
-  const outer::HeldOutMetrics fit = outer::evaluate_heldout(train, solved.w, false, 1);
+  const objective::HeldOutMetrics fit = objective::evaluate_heldout(train, solved.w, false, 1);
   EXPECT_DOUBLE_EQ(fit.accuracy, 1.0);
   EXPECT_TRUE(std::isfinite(fit.loss_sum));
 

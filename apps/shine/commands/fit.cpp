@@ -29,6 +29,8 @@ constexpr const char* kFitUsage =
     "the sample weights of --weights and --class-weight, 1 without them), and saves\n"
     "the model as JSON (--model) and, optionally, in liblinear's format (--liblinear). --C is\n"
     "liblinear's parameter: C = 1/lambda. With --test, reports the log-loss and accuracy there.\n"
+    "The reported metrics are weighted means with weights (--test-weights and --class-weight on\n"
+    "the --test file, as for 'shine tune').\n"
     "\n"
     "Examples:\n"
     "  shine fit train.svm --lambda 0.05 --model model.json\n"
@@ -38,9 +40,9 @@ constexpr const char* kFitUsage =
     "Exit codes: 0 success, 2 bad option, 3 bad input file, 4 the solve failed (no model\n"
     "written), 130 interrupted (the model reached so far is written).\n";
 
-std::string metrics_text(const model::Metrics& m) {
-  return format("loss %.6f   accuracy %.2f %%   (%s rows)", m.log_loss, 100.0 * m.accuracy,
-                with_commas(m.rows).c_str());
+std::string metrics_text(const model::Metrics& m, bool weighted) {
+  return format("loss %.6f   accuracy %.2f %%   (%s rows%s)", m.log_loss, 100.0 * m.accuracy,
+                with_commas(m.rows).c_str(), weighted ? ", weighted" : "");
 }
 
 }  // namespace
@@ -61,9 +63,11 @@ int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
       "threads of the sparse kernels (0: all cores)")(
       "weights", po::value<std::string>(),
       "sample weights of TRAIN's rows: one number >= 0 per line, in TRAIN's order")(
+      "test-weights", po::value<std::string>(), "sample weights of the --test file")(
       "class-weight", po::value<std::string>(),
-      "'balanced' (n / (2 n_class)) or NEG,POS: weights of the classes mapped to -1 and +1, "
-      "times the sample weights")("quiet,q", "print nothing but errors");
+      "'balanced' (n / (2 n_class) from TRAIN) or NEG,POS: weights of the classes mapped to -1 "
+      "and +1, on TRAIN and --test, times the sample weights")("quiet,q",
+                                                               "print nothing but errors");
   po::variables_map vm;
   if (!parse_options(args, options, {"TRAIN"}, vm, out, kFitUsage)) return kSuccess;
 
@@ -102,6 +106,9 @@ int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
     check_output_path(vm["liblinear"].as<std::string>(), "--liblinear");
   const bool quiet = vm.count("quiet") != 0U;
 
+  if (vm.count("test-weights") != 0U && vm.count("test") == 0U) {
+    throw UsageError("--test-weights needs --test FILE");
+  }
   std::optional<ClassWeightOption> class_weight;
   if (vm.count("class-weight") != 0U) {
     class_weight = parse_class_weight(vm["class-weight"].as<std::string>());
@@ -110,11 +117,21 @@ int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   if (vm.count("weights") != 0U) {
     attach_weight_file(train.data, vm["weights"].as<std::string>());
   }
-  if (class_weight) apply_class_weight(*class_weight, train.data, {});
   std::optional<LoadedData> test;
   if (vm.count("test") != 0U) {
     // The test file in the training file's feature space and labels.
     test = load_like_train(vm["test"].as<std::string>(), train.data, "test");
+    if (vm.count("test-weights") != 0U) {
+      attach_weight_file(test->data, vm["test-weights"].as<std::string>());
+    }
+  }
+  if (class_weight) {
+    // Balanced weights come from TRAIN's classes; they weigh the test rows too, as in `tune`.
+    if (test) {
+      apply_class_weight(*class_weight, train.data, {&test->data});
+    } else {
+      apply_class_weight(*class_weight, train.data, {});
+    }
   }
   InterruptGuard interrupt;
   FitOptions fit_options;
@@ -150,14 +167,18 @@ int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
     out << format("lambda       %.6g   (C = %.6g)\n", lambda, 1.0 / lambda);
     out << "solve        " << summary.brief() << '\n';
     out << "train        "
-        << metrics_text(model.evaluate(train.data, objective_options.num_threads)) << '\n';
+        << metrics_text(model.evaluate(train.data, objective_options.num_threads),
+                        train.data.weighted())
+        << '\n';
   }
   if (!is_success(summary.termination) && !interrupted) {
     err << "shine: warning: the solve did not reach --tolerance: " << summary.message << '\n';
   }
   if (test && !quiet) {
     out << "test         "
-        << metrics_text(model.evaluate(test->data, objective_options.num_threads)) << '\n';
+        << metrics_text(model.evaluate(test->data, objective_options.num_threads),
+                        test->data.weighted())
+        << '\n';
   }
   if (!quiet) {
     out << "time         " << human_seconds(seconds) << " fitting, " << human_seconds(train.seconds)

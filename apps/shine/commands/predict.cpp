@@ -16,7 +16,8 @@ namespace {
 namespace po = boost::program_options;
 
 constexpr const char* kPredictUsage =
-    "usage: shine predict MODEL DATA [--output FILE] [--probabilities] [--ignore-labels]\n"
+    "usage: shine predict MODEL DATA [--output FILE] [--probabilities] [--weights FILE]\n"
+    "                     [--ignore-labels]\n"
     "\n"
     "Applies a model saved by 'shine fit' or 'shine tune --model' to DATA (a LIBSVM file, plain\n"
     "or compressed, or a registered name), read with the model's feature count (features beyond\n"
@@ -24,8 +25,9 @@ constexpr const char* kPredictUsage =
     "values) to --output or stdout; with --probabilities, liblinear's layout: a first line\n"
     "'labels POS NEG', then 'LABEL P(POS) P(NEG)' per sample. The accuracy and mean log-loss\n"
     "against DATA's labels go to stdout when the predictions go to a file, else to stderr (so\n"
-    "that stdout holds only predictions). --ignore-labels reads DATA whatever its labels (e.g.\n"
-    "placeholders) and reports no metrics.\n"
+    "that stdout holds only predictions). With --weights (one weight >= 0 per row of DATA), they\n"
+    "are weighted means, as 'shine tune' reports them. --ignore-labels reads DATA whatever its\n"
+    "labels (e.g. placeholders) and reports no metrics.\n"
     "\n"
     "Examples:\n"
     "  shine predict model.json test.svm --output predictions.txt\n"
@@ -73,6 +75,8 @@ int predict_command(const Arguments& args, std::ostream& out, std::ostream& err)
                         "write the predictions here (default: stdout)")(
       "probabilities,p", "also write the probability of each label")(
       "ignore-labels", "DATA's labels are placeholders: accept any, report no metrics")(
+      "weights", po::value<std::string>(),
+      "sample weights of DATA's rows (one number >= 0 per line): weighted metrics")(
       "threads", po::value<int>()->default_value(0), "threads (0: all cores)")(
       "quiet,q", "do not report the metrics");
   po::variables_map vm;
@@ -95,6 +99,7 @@ int predict_command(const Arguments& args, std::ostream& out, std::ostream& err)
                                model.labels.to_string() +
                                " (use --ignore-labels if DATA's labels are placeholders)");
   }
+  if (vm.count("weights") != 0U) attach_weight_file(loaded.data, vm["weights"].as<std::string>());
   const bool probabilities = vm.count("probabilities") != 0U;
 
   if (to_file) {
@@ -107,8 +112,14 @@ int predict_command(const Arguments& args, std::ostream& out, std::ostream& err)
   if (!ignore_labels && vm.count("quiet") == 0U) {
     const model::Metrics m = model.evaluate(loaded.data, threads);
     std::ostream& report = to_file ? out : err;
-    report << format("accuracy %.4f %% (%s/%s)   log-loss %.6f\n", 100.0 * m.accuracy,
-                     with_commas(m.correct).c_str(), with_commas(m.rows).c_str(), m.log_loss);
+    if (loaded.data.weighted()) {
+      report << format("accuracy %.4f %% (weighted; %s/%s rows right)   log-loss %.6f (weighted)\n",
+                       100.0 * m.accuracy, with_commas(m.correct).c_str(),
+                       with_commas(m.rows).c_str(), m.log_loss);
+    } else {
+      report << format("accuracy %.4f %% (%s/%s)   log-loss %.6f\n", 100.0 * m.accuracy,
+                       with_commas(m.correct).c_str(), with_commas(m.rows).c_str(), m.log_loss);
+    }
     if (loaded.report.dropped_entries > 0) {
       report << "note: " << with_commas(loaded.report.dropped_entries)
              << " entries beyond the model's " << with_commas(model.n_features())

@@ -42,7 +42,7 @@
 /// const auto loaded = shine::model::load_json("model.json");
 /// const auto test = shine::data::read_libsvm("test.svm", loaded.read_options());
 /// std::vector<double> labels = loaded.predict_labels(test);
-/// shine::model::Metrics m = loaded.evaluate(test);  // m.log_loss, m.accuracy
+/// shine::model::Metrics m = loaded.evaluate(test);  // m.log_loss, m.accuracy (weighted)
 /// @endcode
 
 #include <cstdint>
@@ -68,13 +68,19 @@ class ModelError : public std::runtime_error {
       : std::runtime_error(file + ": " + problem) {}
 };
 
-/// Mean log-loss and accuracy of a model on labelled data.
+/// Mean log-loss and accuracy of a model on labelled data, weighted by the data's sample weights
+/// (`data::Dataset::weights`; every sample weighs 1 without them): the metrics the tuner reports
+/// (`objective::evaluate_heldout`).
 struct Metrics {
   Index rows = 0;     ///< Samples scored.
-  Index correct = 0;  ///< Samples whose predicted label is the true one.
-  /// Mean of log(1 + exp(−y·t)) over the samples (natural log); NaN when `rows` is 0.
+  Index correct = 0;  ///< Samples whose predicted label is the true one (a count, unweighted).
+  /// Σ c_i over the samples: their weight (`rows` without sample weights).
+  double total_weight = 0.0;
+  /// Σ c_i log(1 + exp(−y_i t_i)) / Σ c_i (natural log): the mean log-loss, per sample without
+  /// weights; NaN when no sample weighs more than 0.
   double log_loss = std::numeric_limits<double>::quiet_NaN();
-  /// correct / rows; NaN when `rows` is 0.
+  /// The weight of the samples predicted right over `total_weight` (correct / rows without
+  /// weights); NaN when no sample weighs more than 0.
   double accuracy = std::numeric_limits<double>::quiet_NaN();
 };
 
@@ -134,9 +140,10 @@ struct LogisticModel {
   [[nodiscard]] std::vector<double> predict_labels(const data::Dataset& data,
                                                    int num_threads = 0) const;
 
-  /// Mean log-loss and accuracy on `data`, whose ±1 labels must follow this model's mapping
-  /// (read it with `read_options()`). Throws `std::invalid_argument` when `data.labels` differs
-  /// from `labels`.
+  /// Mean log-loss and accuracy on `data`, weighted by its sample weights (see `Metrics`), whose
+  /// ±1 labels must follow this model's mapping (read it with `read_options()`). Columns beyond d
+  /// are ignored, as in `decision_function`. Throws `std::invalid_argument` when `data.labels`
+  /// differs from `labels`.
   [[nodiscard]] Metrics evaluate(const data::Dataset& data, int num_threads = 0) const;
 };
 

@@ -25,6 +25,12 @@ struct OuterRecord {
   double test_loss = std::numeric_limits<double>::quiet_NaN();  ///< Mean log-loss; NaN: no test.
   /// Share of test samples classified correctly; NaN without a test set.
   double test_accuracy = std::numeric_limits<double>::quiet_NaN();
+  /// Index in `TuneResult::records` of the evaluation the run returns if it ends after this one
+  /// (`TuneResult::best_iteration` then): the lowest validation loss so far, except that an
+  /// evaluation whose secant step converged (`step` = `StepOutcome::Converged`, which ends the run)
+  /// returns itself. −1 while no evaluation had a finite validation loss. (An observer that stops
+  /// the run at a converged evaluation makes the run end as stopped, returning the lowest loss.)
+  int returned = -1;
   /// ∇F(θ) of the summed validation loss (empty for grid and random search).
   Vector hypergradient;
   /// ‖∇F(θ)‖₂ (NaN for grid and random search).

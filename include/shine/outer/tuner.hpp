@@ -29,7 +29,6 @@
 #include <span>
 
 #include "shine/outer/early_stopping.hpp"
-#include "shine/outer/heldout.hpp"
 #include "shine/outer/observer.hpp"
 #include "shine/outer/tune_options.hpp"
 #include "shine/outer/tune_problem.hpp"
