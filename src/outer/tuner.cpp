@@ -1,3 +1,7 @@
+// The tuning run's loops (tune_run.hpp): setting up the folds, the hypergradient loop with its
+// step rules and stop rules, the baselines, the records and what a run returns; and the public
+// `tune` / `resume`. Checkpoints are written and restored in tune_run_checkpoint.cpp; the folds'
+// state and scheduling are in folds.hpp.
 #include "shine/outer/tuner.hpp"
 
 #include <algorithm>
@@ -5,19 +9,18 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
-#include <exception>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/check.hpp"
 #include "core/random.hpp"
+#include "outer/tune_run.hpp"
 #include "shine/core/communicator.hpp"
 #include "shine/core/timer.hpp"
 #include "shine/linalg/sparse_kernels.hpp"
@@ -29,6 +32,7 @@
 #include "shine/outer/checkpoint.hpp"
 
 namespace shine::outer {
+namespace detail {
 namespace {
 
 hypergrad::Method to_hypergrad(TuneMethod method) {
@@ -71,904 +75,620 @@ std::string format_lambda(const Vector& lambda) {
   return buffer;
 }
 
-// What one inner problem carries from an evaluation to the next: one per cross-validation fold,
-// a single one for a plain train / validation problem.
-struct FoldState {
-  FoldState(const data::Dataset& train, const data::Dataset& heldout,
-            objective::L2Regularizer regularizer, const objective::ObjectiveOptions& options)
-      : inner(train, std::move(regularizer), options),
-        outer(heldout, options),
-        validation(&heldout) {}
-  objective::InnerObjective inner;
-  objective::OuterObjective outer;
-  const data::Dataset* validation;
-  Vector w;                            // the last solution: the next solve's warm start
-  inner::LbfgsMemory memory;           // warm pairs (`warm_memory`)
-  double initial_gradient_norm = 0.0;  // ‖∇h(w₀, θ₀)‖ of the first solve
-  Vector q_previous;  // the last q, warm start of CG and reused after a solve with no step
-  bool have_q = false;
-  bool q_from_cg = false;  // q_previous came from the conjugate gradient after a bounce
-  int threads = 0;         // of its memory sweeps when folds are solved at once (0: as set)
-};
+}  // namespace
 
-// Adds the work of another fold's solve to `total` (the first fold's summary): counts and times
-// add up; a fold that did not converge gives its termination and message.
-void add_work(inner::InnerSummary& total, const inner::InnerSummary& part, std::size_t fold) {
-  total.iterations += part.iterations;
-  total.function_evaluations += part.function_evaluations;
-  total.gradient_evaluations += part.gradient_evaluations;
-  total.data_passes += part.data_passes;
-  total.hessian_products += part.hessian_products;
-  total.line_search_evaluations += part.line_search_evaluations;
-  total.steepest_descent_retries += part.steepest_descent_retries;
-  total.pairs_accepted += part.pairs_accepted;
-  total.pairs_rejected += part.pairs_rejected;
-  total.initial_value += part.initial_value;
-  total.final_value += part.final_value;
-  total.initial_gradient_norm = std::max(total.initial_gradient_norm, part.initial_gradient_norm);
-  total.final_gradient_norm = std::max(total.final_gradient_norm, part.final_gradient_norm);
-  total.tolerance = std::max(total.tolerance, part.tolerance);
-  total.total_seconds += part.total_seconds;
-  total.line_search_seconds += part.line_search_seconds;
-  total.direction_seconds += part.direction_seconds;
-  total.hook_seconds += part.hook_seconds;
-  if (total.termination == Termination::Converged && part.termination != Termination::Converged) {
-    total.termination = part.termination;
-    total.message = "fold " + std::to_string(fold + 1) + ": " + part.message;
-  }
-}
-
-void add_work(hypergrad::HypergradSummary& total, const hypergrad::HypergradSummary& part) {
-  total.cg_iterations += part.cg_iterations;
-  total.cg_budget += part.cg_budget;
-  total.hessian_products += part.hessian_products;
-  total.data_passes += part.data_passes;
-  total.relative_residual = std::max(total.relative_residual, part.relative_residual);
-  total.fallback_fired = total.fallback_fired || part.fallback_fired;
-  if (total.fallback_reason.empty()) total.fallback_reason = part.fallback_reason;
-  total.seconds += part.seconds;
-}
-
-// How many folds to solve at once with `threads` threads (TuneOptions::fold_workers). Automatic:
-// as many as there are threads (at most one per fold). Measured on two cores (BENCHMARKS.md,
-// "Cross-validation"): as fast as one fold after the other with both threads on an idle machine,
-// and 2-4x faster on a busy one, where one-thread folds never wait at a barrier for a
-// descheduled thread.
-int choose_fold_workers(int requested, std::size_t folds, int threads) {
-  const int k = static_cast<int>(folds);
-  if (k <= 1) return 1;
-  if (requested > 0) return std::min(requested, k);
-  return std::min(k, threads);
-}
-
-// Calls `work(f)` for every fold f in [0, folds): with one worker in turn on this thread, else
-// on `workers` threads (this one included) that take the next fold as they finish one. Each
-// fold's work touches only that fold's state, so the order does not matter; the exception of
-// the lowest fold that threw is rethrown once every worker has finished.
-template <typename Work>
-void for_each_fold(std::size_t folds, int workers, const Work& work) {
-  if (workers <= 1 || folds <= 1) {
-    for (std::size_t f = 0; f < folds; ++f)
-      work(f);
-    return;
-  }
-  std::vector<std::exception_ptr> errors(folds);
-  std::atomic<std::size_t> next{0};
-  const auto worker = [&] {
-    for (std::size_t f = next.fetch_add(1); f < folds; f = next.fetch_add(1)) {
-      try {
-        work(f);
-      } catch (...) {
-        errors[f] = std::current_exception();
+Run::Run(const TuneProblem& problem, const TuneOptions& options,
+         std::span<Observer* const> observers)
+    : problem_(problem),
+      options_(options),
+      observers_(observers),
+      k_(problem.hyperparameters()),
+      schedule_(options.effective_schedule()),
+      step_(options.step) {
+  lbfgs_ = options.lbfgs.solver_options(options.effective_memory());
+  warm_memory_ = options.warm_memory == WarmMemory::On ||
+                 (options.warm_memory == WarmMemory::Automatic && !problem.folds.empty());
+  // One thread count everywhere: the solver's memory sweeps follow the kernels' unless set.
+  if (lbfgs_.num_threads == 0) lbfgs_.num_threads = options.objective.num_threads;
+  objective::ObjectiveOptions fold_objective = options.objective;
+  if (problem.folds.empty()) {
+    folds_.push_back(std::make_unique<FoldState>(*problem.train, *problem.validation,
+                                                 make_regularizer(problem, options.initial_theta),
+                                                 fold_objective));
+  } else {
+    // Folds solved at once share the threads evenly (results do not depend on thread counts).
+    // With one fold per worker, the threads left over go to the first folds.
+    const int threads = linalg::resolve_threads(options.objective.num_threads);
+    const std::size_t k = problem.folds.size();
+    fold_workers_ = choose_fold_workers(options.fold_workers, k, threads);
+    // Over several processes every data pass ends in a collective sum, which the processes
+    // must call in the same order from one thread: folds are then solved one after the other.
+    if (core::is_distributed(problem.train->communicator)) fold_workers_ = 1;
+    for (std::size_t f = 0; f < k; ++f) {
+      const CrossValidationFold& fold = problem.folds[f];
+      int fold_threads = 0;  // as set
+      if (fold_workers_ > 1) {
+        fold_threads = std::max(1, threads / fold_workers_);
+        if (static_cast<std::size_t>(fold_workers_) == k &&
+            f < static_cast<std::size_t>(threads % fold_workers_)) {
+          ++fold_threads;
+        }
+        fold_objective.num_threads = fold_threads;
       }
-    }
-  };
-  {
-    std::vector<std::jthread> threads;
-    for (int i = 1; i < workers; ++i)
-      threads.emplace_back(worker);
-    worker();
-  }
-  for (const std::exception_ptr& error : errors)
-    if (error) std::rethrow_exception(error);
-}
-
-// State shared by the hypergradient loop and the baselines.
-class Run {
- public:
-  Run(const TuneProblem& problem, const TuneOptions& options, std::span<Observer* const> observers)
-      : problem_(problem),
-        options_(options),
-        observers_(observers),
-        k_(problem.hyperparameters()),
-        schedule_(options.effective_schedule()),
-        step_(options.step) {
-    lbfgs_ = options.lbfgs.solver_options(options.effective_memory());
-    warm_memory_ = options.warm_memory == WarmMemory::On ||
-                   (options.warm_memory == WarmMemory::Automatic && !problem.folds.empty());
-    // One thread count everywhere: the solver's memory sweeps follow the kernels' unless set.
-    if (lbfgs_.num_threads == 0) lbfgs_.num_threads = options.objective.num_threads;
-    objective::ObjectiveOptions fold_objective = options.objective;
-    if (problem.folds.empty()) {
-      folds_.push_back(std::make_unique<FoldState>(*problem.train, *problem.validation,
+      folds_.push_back(std::make_unique<FoldState>(*fold.train, *fold.validation,
                                                    make_regularizer(problem, options.initial_theta),
                                                    fold_objective));
-    } else {
-      // Folds solved at once share the threads evenly (results do not depend on thread counts).
-      // With one fold per worker, the threads left over go to the first folds.
-      const int threads = linalg::resolve_threads(options.objective.num_threads);
-      const std::size_t k = problem.folds.size();
-      fold_workers_ = choose_fold_workers(options.fold_workers, k, threads);
-      // Over several processes every data pass ends in a collective sum, which the processes
-      // must call in the same order from one thread: folds are then solved one after the other.
-      if (core::is_distributed(problem.train->communicator)) fold_workers_ = 1;
-      for (std::size_t f = 0; f < k; ++f) {
-        const CrossValidationFold& fold = problem.folds[f];
-        int fold_threads = 0;  // as set
-        if (fold_workers_ > 1) {
-          fold_threads = std::max(1, threads / fold_workers_);
-          if (static_cast<std::size_t>(fold_workers_) == k &&
-              f < static_cast<std::size_t>(threads % fold_workers_)) {
-            ++fold_threads;
-          }
-          fold_objective.num_threads = fold_threads;
-        }
-        folds_.push_back(std::make_unique<FoldState>(
-            *fold.train, *fold.validation, make_regularizer(problem, options.initial_theta),
-            fold_objective));
-        folds_.back()->threads = fold_threads;
-      }
+      folds_.back()->threads = fold_threads;
     }
-    if (options.step.rule == StepRule::Secant) {
-      secant_.emplace(options.secant, options.step.lower_bound, options.step.upper_bound);
-    }
-    theta_ = Vector::Constant(k_, options.initial_theta);
-    epsilon_ = schedule_.initial;
-    for (const Observer* observer : observers_)
-      wants_checkpoints_ = wants_checkpoints_ || observer->wants_checkpoints();
-    if (core::is_distributed(problem.train->communicator)) {
-      // The fingerprint gathers over the processes: every one computes it when any one (the
-      // process that writes the checkpoints) wants them.
-      double wants = wants_checkpoints_ ? 1.0 : 0.0;
-      problem.train->communicator->sum(std::span<double>(&wants, 1));
-      wants_checkpoints_ = wants > 0.0;
-    }
-    if (wants_checkpoints_) fingerprint_ = fingerprint(problem, options);
   }
-
-  // Continues from `checkpoint` instead of starting afresh (before `run`).
-  void restore(const TuneCheckpoint& checkpoint) {
-    // One checksum pass over the data: the constructor's, when an observer wants checkpoints.
-    if (fingerprint_.empty()) fingerprint_ = fingerprint(problem_, options_);
-    const Fingerprint& expected = fingerprint_;
-    for (std::size_t i = 0; i < expected.size(); ++i) {
-      const std::string& key = expected[i].first;
-      const std::string& value = expected[i].second;
-      const auto found = std::find_if(checkpoint.fingerprint.begin(), checkpoint.fingerprint.end(),
-                                      [&key](const auto& entry) { return entry.first == key; });
-      const std::string saved =
-          found == checkpoint.fingerprint.end() ? std::string("(missing)") : found->second;
-      if (saved != value) {
-        throw ResumeError("the checkpoint was made with " + key + " = " + saved +
-                          ", this run has " + key + " = " + value +
-                          ": resume with the same data and options");
-      }
-    }
-    const Index dim = folds_.front()->inner.dim();
-    const auto check = [](bool ok, const std::string& what) {
-      if (!ok) throw ResumeError("inconsistent checkpoint: " + what);
-    };
-    check(checkpoint.folds.size() + 1 == folds_.size(),
-          "it holds " + std::to_string(checkpoint.folds.size() + 1) + " folds, the problem has " +
-              std::to_string(folds_.size()));
-    // The state of fold f: the checkpoint's own fields for the first, `folds` for the others.
-    const auto fold_state = [&checkpoint](std::size_t f) {
-      if (f == 0) {
-        return TuneCheckpoint::Fold{checkpoint.w,         checkpoint.q,
-                                    checkpoint.q_from_cg, checkpoint.initial_gradient_norm,
-                                    checkpoint.memory_s,  checkpoint.memory_y};
-      }
-      return checkpoint.folds[f - 1];
-    };
-    for (std::size_t f = 0; f < folds_.size(); ++f) {
-      const TuneCheckpoint::Fold saved = fold_state(f);
-      const std::string which = folds_.size() > 1 ? " (fold " + std::to_string(f + 1) + ")" : "";
-      check(saved.w.size() == dim, "w has " + std::to_string(saved.w.size()) +
-                                       " entries, the problem needs " + std::to_string(dim) +
-                                       which);
-      check(saved.w.allFinite(), "w is not finite" + which);
-      check(saved.q.size() == 0 || saved.q.size() == dim, "q has the wrong size" + which);
-      check(saved.memory_s.size() == saved.memory_y.size(), "memory has unpaired vectors" + which);
-    }
-    const TuneResult& saved = checkpoint.result;
-    check(!saved.has_result ||
-              (saved.best_iteration >= 0 && saved.best_iteration < checkpoint.evaluations() &&
-               saved.theta.size() == k_ && saved.w.size() == dim),
-          "the best result does not match the records");
-    if (is_hypergradient_method(options_.method)) {
-      check(checkpoint.theta.size() == k_, "theta has " + std::to_string(checkpoint.theta.size()) +
-                                               " entries, the problem has " + std::to_string(k_));
-      check(checkpoint.theta.allFinite() &&
-                checkpoint.theta.minCoeff() >= options_.step.lower_bound &&
-                checkpoint.theta.maxCoeff() <= options_.step.upper_bound,
-            "theta is not finite or outside the bounds");
-      check(std::isfinite(checkpoint.epsilon) && checkpoint.epsilon > 0.0,
-            "the tolerance is not positive");
-      theta_ = checkpoint.theta;
-      epsilon_ = checkpoint.epsilon;
-      step_.restore(checkpoint.lipschitz, checkpoint.previous_loss);
-      if (secant_ && checkpoint.secant.radius > 0.0) {
-        try {
-          secant_->restore(checkpoint.secant);
-        } catch (const std::invalid_argument& error) {
-          check(false, error.what());
-        }
-      }
-    }
-    for (std::size_t f = 0; f < folds_.size(); ++f) {
-      FoldState& fold = *folds_[f];
-      TuneCheckpoint::Fold state = fold_state(f);
-      if (is_hypergradient_method(options_.method)) {
-        fold.initial_gradient_norm = state.initial_gradient_norm;
-        fold.have_q = state.q.size() == dim;
-        if (fold.have_q) fold.q_previous = state.q;
-        fold.q_from_cg = fold.have_q && state.q_from_cg;
-      }
-      if (warm_memory_ && !state.memory_s.empty()) {
-        fold.memory = inner::LbfgsMemory(dim, lbfgs_.memory, lbfgs_.initial_hessian,
-                                         lbfgs_.curvature_epsilon);
-        for (std::size_t i = 0; i < state.memory_s.size(); ++i) {
-          check(state.memory_s[i].size() == dim && state.memory_y[i].size() == dim,
-                "a memory pair has the wrong size");
-          fold.memory.add_pair(state.memory_s[i], state.memory_y[i]);
-        }
-      }
-      fold.w = std::move(state.w);
-    }
-    result_ = saved;
-    // The checkpoint of the evaluation that converged: the run was over (its message is rebuilt).
-    converged_ =
-        secant_ && !saved.records.empty() && saved.records.back().step == StepOutcome::Converged;
-    polishing_ =
-        secant_ && !saved.records.empty() && saved.records.back().step == StepOutcome::Confirm;
-    result_.termination = Termination::MaxIterations;
-    result_.message.clear();
-    elapsed_offset_ = saved.elapsed_seconds;
-    resumed_ = true;
+  if (options.step.rule == StepRule::Secant) {
+    secant_.emplace(options.secant, options.step.lower_bound, options.step.upper_bound);
   }
+  theta_ = Vector::Constant(k_, options.initial_theta);
+  epsilon_ = schedule_.initial;
+  for (const Observer* observer : observers_)
+    wants_checkpoints_ = wants_checkpoints_ || observer->wants_checkpoints();
+  if (core::is_distributed(problem.train->communicator)) {
+    // The fingerprint gathers over the processes: every one computes it when any one (the
+    // process that writes the checkpoints) wants them.
+    double wants = wants_checkpoints_ ? 1.0 : 0.0;
+    problem.train->communicator->sum(std::span<double>(&wants, 1));
+    wants_checkpoints_ = wants > 0.0;
+  }
+  if (wants_checkpoints_) fingerprint_ = fingerprint(problem, options);
+}
 
-  TuneResult run() {
-    TuneInfo info;
-    info.method = options_.method;
-    info.train_rows = data::global_rows(*problem_.train);
-    for (const auto& fold : folds_)
-      info.validation_rows += data::global_rows(*fold->validation);
-    info.test_rows = problem_.test != nullptr ? data::global_rows(*problem_.test) : 0;
-    info.features = problem_.train->features();
-    info.train_nnz = problem_.train->nnz();
-    info.hyperparameters = k_;
-    info.folds = problem_.folds.empty() ? 0 : static_cast<int>(problem_.folds.size());
-    info.threads = linalg::resolve_threads(options_.objective.num_threads);
-    info.warm_memory = warm_memory_;
-    info.fold_workers = fold_workers_;
-    info.options = &options_;
-    info.resumed_evaluations = static_cast<int>(result_.records.size());
+TuneResult Run::run() {
+  TuneInfo info;
+  info.method = options_.method;
+  info.train_rows = data::global_rows(*problem_.train);
+  for (const auto& fold : folds_)
+    info.validation_rows += data::global_rows(*fold->validation);
+  info.test_rows = problem_.test != nullptr ? data::global_rows(*problem_.test) : 0;
+  info.features = problem_.train->features();
+  info.train_nnz = problem_.train->nnz();
+  info.hyperparameters = k_;
+  info.folds = problem_.folds.empty() ? 0 : static_cast<int>(problem_.folds.size());
+  info.threads = linalg::resolve_threads(options_.objective.num_threads);
+  info.warm_memory = warm_memory_;
+  info.fold_workers = fold_workers_;
+  info.options = &options_;
+  info.resumed_evaluations = static_cast<int>(result_.records.size());
+  for (Observer* observer : observers_)
+    observer->on_begin(info);
+  if (resumed_) {
     for (Observer* observer : observers_)
-      observer->on_begin(info);
-    if (resumed_) {
-      for (Observer* observer : observers_)
-        observer->on_resume(result_.records);
-    } else {
-      for (const auto& fold : folds_)
-        fold->w = initial_weights();
-    }
-    if (is_hypergradient_method(options_.method)) {
-      hypergradient_loop();
-    } else {
-      baseline_loop();
-    }
-    finish();
-    for (Observer* observer : observers_)
-      observer->on_end(result_);
-    return std::move(result_);
-  }
-
- private:
-  static objective::L2Regularizer make_regularizer(const TuneProblem& problem, double theta) {
-    const Index d = problem.train->features();
-    if (problem.group_of.empty()) return objective::L2Regularizer::uniform(d, theta);
-    return objective::L2Regularizer::grouped(problem.group_of, problem.groups,
-                                             Vector::Constant(problem.groups, theta));
-  }
-
-  Vector initial_weights() const {
-    Vector w = Vector::Zero(folds_.front()->inner.dim());
-    if (options_.initial_weights == InitialWeights::Gaussian) {
-      Random rng(options_.seed);
-      for (Index j = 0; j < w.size(); ++j)
-        w[j] = rng.normal();
-    }
-    return w;
-  }
-
-  // The model of the current evaluation: the fold's w, or with cross-validation the mean of the
-  // folds' w (scikit-learn's LogisticRegressionCV(refit=False) returns that mean too).
-  Vector model_weights() const {
-    if (folds_.size() == 1) return folds_.front()->w;
-    Vector mean = Vector::Zero(folds_.front()->w.size());
+      observer->on_resume(result_.records);
+  } else {
     for (const auto& fold : folds_)
-      mean += fold->w;
-    return mean / static_cast<double>(folds_.size());
+      fold->w = initial_weights();
   }
-
-  // The accurate stop level at the current θ for a solve of `fold` from `w_start` (see
-  // TuneOptions).
-  double final_level(const FoldState& fold, const Vector& w_start) const {
-    // Never below 1e-12 of the first gradient (w_start = 0 would ask for an exact zero).
-    return std::max(options_.final_tolerance * std::exp(theta_.minCoeff()) * w_start.norm(),
-                    1e-12 * fold.initial_gradient_norm);
+  if (is_hypergradient_method(options_.method)) {
+    hypergradient_loop();
+  } else {
+    baseline_loop();
   }
+  finish();
+  for (Observer* observer : observers_)
+    observer->on_end(result_);
+  return std::move(result_);
+}
 
-  // Ends the run as converged, after the evaluation whose secant step was below the tolerance.
-  void stop_converged() {
-    const OuterRecord& last = result_.records.back();
-    const std::size_t n = result_.records.size();
-    // After a `Confirm`, the converged step is the one that led to the last, accurate solve.
-    const bool polished = n >= 2 && result_.records[n - 2].step == StepOutcome::Confirm;
-    const Vector moved =
-        polished ? Vector(last.theta - result_.records[n - 2].theta) : Vector(theta_ - last.theta);
-    char buffer[200];
-    std::snprintf(buffer, sizeof buffer,
-                  "the secant step moved log(lambda) by %.3g <= %.3g after %zu evaluations%s",
-                  moved.norm() / std::sqrt(static_cast<double>(k_)),
-                  options_.secant.theta_tolerance, n,
-                  polished ? ", the last solved to the final tolerance" : "");
-    stop(Termination::Converged, buffer);
-    // The result is the stationary point: the last evaluation, whose solve is the most accurate.
-    // Earlier, looser solves can score a lower validation loss than any accurate solve at any
-    // λ (stopping early regularizes too), so the lowest loss seen would name the wrong λ.
-    result_.has_result = true;
-    result_.best_iteration = last.iteration;
-    result_.theta = last.theta;
-    result_.lambda = last.lambda;
-    result_.w = model_weights();
-    result_.validation_loss = last.validation_loss;
-    result_.validation_accuracy = last.validation_accuracy;
-    result_.test_loss = last.test_loss;
-    result_.test_accuracy = last.test_accuracy;
+objective::L2Regularizer Run::make_regularizer(const TuneProblem& problem, double theta) {
+  const Index d = problem.train->features();
+  if (problem.group_of.empty()) return objective::L2Regularizer::uniform(d, theta);
+  return objective::L2Regularizer::grouped(problem.group_of, problem.groups,
+                                           Vector::Constant(problem.groups, theta));
+}
+
+Vector Run::initial_weights() const {
+  Vector w = Vector::Zero(folds_.front()->inner.dim());
+  if (options_.initial_weights == InitialWeights::Gaussian) {
+    Random rng(options_.seed);
+    for (Index j = 0; j < w.size(); ++j)
+      w[j] = rng.normal();
   }
+  return w;
+}
 
-  // True when the run must stop now; sets the termination.
-  bool should_stop() {
-    if (options_.interrupt != nullptr && options_.interrupt->load(std::memory_order_relaxed)) {
-      stop(Termination::Interrupted, "interrupted");
-      return true;
-    }
-    bool out_of_time = options_.time_budget > 0.0 && elapsed() >= options_.time_budget;
-    if (options_.time_budget > 0.0 && core::is_distributed(problem_.train->communicator)) {
-      // Clocks differ between processes: every one follows rank 0's, so that all stop together.
-      std::byte flag{static_cast<unsigned char>(out_of_time ? 1 : 0)};
-      problem_.train->communicator->broadcast(std::span<std::byte>(&flag, 1), 0);
-      out_of_time = flag != std::byte{0};
-    }
-    if (out_of_time) {
-      char buffer[96];
-      std::snprintf(buffer, sizeof buffer, "time budget of %.3g s used", options_.time_budget);
-      stop(Termination::TimeLimit, buffer);
-      return true;
-    }
-    return false;
-  }
+// The model of the current evaluation: the fold's w, or with cross-validation the mean of the
+// folds' w (scikit-learn's LogisticRegressionCV(refit=False) returns that mean too).
+Vector Run::model_weights() const {
+  if (folds_.size() == 1) return folds_.front()->w;
+  Vector mean = Vector::Zero(folds_.front()->w.size());
+  for (const auto& fold : folds_)
+    mean += fold->w;
+  return mean / static_cast<double>(folds_.size());
+}
 
-  void stop(Termination termination, std::string message) {
-    result_.termination = termination;
-    result_.message = std::move(message);
-    stopped_ = true;
-  }
+// The accurate stop level at the current θ for a solve of `fold` from `w_start` (see
+// TuneOptions).
+double Run::final_level(const FoldState& fold, const Vector& w_start) const {
+  // Never below 1e-12 of the first gradient (w_start = 0 would ask for an exact zero).
+  return std::max(options_.final_tolerance * std::exp(theta_.minCoeff()) * w_start.norm(),
+                  1e-12 * fold.initial_gradient_norm);
+}
 
-  double elapsed() const { return elapsed_offset_ + timer_.seconds() - excluded_seconds_; }
+// Ends the run as converged, after the evaluation whose secant step was below the tolerance.
+void Run::stop_converged() {
+  const OuterRecord& last = result_.records.back();
+  const std::size_t n = result_.records.size();
+  // After a `Confirm`, the converged step is the one that led to the last, accurate solve.
+  const bool polished = n >= 2 && result_.records[n - 2].step == StepOutcome::Confirm;
+  const Vector moved =
+      polished ? Vector(last.theta - result_.records[n - 2].theta) : Vector(theta_ - last.theta);
+  char buffer[200];
+  std::snprintf(buffer, sizeof buffer,
+                "the secant step moved log(lambda) by %.3g <= %.3g after %zu evaluations%s",
+                moved.norm() / std::sqrt(static_cast<double>(k_)), options_.secant.theta_tolerance,
+                n, polished ? ", the last solved to the final tolerance" : "");
+  stop(Termination::Converged, buffer);
+  // The result is the stationary point: the last evaluation, whose solve is the most accurate.
+  // Earlier, looser solves can score a lower validation loss than any accurate solve at any
+  // λ (stopping early regularizes too), so the lowest loss seen would name the wrong λ.
+  result_.has_result = true;
+  result_.best_iteration = last.iteration;
+  result_.theta = last.theta;
+  result_.lambda = last.lambda;
+  result_.w = model_weights();
+  result_.validation_loss = last.validation_loss;
+  result_.validation_accuracy = last.validation_accuracy;
+  result_.test_loss = last.test_loss;
+  result_.test_accuracy = last.test_accuracy;
+}
 
-  // The carried state of `fold` as a checkpoint stores it.
-  TuneCheckpoint::Fold fold_checkpoint(const FoldState& fold) const {
-    TuneCheckpoint::Fold state;
-    state.w = fold.w;
-    if (is_hypergradient_method(options_.method)) {
-      if (fold.have_q) state.q = fold.q_previous;
-      state.q_from_cg = fold.q_from_cg;
-      state.initial_gradient_norm = fold.initial_gradient_norm;
-    }
-    if (warm_memory_) {
-      for (int i = 0; i < fold.memory.size(); ++i) {
-        state.memory_s.push_back(fold.memory.s(i));
-        state.memory_y.push_back(fold.memory.y(i));
-      }
-    }
-    return state;
-  }
-
-  // Passes the state after an evaluation to the observers that asked for it (outside the timed
-  // region).
-  void checkpoint() {
-    if (!wants_checkpoints_) return;
-    const Timer excluded;
-    TuneCheckpoint state;
-    state.fingerprint = fingerprint_;
-    state.result = result_;
-    state.result.elapsed_seconds = elapsed();
-    if (is_hypergradient_method(options_.method)) {
-      state.theta = theta_;
-      state.epsilon = epsilon_;
-      state.lipschitz = step_.lipschitz();
-      state.previous_loss = step_.previous_loss();
-      if (secant_) state.secant = secant_->state();
-    }
-    TuneCheckpoint::Fold first = fold_checkpoint(*folds_.front());
-    state.w = std::move(first.w);
-    state.q = std::move(first.q);
-    state.q_from_cg = first.q_from_cg;
-    state.initial_gradient_norm = first.initial_gradient_norm;
-    state.memory_s = std::move(first.memory_s);
-    state.memory_y = std::move(first.memory_y);
-    for (std::size_t f = 1; f < folds_.size(); ++f)
-      state.folds.push_back(fold_checkpoint(*folds_[f]));
-    for (Observer* observer : observers_) {
-      if (observer->wants_checkpoints()) observer->on_checkpoint(state);
-    }
-    excluded_seconds_ += excluded.seconds();
-  }
-
-  // An inner hook that abandons the solve on an interrupt, around the strategy's own hook.
-  inner::IterationHook with_interrupt(inner::IterationHook hook) const {
-    if (options_.interrupt == nullptr) return hook;
-    const std::atomic<bool>* flag = options_.interrupt;
-    return [flag, hook = std::move(hook)](inner::IterationView& view) {
-      if (flag->load(std::memory_order_relaxed)) return true;
-      return hook ? hook(view) : false;
-    };
-  }
-
-  // Solves the inner problem of `fold` at the current θ from its w with `solver` options.
-  // Touches only `fold`, so that folds can be solved at once.
-  void solve(FoldState& fold, const inner::LbfgsOptions& solver, inner::IterationHook hook,
-             inner::LogisticObjective& adapter, inner::InnerResult& result) const {
-    // The warm pairs move into the solve (no copy of m·2·d doubles); the fold's memory is left
-    // empty and refilled from the solve's memory by the caller before the next checkpoint.
-    inner::LbfgsMemory warm = warm_memory_ ? std::exchange(fold.memory, {}) : inner::LbfgsMemory{};
-    result =
-        inner::minimize(adapter, fold.w, solver, std::move(warm), with_interrupt(std::move(hook)));
-  }
-
-  bool interrupt_requested() const {
-    return options_.interrupt != nullptr && options_.interrupt->load(std::memory_order_relaxed);
-  }
-
-  // After the solves of an evaluation: true, and the run stopped, when an interrupt abandoned
-  // them.
-  bool interrupted_during_solves() {
-    if (options_.interrupt == nullptr || !options_.interrupt->load(std::memory_order_relaxed)) {
-      return false;
-    }
-    stop(Termination::Interrupted,
-         "interrupted during an inner solve; the iteration in progress was abandoned");
+// True when the run must stop now; sets the termination.
+bool Run::should_stop() {
+  if (options_.interrupt != nullptr && options_.interrupt->load(std::memory_order_relaxed)) {
+    stop(Termination::Interrupted, "interrupted");
     return true;
   }
-
-  // Fills the validation and test parts of a record (the test part outside the timed region):
-  // the validation metrics are those of every fold's model on its own validation rows, pooled;
-  // the test metrics those of `w` (the model of the evaluation).
-  void measure(OuterRecord& record, const Vector& w) {
-    const bool intercept = options_.objective.fit_intercept;
-    if (folds_.size() == 1) {
-      const objective::HeldOutMetrics only = objective::evaluate_heldout(
-          *folds_.front()->validation, w, intercept, options_.objective.num_threads);
-      record.validation_loss = only.mean_loss;
-      record.validation_accuracy = only.accuracy;
-    } else {
-      double loss_sum = 0.0, correct = 0.0, total_weight = 0.0;
-      for (const auto& fold : folds_) {
-        const objective::HeldOutMetrics part = objective::evaluate_heldout(
-            *fold->validation, fold->w, intercept, options_.objective.num_threads);
-        const double weight = part.total_weight;
-        loss_sum += part.loss_sum;
-        correct += part.accuracy * weight;
-        total_weight += weight;
-      }
-      record.validation_loss = loss_sum / total_weight;
-      record.validation_accuracy = correct / total_weight;
-    }
-    if (has_rows(problem_.test)) {
-      const Timer excluded;
-      const objective::HeldOutMetrics test =
-          objective::evaluate_heldout(*problem_.test, w, intercept, options_.objective.num_threads);
-      record.test_loss = test.mean_loss;
-      record.test_accuracy = test.accuracy;
-      excluded_seconds_ += excluded.seconds();
-    }
+  bool out_of_time = options_.time_budget > 0.0 && elapsed() >= options_.time_budget;
+  if (options_.time_budget > 0.0 && core::is_distributed(problem_.train->communicator)) {
+    // Clocks differ between processes: every one follows rank 0's, so that all stop together.
+    std::byte flag{static_cast<unsigned char>(out_of_time ? 1 : 0)};
+    problem_.train->communicator->broadcast(std::span<std::byte>(&flag, 1), 0);
+    out_of_time = flag != std::byte{0};
   }
+  if (out_of_time) {
+    char buffer[96];
+    std::snprintf(buffer, sizeof buffer, "time budget of %.3g s used", options_.time_budget);
+    stop(Termination::TimeLimit, buffer);
+    return true;
+  }
+  return false;
+}
 
-  // Records an evaluation, keeps the best, notifies observers (outside the timed region).
-  void commit(OuterRecord record, const Vector& w, double iteration_start) {
-    record.iteration = static_cast<int>(result_.records.size());
-    record.lambda = record.theta.array().exp();
-    record.elapsed_seconds = elapsed();
-    record.iteration_seconds = record.elapsed_seconds - iteration_start;
-    if (std::isfinite(record.validation_loss) &&
-        (!result_.has_result || record.validation_loss < result_.validation_loss)) {
-      result_.has_result = true;
-      result_.best_iteration = record.iteration;
-      result_.theta = record.theta;
-      result_.lambda = record.lambda;
-      result_.w = w;
-      result_.validation_loss = record.validation_loss;
-      result_.validation_accuracy = record.validation_accuracy;
-      result_.test_loss = record.test_loss;
-      result_.test_accuracy = record.test_accuracy;
+void Run::stop(Termination termination, std::string message) {
+  result_.termination = termination;
+  result_.message = std::move(message);
+  stopped_ = true;
+}
+
+// An inner hook that abandons the solve on an interrupt, around the strategy's own hook.
+inner::IterationHook Run::with_interrupt(inner::IterationHook hook) const {
+  if (options_.interrupt == nullptr) return hook;
+  const std::atomic<bool>* flag = options_.interrupt;
+  return [flag, hook = std::move(hook)](inner::IterationView& view) {
+    if (flag->load(std::memory_order_relaxed)) return true;
+    return hook ? hook(view) : false;
+  };
+}
+
+// Solves the inner problem of `fold` at the current θ from its w with `solver` options.
+// Touches only `fold`, so that folds can be solved at once.
+void Run::solve(FoldState& fold, const inner::LbfgsOptions& solver, inner::IterationHook hook,
+                inner::LogisticObjective& adapter, inner::InnerResult& result) const {
+  // The warm pairs move into the solve (no copy of m·2·d doubles); the fold's memory is left
+  // empty and refilled from the solve's memory by the caller before the next checkpoint.
+  inner::LbfgsMemory warm = warm_memory_ ? std::exchange(fold.memory, {}) : inner::LbfgsMemory{};
+  result =
+      inner::minimize(adapter, fold.w, solver, std::move(warm), with_interrupt(std::move(hook)));
+}
+
+bool Run::interrupt_requested() const {
+  return options_.interrupt != nullptr && options_.interrupt->load(std::memory_order_relaxed);
+}
+
+// After the solves of an evaluation: true, and the run stopped, when an interrupt abandoned
+// them.
+bool Run::interrupted_during_solves() {
+  if (options_.interrupt == nullptr || !options_.interrupt->load(std::memory_order_relaxed)) {
+    return false;
+  }
+  stop(Termination::Interrupted,
+       "interrupted during an inner solve; the iteration in progress was abandoned");
+  return true;
+}
+
+// Fills the validation and test parts of a record (the test part outside the timed region):
+// the validation metrics are those of every fold's model on its own validation rows, pooled;
+// the test metrics those of `w` (the model of the evaluation).
+void Run::measure(OuterRecord& record, const Vector& w) {
+  const bool intercept = options_.objective.fit_intercept;
+  if (folds_.size() == 1) {
+    const objective::HeldOutMetrics only = objective::evaluate_heldout(
+        *folds_.front()->validation, w, intercept, options_.objective.num_threads);
+    record.validation_loss = only.mean_loss;
+    record.validation_accuracy = only.accuracy;
+  } else {
+    double loss_sum = 0.0, correct = 0.0, total_weight = 0.0;
+    for (const auto& fold : folds_) {
+      const objective::HeldOutMetrics part = objective::evaluate_heldout(
+          *fold->validation, fold->w, intercept, options_.objective.num_threads);
+      const double weight = part.total_weight;
+      loss_sum += part.loss_sum;
+      correct += part.accuracy * weight;
+      total_weight += weight;
     }
-    // A converged secant step ends the run at this evaluation, which it returns (stop_converged).
-    record.returned =
-        record.step == StepOutcome::Converged ? record.iteration : result_.best_iteration;
-    result_.records.push_back(std::move(record));
+    record.validation_loss = loss_sum / total_weight;
+    record.validation_accuracy = correct / total_weight;
+  }
+  if (has_rows(problem_.test)) {
     const Timer excluded;
-    bool stop_requested = false;
-    for (Observer* observer : observers_) {
-      stop_requested = observer->on_iteration(result_.records.back()) || stop_requested;
-    }
+    const objective::HeldOutMetrics test =
+        objective::evaluate_heldout(*problem_.test, w, intercept, options_.objective.num_threads);
+    record.test_loss = test.mean_loss;
+    record.test_accuracy = test.accuracy;
     excluded_seconds_ += excluded.seconds();
-    if (stop_requested) stop(Termination::StoppedByObserver, "stopped by an observer");
   }
+}
 
-  void hypergradient_loop() {
-    const hypergrad::HypergradOptions hg_options =
-        options_.hypergrad.for_method(to_hypergrad(options_.method));
-    // One strategy per fold (a strategy may keep state between its hook and `compute`), and
-    // per fold the CG that runs after a bounce of the secant step, from the method's q.
-    hypergrad::HypergradOptions cg_options = options_.hypergrad.for_method(hypergrad::Method::Hoag);
-    cg_options.cg_warm_start = true;
-    std::vector<std::unique_ptr<hypergrad::Strategy>> strategies;
-    std::vector<std::unique_ptr<hypergrad::Strategy>> bounce_cgs;
-    for (std::size_t f = 0; f < folds_.size(); ++f) {
-      strategies.push_back(hypergrad::make_strategy(hg_options));
-      bounce_cgs.push_back(hypergrad::make_strategy(cg_options));
-    }
-    const ToleranceSchedule& schedule = schedule_;
-    const Vector theta0 = Vector::Constant(k_, options_.initial_theta);
-    const std::size_t n_folds = folds_.size();
+// Records an evaluation, keeps the best, notifies observers (outside the timed region).
+void Run::commit(OuterRecord record, const Vector& w, double iteration_start) {
+  record.iteration = static_cast<int>(result_.records.size());
+  record.lambda = record.theta.array().exp();
+  record.elapsed_seconds = elapsed();
+  record.iteration_seconds = record.elapsed_seconds - iteration_start;
+  if (std::isfinite(record.validation_loss) &&
+      (!result_.has_result || record.validation_loss < result_.validation_loss)) {
+    result_.has_result = true;
+    result_.best_iteration = record.iteration;
+    result_.theta = record.theta;
+    result_.lambda = record.lambda;
+    result_.w = w;
+    result_.validation_loss = record.validation_loss;
+    result_.validation_accuracy = record.validation_accuracy;
+    result_.test_loss = record.test_loss;
+    result_.test_accuracy = record.test_accuracy;
+  }
+  // A converged secant step ends the run at this evaluation, which it returns (stop_converged).
+  record.returned =
+      record.step == StepOutcome::Converged ? record.iteration : result_.best_iteration;
+  result_.records.push_back(std::move(record));
+  const Timer excluded;
+  bool stop_requested = false;
+  for (Observer* observer : observers_) {
+    stop_requested = observer->on_iteration(result_.records.back()) || stop_requested;
+  }
+  excluded_seconds_ += excluded.seconds();
+  if (stop_requested) stop(Termination::StoppedByObserver, "stopped by an observer");
+}
 
-    if (converged_) {
-      stop_converged();
-      return;
-    }
-    for (int it = static_cast<int>(result_.records.size()); it < options_.max_iterations; ++it) {
-      if (should_stop()) return;
-      const double iteration_start = elapsed();
+void Run::hypergradient_loop() {
+  const hypergrad::HypergradOptions hg_options =
+      options_.hypergrad.for_method(to_hypergrad(options_.method));
+  // One strategy per fold (a strategy may keep state between its hook and `compute`), and
+  // per fold the CG that runs after a bounce of the secant step, from the method's q.
+  hypergrad::HypergradOptions cg_options = options_.hypergrad.for_method(hypergrad::Method::Hoag);
+  cg_options.cg_warm_start = true;
+  std::vector<std::unique_ptr<hypergrad::Strategy>> strategies;
+  std::vector<std::unique_ptr<hypergrad::Strategy>> bounce_cgs;
+  for (std::size_t f = 0; f < folds_.size(); ++f) {
+    strategies.push_back(hypergrad::make_strategy(hg_options));
+    bounce_cgs.push_back(hypergrad::make_strategy(cg_options));
+  }
+  const ToleranceSchedule& schedule = schedule_;
+  const Vector theta0 = Vector::Constant(k_, options_.initial_theta);
+  const std::size_t n_folds = folds_.size();
 
-      // Warm-start rule: relative to this solve's starting gradient. Paper rule: ε_k·‖∇h(w₀, θ₀)‖·
-      // min_j exp(θ_j − θ₀_j); at the first iteration θ = θ₀ and the solve starts at w₀, so the
-      // relative mode gives exactly that without an extra pass.
-      // After a secant step below the tolerance on a loose solve, one last solve at the secant's
-      // θ is accurate: ‖∇h(w)‖ ≤ final_tolerance·min(λ)·‖w_start‖, so that
-      // ‖w − w*‖ ≤ final_tolerance·‖w_start‖ by the λ-strong convexity of h.
-      const bool polish = polishing_;
-      const auto solver_options = [&](const FoldState& fold) {
-        inner::LbfgsOptions solver = lbfgs_;
-        if (fold.threads > 0) solver.num_threads = fold.threads;
-        if (polish) {
-          solver.tolerance_mode = inner::ToleranceMode::Absolute;
-          solver.tolerance = final_level(fold, fold.w);
-        } else if (options_.inner_tolerance_rule == InnerToleranceRule::WarmStart) {
-          solver.tolerance_mode = inner::ToleranceMode::Relative;
-          solver.tolerance = options_.inner_tolerance;
-        } else if (it == 0) {
-          solver.tolerance_mode = inner::ToleranceMode::Relative;
-          solver.tolerance = epsilon_;
-        } else {
-          solver.tolerance_mode = inner::ToleranceMode::Absolute;
-          solver.tolerance =
-              epsilon_ * fold.initial_gradient_norm * std::exp((theta_ - theta0).minCoeff());
-        }
-        return solver;
-      };
+  if (converged_) {
+    stop_converged();
+    return;
+  }
+  for (int it = static_cast<int>(result_.records.size()); it < options_.max_iterations; ++it) {
+    if (should_stop()) return;
+    const double iteration_start = elapsed();
 
-      // Every fold's inner solve, then its outer loss and gradient; the outer objective is their
-      // sum (one fold without cross-validation).
-      // Folds may run at once (fold_workers_): each touches only its own state and slot; the
-      // sums over folds are formed afterwards in fold order.
-      std::vector<std::unique_ptr<inner::LogisticObjective>> adapters(n_folds);
-      std::vector<inner::InnerResult> solutions(n_folds);
-      std::vector<Vector> outer_gradients(n_folds);
-      std::vector<double> outer_losses(n_folds, 0.0);
-      for_each_fold(n_folds, fold_workers_, [&](std::size_t f) {
-        FoldState& fold = *folds_[f];
-        fold.inner.set_theta(theta_);
-        hypergrad::InnerSolveContext solve_context;
-        solve_context.outer_gradient = [&fold](const Vector& w, Vector& gradient) {
-          fold.outer.value_and_gradient(w, gradient);
-        };
-        solve_context.outer_iteration = it;
-        solve_context.max_outer = options_.max_iterations;
-        adapters[f] = std::make_unique<inner::LogisticObjective>(fold.inner);
-        solve(fold, solver_options(fold), strategies[f]->inner_hook(solve_context), *adapters[f],
-              solutions[f]);
-        if (interrupt_requested()) return;
-        if (it == 0) fold.initial_gradient_norm = solutions[f].summary.initial_gradient_norm;
-        fold.w = std::move(solutions[f].w);
-        outer_losses[f] = fold.outer.value_and_gradient(fold.w, outer_gradients[f]);
-      });
-      if (interrupted_during_solves()) return;
-      double f_sum = 0.0;
-      for (const double loss : outer_losses)
-        f_sum += loss;
-
-      // After a bounce, q by CG (not on the last, polishing evaluation: its step is not taken).
-      const bool accurate = secant_ && !polish && options_.bounce_cg_tolerance > 0.0 &&
-                            secant_->bounces(theta_, f_sum);
-      std::vector<hypergrad::HypergradResult> parts(n_folds);
-      for_each_fold(n_folds, fold_workers_, [&](std::size_t f) {
-        FoldState& fold = *folds_[f];
-        const inner::InnerResult& solved = solutions[f];
-        Vector work;
-        hypergrad::HypergradContext context{
-            fold.w,
-            outer_gradients[f],
-            solved.memory,
-            [&fold, &adapter = *adapters[f], &work](const Vector& v, Vector& out) {
-              fold.inner.hessian_vector(adapter.state(), v, out, &work);
-            },
-            [&fold](const Vector& w, const Vector& q) { return fold.inner.cross_derivative(w, q); },
-            epsilon_,
-            fold.have_q ? &fold.q_previous : nullptr};
-        // The SHINE variants read B⁻¹ from the solve's pairs. A solve that made no step (its
-        // warm start already met the tolerance) has no pair of its own (shine-opa at most one
-        // along ∇f) and left w, hence ∇f, as they were: the last q = B⁻¹∇f still holds (B
-        // differs only by the step in λ), where an empty memory would give the identity
-        // (jacobian-free). Reusing q keeps a resumed run identical: q is in the checkpoint.
-        // Once a CG q exists it is the start after a bounce, and the method's own q is not
-        // needed (shine-opa's is still computed: its summary carries the work of its inner hook).
-        const bool skip_method =
-            accurate && fold.q_from_cg && options_.method != TuneMethod::ShineOpa;
-        hypergrad::HypergradResult hg;
-        if (skip_method) {
-          // CG below starts from q_previous.
-        } else if (solved.summary.iterations == 0 && needs_pairs(options_.method) && fold.have_q &&
-                   fold.q_previous.size() == fold.w.size()) {
-          hg.summary.method = hg_options.method;
-          hg.summary.message = "the inner solve made no step: q of the last evaluation reused";
-          hg.q = fold.q_previous;
-          hg.hypergradient = -fold.inner.cross_derivative(fold.w, hg.q);
-        } else {
-          hg = strategies[f]->compute(context);
-        }
-        if (accurate) {
-          // From the last CG solution (a nearby θ) when there is one, else from the method's q.
-          const Vector start = fold.q_from_cg     ? fold.q_previous
-                               : hg.q.allFinite() ? hg.q
-                                                  : outer_gradients[f];
-          hypergrad::HypergradContext refine{context.w,
-                                             context.outer_gradient,
-                                             context.memory,
-                                             context.hessian_vector,
-                                             context.cross_derivative,
-                                             options_.bounce_cg_tolerance,
-                                             &start};
-          const bool from_cg = fold.q_from_cg;
-          hypergrad::HypergradResult refined = bounce_cgs[f]->compute(refine);
-          refined.summary.opa = hg.summary.opa;
-          // The method's own Hessian products (hoag, shine-refine) count too.
-          refined.summary.hessian_products += hg.summary.hessian_products;
-          refined.summary.data_passes += hg.summary.data_passes;
-          refined.summary.message =
-              std::string("after a bounce: CG from the ") +
-              (from_cg ? "last CG q"
-                       : std::string(hypergrad::to_string(hg_options.method)) + " q") +
-              (refined.summary.message.empty() ? "" : "; ") + refined.summary.message;
-          hg = std::move(refined);
-        }
-        if (hg.q.allFinite()) {
-          fold.q_previous = hg.q;
-          fold.have_q = true;
-          fold.q_from_cg = accurate;
-        }
-        parts[f] = std::move(hg);
-      });
-      Vector hypergradient;
-      hypergrad::HypergradResult total;  // the first fold's summary, with every fold's work
-      for (std::size_t f = 0; f < n_folds; ++f) {
-        // A part of the wrong size (a failed strategy) or non-finite makes the sum non-finite,
-        // which the step rules handle.
-        const Vector part =
-            parts[f].hypergradient.size() == k_
-                ? parts[f].hypergradient
-                : Vector(Vector::Constant(k_, std::numeric_limits<double>::quiet_NaN()));
-        if (f == 0) {
-          hypergradient = part;
-          total = std::move(parts[f]);
-        } else {
-          hypergradient += part;
-          add_work(total.summary, parts[f].summary);
-        }
-      }
-
-      const double epsilon_used = epsilon_;
-      epsilon_ = schedule.next(epsilon_, it + 1);
-      OuterRecord record;
-      Vector next_theta;
-      if (secant_) {
-        SecantStep::Update update =
-            secant_->update(theta_, hypergradient, f_sum,
-                            options_.bounce_cg_tolerance > 0.0 ? SecantStep::AfterBounce::Accurate
-                                                               : SecantStep::AfterBounce::Same);
-        // Converged on a solve looser than the final level: the next evaluation, at the
-        // secant's θ (within the tolerance of this one), is solved accurately and ends the run.
-        // (Letting its hypergradient decide again was measured: on nearly separable data it
-        // caught a few early stops, but elsewhere it restarted runs that had converged, with
-        // expensive accurate solves; docs/hypergradients.md.)
-        bool loose = false;
-        for (std::size_t f = 0; f < n_folds; ++f) {
-          loose = loose || solutions[f].summary.tolerance >
-                               final_level(*folds_[f], folds_[f]->w) * (1.0 + 1e-12);
-        }
-        if (polish) {
-          polishing_ = false;
-          update.outcome = StepOutcome::Converged;
-        } else if (update.outcome == StepOutcome::Converged && loose) {
-          update.outcome = StepOutcome::Confirm;
-          polishing_ = true;
-        }
-        record.step = update.outcome;
-        record.curvature = update.curvature;
-        record.trust_radius = update.radius;
-        next_theta = std::move(update.theta);
+    // Warm-start rule: relative to this solve's starting gradient. Paper rule: ε_k·‖∇h(w₀, θ₀)‖·
+    // min_j exp(θ_j − θ₀_j); at the first iteration θ = θ₀ and the solve starts at w₀, so the
+    // relative mode gives exactly that without an extra pass.
+    // After a secant step below the tolerance on a loose solve, one last solve at the secant's
+    // θ is accurate: ‖∇h(w)‖ ≤ final_tolerance·min(λ)·‖w_start‖, so that
+    // ‖w − w*‖ ≤ final_tolerance·‖w_start‖ by the λ-strong convexity of h.
+    const bool polish = polishing_;
+    const auto solver_options = [&](const FoldState& fold) {
+      inner::LbfgsOptions solver = lbfgs_;
+      if (fold.threads > 0) solver.num_threads = fold.threads;
+      if (polish) {
+        solver.tolerance_mode = inner::ToleranceMode::Absolute;
+        solver.tolerance = final_level(fold, fold.w);
+      } else if (options_.inner_tolerance_rule == InnerToleranceRule::WarmStart) {
+        solver.tolerance_mode = inner::ToleranceMode::Relative;
+        solver.tolerance = options_.inner_tolerance;
+      } else if (it == 0) {
+        solver.tolerance_mode = inner::ToleranceMode::Relative;
+        solver.tolerance = epsilon_;
       } else {
-        HoagStep::Update update =
-            step_.update(theta_, hypergradient, f_sum, epsilon_used, epsilon_);
-        if (update.halve_tolerance) epsilon_ = std::max(epsilon_ / 2.0, schedule.floor);
-        record.step = update.outcome;
-        record.lipschitz = update.lipschitz;
-        next_theta = std::move(update.theta);
+        solver.tolerance_mode = inner::ToleranceMode::Absolute;
+        solver.tolerance =
+            epsilon_ * fold.initial_gradient_norm * std::exp((theta_ - theta0).minCoeff());
       }
-      const StepOutcome outcome = record.step;
+      return solver;
+    };
 
-      record.theta = theta_;
-      record.hypergradient = hypergradient;
-      record.hypergradient_norm = hypergradient.norm();
-      record.tolerance = epsilon_used;
-      record.inner = solutions[0].summary;
-      for (std::size_t f = 1; f < n_folds; ++f)
-        add_work(record.inner, solutions[f].summary, f);
-      record.hypergradient_summary = total.summary;
-      record.data_passes = record.inner.data_passes + 2 * total.summary.hessian_products;
-      if (outcome == StepOutcome::Rejected) ++result_.rejected_steps;
-      if (outcome == StepOutcome::NonFinite) ++result_.non_finite_hypergradients;
-      if (total.summary.fallback_fired) ++result_.fallbacks;
-      if (warm_memory_) {
-        for (std::size_t f = 0; f < n_folds; ++f)
-          folds_[f]->memory = std::move(solutions[f].memory);
+    // Every fold's inner solve, then its outer loss and gradient; the outer objective is their
+    // sum (one fold without cross-validation).
+    // Folds may run at once (fold_workers_): each touches only its own state and slot; the
+    // sums over folds are formed afterwards in fold order.
+    std::vector<std::unique_ptr<inner::LogisticObjective>> adapters(n_folds);
+    std::vector<inner::InnerResult> solutions(n_folds);
+    std::vector<Vector> outer_gradients(n_folds);
+    std::vector<double> outer_losses(n_folds, 0.0);
+    for_each_fold(n_folds, fold_workers_, [&](std::size_t f) {
+      FoldState& fold = *folds_[f];
+      fold.inner.set_theta(theta_);
+      hypergrad::InnerSolveContext solve_context;
+      solve_context.outer_gradient = [&fold](const Vector& w, Vector& gradient) {
+        fold.outer.value_and_gradient(w, gradient);
+      };
+      solve_context.outer_iteration = it;
+      solve_context.max_outer = options_.max_iterations;
+      adapters[f] = std::make_unique<inner::LogisticObjective>(fold.inner);
+      solve(fold, solver_options(fold), strategies[f]->inner_hook(solve_context), *adapters[f],
+            solutions[f]);
+      if (interrupt_requested()) return;
+      if (it == 0) fold.initial_gradient_norm = solutions[f].summary.initial_gradient_norm;
+      fold.w = std::move(solutions[f].w);
+      outer_losses[f] = fold.outer.value_and_gradient(fold.w, outer_gradients[f]);
+    });
+    if (interrupted_during_solves()) return;
+    double f_sum = 0.0;
+    for (const double loss : outer_losses)
+      f_sum += loss;
+
+    // After a bounce, q by CG (not on the last, polishing evaluation: its step is not taken).
+    const bool accurate =
+        secant_ && !polish && options_.bounce_cg_tolerance > 0.0 && secant_->bounces(theta_, f_sum);
+    std::vector<hypergrad::HypergradResult> parts(n_folds);
+    for_each_fold(n_folds, fold_workers_, [&](std::size_t f) {
+      FoldState& fold = *folds_[f];
+      const inner::InnerResult& solved = solutions[f];
+      Vector work;
+      hypergrad::HypergradContext context{
+          fold.w,
+          outer_gradients[f],
+          solved.memory,
+          [&fold, &adapter = *adapters[f], &work](const Vector& v, Vector& out) {
+            fold.inner.hessian_vector(adapter.state(), v, out, &work);
+          },
+          [&fold](const Vector& w, const Vector& q) { return fold.inner.cross_derivative(w, q); },
+          epsilon_,
+          fold.have_q ? &fold.q_previous : nullptr};
+      // The SHINE variants read B⁻¹ from the solve's pairs. A solve that made no step (its
+      // warm start already met the tolerance) has no pair of its own (shine-opa at most one
+      // along ∇f) and left w, hence ∇f, as they were: the last q = B⁻¹∇f still holds (B
+      // differs only by the step in λ), where an empty memory would give the identity
+      // (jacobian-free). Reusing q keeps a resumed run identical: q is in the checkpoint.
+      // Once a CG q exists it is the start after a bounce, and the method's own q is not
+      // needed (shine-opa's is still computed: its summary carries the work of its inner hook).
+      const bool skip_method =
+          accurate && fold.q_from_cg && options_.method != TuneMethod::ShineOpa;
+      hypergrad::HypergradResult hg;
+      if (skip_method) {
+        // CG below starts from q_previous.
+      } else if (solved.summary.iterations == 0 && needs_pairs(options_.method) && fold.have_q &&
+                 fold.q_previous.size() == fold.w.size()) {
+        hg.summary.method = hg_options.method;
+        hg.summary.message = "the inner solve made no step: q of the last evaluation reused";
+        hg.q = fold.q_previous;
+        hg.hypergradient = -fold.inner.cross_derivative(fold.w, hg.q);
+      } else {
+        hg = strategies[f]->compute(context);
       }
-
-      const Vector w = model_weights();
-      measure(record, w);
-      commit(std::move(record), w, iteration_start);
-      theta_ = std::move(next_theta);
-      if (outcome == StepOutcome::Converged && !stopped_) stop_converged();
-      checkpoint();
-      if (stopped_) return;
+      if (accurate) {
+        // From the last CG solution (a nearby θ) when there is one, else from the method's q.
+        const Vector start = fold.q_from_cg     ? fold.q_previous
+                             : hg.q.allFinite() ? hg.q
+                                                : outer_gradients[f];
+        hypergrad::HypergradContext refine{context.w,
+                                           context.outer_gradient,
+                                           context.memory,
+                                           context.hessian_vector,
+                                           context.cross_derivative,
+                                           options_.bounce_cg_tolerance,
+                                           &start};
+        const bool from_cg = fold.q_from_cg;
+        hypergrad::HypergradResult refined = bounce_cgs[f]->compute(refine);
+        refined.summary.opa = hg.summary.opa;
+        // The method's own Hessian products (hoag, shine-refine) count too.
+        refined.summary.hessian_products += hg.summary.hessian_products;
+        refined.summary.data_passes += hg.summary.data_passes;
+        refined.summary.message =
+            std::string("after a bounce: CG from the ") +
+            (from_cg ? "last CG q" : std::string(hypergrad::to_string(hg_options.method)) + " q") +
+            (refined.summary.message.empty() ? "" : "; ") + refined.summary.message;
+        hg = std::move(refined);
+      }
+      if (hg.q.allFinite()) {
+        fold.q_previous = hg.q;
+        fold.have_q = true;
+        fold.q_from_cg = accurate;
+      }
+      parts[f] = std::move(hg);
+    });
+    Vector hypergradient;
+    hypergrad::HypergradResult total;  // the first fold's summary, with every fold's work
+    for (std::size_t f = 0; f < n_folds; ++f) {
+      // A part of the wrong size (a failed strategy) or non-finite makes the sum non-finite,
+      // which the step rules handle.
+      const Vector part =
+          parts[f].hypergradient.size() == k_
+              ? parts[f].hypergradient
+              : Vector(Vector::Constant(k_, std::numeric_limits<double>::quiet_NaN()));
+      if (f == 0) {
+        hypergradient = part;
+        total = std::move(parts[f]);
+      } else {
+        hypergradient += part;
+        add_work(total.summary, parts[f].summary);
+      }
     }
-  }
 
-  std::vector<Vector> baseline_candidates() const {
-    const double lower = options_.step.lower_bound;
-    const double upper = options_.step.upper_bound;
-    const int n = options_.candidates;
-    std::vector<Vector> thetas;
-    if (options_.method == TuneMethod::Grid) {
-      // From strong to weak regularization, so each warm start comes from a simpler model.
-      for (int i = 0; i < n; ++i) {
-        const double t = n == 1 ? 0.5 : static_cast<double>(i) / (n - 1);
-        thetas.push_back(Vector::Constant(1, upper + t * (lower - upper)));
+    const double epsilon_used = epsilon_;
+    epsilon_ = schedule.next(epsilon_, it + 1);
+    OuterRecord record;
+    Vector next_theta;
+    if (secant_) {
+      SecantStep::Update update =
+          secant_->update(theta_, hypergradient, f_sum,
+                          options_.bounce_cg_tolerance > 0.0 ? SecantStep::AfterBounce::Accurate
+                                                             : SecantStep::AfterBounce::Same);
+      // Converged on a solve looser than the final level: the next evaluation, at the
+      // secant's θ (within the tolerance of this one), is solved accurately and ends the run.
+      // (Letting its hypergradient decide again was measured: on nearly separable data it
+      // caught a few early stops, but elsewhere it restarted runs that had converged, with
+      // expensive accurate solves; docs/hypergradients.md.)
+      bool loose = false;
+      for (std::size_t f = 0; f < n_folds; ++f) {
+        loose = loose || solutions[f].summary.tolerance >
+                             final_level(*folds_[f], folds_[f]->w) * (1.0 + 1e-12);
       }
+      if (polish) {
+        polishing_ = false;
+        update.outcome = StepOutcome::Converged;
+      } else if (update.outcome == StepOutcome::Converged && loose) {
+        update.outcome = StepOutcome::Confirm;
+        polishing_ = true;
+      }
+      record.step = update.outcome;
+      record.curvature = update.curvature;
+      record.trust_radius = update.radius;
+      next_theta = std::move(update.theta);
     } else {
-      Random rng(options_.seed + 0x9E3779B97F4A7C15ULL);
-      for (int i = 0; i < n; ++i) {
-        Vector theta(k_);
-        for (Index j = 0; j < k_; ++j)
-          theta[j] = rng.uniform(lower, upper);
-        thetas.push_back(std::move(theta));
-      }
+      HoagStep::Update update = step_.update(theta_, hypergradient, f_sum, epsilon_used, epsilon_);
+      if (update.halve_tolerance) epsilon_ = std::max(epsilon_ / 2.0, schedule.floor);
+      record.step = update.outcome;
+      record.lipschitz = update.lipschitz;
+      next_theta = std::move(update.theta);
     }
-    return thetas;
+    const StepOutcome outcome = record.step;
+
+    record.theta = theta_;
+    record.hypergradient = hypergradient;
+    record.hypergradient_norm = hypergradient.norm();
+    record.tolerance = epsilon_used;
+    record.inner = solutions[0].summary;
+    for (std::size_t f = 1; f < n_folds; ++f)
+      add_work(record.inner, solutions[f].summary, f);
+    record.hypergradient_summary = total.summary;
+    record.data_passes = record.inner.data_passes + 2 * total.summary.hessian_products;
+    if (outcome == StepOutcome::Rejected) ++result_.rejected_steps;
+    if (outcome == StepOutcome::NonFinite) ++result_.non_finite_hypergradients;
+    if (total.summary.fallback_fired) ++result_.fallbacks;
+    if (warm_memory_) {
+      for (std::size_t f = 0; f < n_folds; ++f)
+        folds_[f]->memory = std::move(solutions[f].memory);
+    }
+
+    const Vector w = model_weights();
+    measure(record, w);
+    commit(std::move(record), w, iteration_start);
+    theta_ = std::move(next_theta);
+    if (outcome == StepOutcome::Converged && !stopped_) stop_converged();
+    checkpoint();
+    if (stopped_) return;
   }
+}
 
-  void baseline_loop() {
-    if (options_.method == TuneMethod::Grid && k_ > 1) {
-      throw std::invalid_argument(
-          "grid search tunes one lambda; with feature groups use random search or a "
-          "hypergradient method");
+std::vector<Vector> Run::baseline_candidates() const {
+  const double lower = options_.step.lower_bound;
+  const double upper = options_.step.upper_bound;
+  const int n = options_.candidates;
+  std::vector<Vector> thetas;
+  if (options_.method == TuneMethod::Grid) {
+    // From strong to weak regularization, so each warm start comes from a simpler model.
+    for (int i = 0; i < n; ++i) {
+      const double t = n == 1 ? 0.5 : static_cast<double>(i) / (n - 1);
+      thetas.push_back(Vector::Constant(1, upper + t * (lower - upper)));
     }
-    inner::LbfgsOptions solver = lbfgs_;
-    solver.tolerance_mode = inner::ToleranceMode::Relative;
-    solver.tolerance = options_.baseline_tolerance;
-    const std::vector<Vector> candidates = baseline_candidates();
-    for (auto next = result_.records.size(); next < candidates.size(); ++next) {
-      const Vector& theta = candidates[next];
-      if (should_stop()) return;
-      const double iteration_start = elapsed();
-      OuterRecord record;
-      record.theta = theta;
-      std::vector<inner::InnerSummary> summaries(folds_.size());
-      for_each_fold(folds_.size(), fold_workers_, [&](std::size_t f) {
-        FoldState& fold = *folds_[f];
-        fold.inner.set_theta(theta);
-        inner::LogisticObjective adapter(fold.inner);
-        inner::InnerResult solved;
-        inner::LbfgsOptions fold_solver = solver;
-        if (fold.threads > 0) fold_solver.num_threads = fold.threads;
-        solve(fold, fold_solver, {}, adapter, solved);
-        if (interrupt_requested()) return;
-        fold.w = std::move(solved.w);
-        if (warm_memory_) fold.memory = std::move(solved.memory);
-        summaries[f] = std::move(solved.summary);
-      });
-      if (interrupted_during_solves()) return;
-      record.inner = summaries[0];
-      for (std::size_t f = 1; f < folds_.size(); ++f)
-        add_work(record.inner, summaries[f], f);
-      record.data_passes = record.inner.data_passes;
-      const Vector w = model_weights();
-      measure(record, w);
-      commit(std::move(record), w, iteration_start);
-      checkpoint();
-      if (stopped_) return;
+  } else {
+    Random rng(options_.seed + 0x9E3779B97F4A7C15ULL);
+    for (int i = 0; i < n; ++i) {
+      Vector theta(k_);
+      for (Index j = 0; j < k_; ++j)
+        theta[j] = rng.uniform(lower, upper);
+      thetas.push_back(std::move(theta));
     }
   }
+  return thetas;
+}
 
-  void finish() {
-    result_.elapsed_seconds = elapsed();
-    if (!stopped_) {
-      result_.termination = Termination::MaxIterations;
-      result_.message = std::to_string(result_.records.size()) +
-                        (result_.records.size() == 1 ? " evaluation done" : " evaluations done");
-    }
-    if (!result_.has_result) {
-      if (!stopped_) result_.termination = Termination::NumericalError;
-      result_.message += result_.records.empty() ? "; no evaluation completed"
-                                                 : "; no evaluation gave a finite validation loss";
-      return;
-    }
-    char buffer[160];
-    std::snprintf(buffer, sizeof buffer, "; %s validation loss %.6g at %s (evaluation %d)",
-                  result_.termination == Termination::Converged ? "returned" : "best",
-                  result_.validation_loss, format_lambda(result_.lambda).c_str(),
-                  result_.best_iteration);
-    result_.message += buffer;
+void Run::baseline_loop() {
+  if (options_.method == TuneMethod::Grid && k_ > 1) {
+    throw std::invalid_argument(
+        "grid search tunes one lambda; with feature groups use random search or a "
+        "hypergradient method");
   }
+  inner::LbfgsOptions solver = lbfgs_;
+  solver.tolerance_mode = inner::ToleranceMode::Relative;
+  solver.tolerance = options_.baseline_tolerance;
+  const std::vector<Vector> candidates = baseline_candidates();
+  for (auto next = result_.records.size(); next < candidates.size(); ++next) {
+    const Vector& theta = candidates[next];
+    if (should_stop()) return;
+    const double iteration_start = elapsed();
+    OuterRecord record;
+    record.theta = theta;
+    std::vector<inner::InnerSummary> summaries(folds_.size());
+    for_each_fold(folds_.size(), fold_workers_, [&](std::size_t f) {
+      FoldState& fold = *folds_[f];
+      fold.inner.set_theta(theta);
+      inner::LogisticObjective adapter(fold.inner);
+      inner::InnerResult solved;
+      inner::LbfgsOptions fold_solver = solver;
+      if (fold.threads > 0) fold_solver.num_threads = fold.threads;
+      solve(fold, fold_solver, {}, adapter, solved);
+      if (interrupt_requested()) return;
+      fold.w = std::move(solved.w);
+      if (warm_memory_) fold.memory = std::move(solved.memory);
+      summaries[f] = std::move(solved.summary);
+    });
+    if (interrupted_during_solves()) return;
+    record.inner = summaries[0];
+    for (std::size_t f = 1; f < folds_.size(); ++f)
+      add_work(record.inner, summaries[f], f);
+    record.data_passes = record.inner.data_passes;
+    const Vector w = model_weights();
+    measure(record, w);
+    commit(std::move(record), w, iteration_start);
+    checkpoint();
+    if (stopped_) return;
+  }
+}
 
-  const TuneProblem& problem_;
-  const TuneOptions& options_;
-  std::span<Observer* const> observers_;
-  Index k_;
-  std::vector<std::unique_ptr<FoldState>> folds_;  // one, or one per cross-validation fold
-  int fold_workers_ = 1;                           // folds solved at once
-  bool warm_memory_ = false;                       // TuneOptions::warm_memory in force
-  inner::LbfgsOptions lbfgs_;
-  // State of the hypergradient loop for the next evaluation (what a checkpoint saves).
-  ToleranceSchedule schedule_;
-  HoagStep step_;
-  std::optional<SecantStep> secant_;
-  Vector theta_;
-  double epsilon_ = 0.0;
-  Timer timer_;
-  double excluded_seconds_ = 0.0;
-  double elapsed_offset_ = 0.0;  // timed work before a resumed checkpoint
-  bool stopped_ = false;
-  bool resumed_ = false;
-  bool converged_ = false;  // resumed from the checkpoint of a converged evaluation
-  bool polishing_ = false;  // the next solve is the last, accurate one (after a `Confirm`)
-  bool wants_checkpoints_ = false;
-  Fingerprint fingerprint_;
-  TuneResult result_;
-};
+void Run::finish() {
+  result_.elapsed_seconds = elapsed();
+  if (!stopped_) {
+    result_.termination = Termination::MaxIterations;
+    result_.message = std::to_string(result_.records.size()) +
+                      (result_.records.size() == 1 ? " evaluation done" : " evaluations done");
+  }
+  if (!result_.has_result) {
+    if (!stopped_) result_.termination = Termination::NumericalError;
+    result_.message += result_.records.empty() ? "; no evaluation completed"
+                                               : "; no evaluation gave a finite validation loss";
+    return;
+  }
+  char buffer[160];
+  std::snprintf(buffer, sizeof buffer, "; %s validation loss %.6g at %s (evaluation %d)",
+                result_.termination == Termination::Converged ? "returned" : "best",
+                result_.validation_loss, format_lambda(result_.lambda).c_str(),
+                result_.best_iteration);
+  result_.message += buffer;
+}
 
-}  // namespace
+}  // namespace detail
 
 namespace {
 
@@ -988,14 +708,14 @@ void validate_call(const TuneProblem& problem, const TuneOptions& options) {
 TuneResult tune(const TuneProblem& problem, const TuneOptions& options,
                 std::span<Observer* const> observers) {
   validate_call(problem, options);
-  Run run(problem, options, observers);
+  detail::Run run(problem, options, observers);
   return run.run();
 }
 
 TuneResult resume(const TuneProblem& problem, const TuneOptions& options,
                   const TuneCheckpoint& checkpoint, std::span<Observer* const> observers) {
   validate_call(problem, options);
-  Run run(problem, options, observers);
+  detail::Run run(problem, options, observers);
   run.restore(checkpoint);
   return run.run();
 }
