@@ -63,6 +63,7 @@
 #include <string>
 #include <vector>
 
+#include "linalg/row_kernels.hpp"
 #include "shine/core/timer.hpp"
 #include "shine/data/libsvm_io.hpp"
 #include "shine/inner/lbfgs_solver.hpp"

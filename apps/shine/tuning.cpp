@@ -9,6 +9,7 @@
 
 #include "shine/core/timer.hpp"
 #include "shine/data/distributed.hpp"
+#include "shine/data/tuning_parts.hpp"
 
 namespace shine::cli {
 namespace {
@@ -78,91 +79,53 @@ data::ClassWeights apply_class_weight(const ClassWeightOption& option, data::Dat
   return weights;
 }
 
-void attach_weight_file(data::Dataset& data, const std::string& path, Index first_row,
-                        std::optional<Index> total_rows) {
-  // With a process group every process reads the whole file (one number per row, small beside
-  // the data) and keeps its rows' weights.
-  Vector weights = data::read_sample_weights(path, total_rows.value_or(data.rows()));
-  if (weights.size() > 0 && weights.maxCoeff() == 0.0) {
-    throw data::ParseError(path, 0, 0,
-                           "every weight is 0: at least one sample must weigh more than 0");
-  }
-  if (total_rows) weights = Vector(weights.segment(first_row, data.rows()));
-  data::set_sample_weights(data, std::move(weights));
-}
-
 Parts load_parts(const PartSources& sources) {
   const Timer timer;
-  Parts parts;
+  // How the descriptions name each source: its path, or the registered name and its path.
+  std::map<std::string, std::string> names;
+  data::TuningSources tuning;
+  tuning.train = sources.train;
+  tuning.validation = sources.validation;
+  tuning.test = sources.test;
+  tuning.train_weights = sources.weights.train;
+  tuning.validation_weights = sources.weights.validation;
+  tuning.test_weights = sources.weights.test;
+  tuning.split.train = sources.fractions[0];
+  tuning.split.validation = sources.fractions[1];
+  tuning.split.test = sources.fractions[2];
+  tuning.split.seed = sources.seed;
+  tuning.split.stratify = sources.stratify;
+  tuning.cross_validation = sources.cv > 0;
   // With a process group (shine-mpi), every process reads its rows of each file.
-  const core::Communicator* group = process_group();
-  LoadedData all = load_dataset(sources.train, {}, "train", group);
-  const std::string train_source = source_name(all);
-  const auto attach = [group](LoadedData& loaded, const std::optional<std::string>& path) {
-    if (!path) return;
-    if (group == nullptr) {
-      attach_weight_file(loaded.data, *path);
-    } else {
-      attach_weight_file(loaded.data, *path, loaded.first_row, loaded.total_rows);
-    }
+  tuning.communicator = process_group();
+  // Sources are files or registered names; a held-out label outside the training data's mapping
+  // is reported in the command line's terms.
+  tuning.read = [&names](const std::string& source, const std::string& role,
+                         const data::Dataset* train, const core::Communicator* group) {
+    LoadedData loaded = train == nullptr ? load_dataset(source, {}, role, group)
+                                         : load_like_train(source, *train, role);
+    names[role] = source_name(loaded);
+    return data::DatasetPart{.data = std::move(loaded.data),
+                             .first_row = loaded.first_row,
+                             .total_rows = loaded.total_rows};
   };
-  attach(all, sources.weights.train);
+  data::TuningParts loaded = data::load_tuning_parts(tuning);
 
-  std::optional<LoadedData> validation, test;
-  if (sources.validation) {
-    validation = load_like_train(*sources.validation, all.data, "validation");
-    attach(*validation, sources.weights.validation);
-  }
-  if (sources.test) {
-    test = load_like_train(*sources.test, all.data, "test");
-    attach(*test, sources.weights.test);
-  }
-
-  const double f_train = sources.fractions[0];
-  const double f_validation = sources.fractions[1];
-  const double f_test = sources.fractions[2];
-  data::SplitOptions split;
-  split.seed = sources.seed;
-  split.stratify = sources.stratify;
-  const bool no_validation_part = validation || sources.cv > 0;
-  split.train = f_train + (no_validation_part ? f_validation : 0.0) + (test ? f_test : 0.0);
-  split.validation = no_validation_part ? 0.0 : f_validation;
-  split.test = test ? 0.0 : f_test;
-  const std::string how = format(" (seed %llu%s)", static_cast<unsigned long long>(split.seed),
-                                 split.stratify ? ", stratified" : "");
-
-  if (validation && test) {
-    parts.train = std::move(all.data);
-  } else if (group != nullptr) {
-    // Every process draws the permutation of all the rows and keeps its own rows of each part:
-    // the rows one process would have.
-    data::Split pieces = data::split_part(
-        {.data = std::move(all.data), .first_row = all.first_row, .total_rows = all.total_rows},
-        split);
-    parts.train = std::move(pieces.train);
-    parts.validation = std::move(pieces.validation);
-    parts.test = std::move(pieces.test);
-  } else {
-    // Consumes the loaded data: the source and its parts are never all in memory at once.
-    data::Split pieces = data::split_dataset(std::move(all.data), split);
-    parts.train = std::move(pieces.train);
-    parts.validation = std::move(pieces.validation);
-    parts.test = std::move(pieces.test);
-  }
-  if (validation) parts.validation = std::move(validation->data);
-  if (test) parts.test = std::move(test->data);
-  if (group != nullptr) {
-    // Parts made by the split hold no communicator yet when a file was given instead.
-    for (data::Dataset* part : {&parts.train, &parts.validation, &parts.test})
-      part->communicator = group;
-  }
-  parts.train_rows = data::global_rows(parts.train);
-  parts.validation_rows = data::global_rows(parts.validation);
-  parts.test_rows = data::global_rows(parts.test);
+  Parts parts;
+  parts.train = std::move(loaded.train);
+  parts.validation = std::move(loaded.validation);
+  parts.test = std::move(loaded.test);
+  parts.train_rows = loaded.train_rows;
+  parts.validation_rows = loaded.validation_rows;
+  parts.test_rows = loaded.test_rows;
   if (sources.weights.classes) {
     apply_class_weight(*sources.weights.classes, parts.train, {&parts.validation, &parts.test});
   }
-  const bool whole = validation && test;
+  const data::SplitOptions& split = loaded.split;
+  const std::string how = format(" (seed %llu%s)", static_cast<unsigned long long>(split.seed),
+                                 split.stratify ? ", stratified" : "");
+  const std::string& train_source = names["train"];
+  const bool whole = sources.validation && sources.test;
   parts.descriptions.push_back(report::DatasetDescription::of(
       parts.train, "train",
       whole ? train_source : percent(split.train) + " of " + train_source + how));
@@ -174,12 +137,11 @@ Parts load_parts(const PartSources& sources) {
   } else {
     parts.descriptions.push_back(report::DatasetDescription::of(
         parts.validation, "validation",
-        validation ? source_name(*validation)
-                   : percent(split.validation) + " of " + train_source + how));
+        sources.validation ? names["validation"]
+                           : percent(split.validation) + " of " + train_source + how));
   }
-  if (test) {
-    parts.descriptions.push_back(
-        report::DatasetDescription::of(parts.test, "test", source_name(*test)));
+  if (sources.test) {
+    parts.descriptions.push_back(report::DatasetDescription::of(parts.test, "test", names["test"]));
   } else if (parts.test_rows > 0) {
     parts.descriptions.push_back(report::DatasetDescription::of(
         parts.test, "test", percent(split.test) + " of " + train_source + how));

@@ -53,12 +53,6 @@ struct WeightSources {
   std::optional<ClassWeightOption> classes;  ///< --class-weight.
 };
 
-/// Reads the weight file `path` (one weight per row of `data`) into `data.weights`; a file of
-/// zeros is a `data::ParseError` too. With `total_rows` (`data` holds one process's rows of a
-/// spread file, from `first_row` on): the file has `total_rows` weights and `data` gets its rows'.
-void attach_weight_file(data::Dataset& data, const std::string& path, Index first_row = 0,
-                        std::optional<Index> total_rows = std::nullopt);
-
 /// Applies the class weights of `option` to `train` and to each dataset of `others` (balanced
 /// weights are those of `train`); returns the weights applied.
 data::ClassWeights apply_class_weight(const ClassWeightOption& option, data::Dataset& train,
@@ -85,12 +79,13 @@ struct PartSources {
 LoadedData load_like_train(const std::string& source, const data::Dataset& train,
                            const std::string& role);
 
-/// Loads TRAIN, then the validation and test files (read with TRAIN's feature count and label
-/// mapping; features beyond it are dropped), and splits off TRAIN what is missing: both → the
-/// three fractions; only the test part → train gets train + validation fractions; only the
+/// The parts of `shine tune` (`data::load_tuning_parts`, the sources being files or registered
+/// names): TRAIN, then the validation and test files (read with TRAIN's feature count and label
+/// mapping; features beyond it are dropped), and the split of TRAIN for what is missing: both →
+/// the three fractions; only the test part → train gets train + validation fractions; only the
 /// validation part → train gets train + test fractions. Weight files are attached to the file
 /// they go with before the split (whose parts keep their rows' weights); class weights are
-/// applied to every part last.
+/// applied to every part last. Adds the descriptions of the parts for the records.
 Parts load_parts(const PartSources& sources);
 
 /// The row of the tuning option table named `name` (e.g. "objective.num_threads"); throws

@@ -25,6 +25,7 @@
 #include "shine/data/libsvm_io.hpp"
 #include "shine/data/sample_weights.hpp"
 #include "shine/data/split.hpp"
+#include "shine/data/tuning_parts.hpp"
 #include "shine/estimator.hpp"
 #include "shine/hypergrad/hypergradient.hpp"
 #include "shine/inner/lbfgs_memory.hpp"

@@ -107,4 +107,14 @@ Vector read_sample_weights(const std::string& path, Index rows) {
   return weights;
 }
 
+void attach_weight_file(Dataset& data, const std::string& path, Index first_row,
+                        std::optional<Index> total_rows) {
+  Vector weights = read_sample_weights(path, total_rows.value_or(data.rows()));
+  if (weights.size() > 0 && weights.maxCoeff() == 0.0) {
+    throw ParseError(path, 0, 0, "every weight is 0: at least one sample must weigh more than 0");
+  }
+  if (total_rows) weights = Vector(weights.segment(first_row, data.rows()));
+  set_sample_weights(data, std::move(weights));
+}
+
 }  // namespace shine::data

@@ -46,7 +46,7 @@
 
 #include "core/check.hpp"
 #include "inner/lbfgs_kernels.hpp"
-#include "shine/linalg/sparse_kernels.hpp"
+#include "linalg/row_kernels.hpp"
 
 namespace shine::inner {
 namespace {

@@ -1,9 +1,12 @@
-// The only translation unit of shine that uses OpenMP (see sparse_kernels.hpp for the rules).
+// The only translation unit of shine that uses OpenMP (see shine/linalg/sparse_kernels.hpp for the
+// rules, and row_kernels.hpp for the chunked loops).
 #include "shine/linalg/sparse_kernels.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+
+#include "linalg/row_kernels.hpp"
 
 #if defined(SHINE_HAVE_OPENMP)
 #include <omp.h>

@@ -10,8 +10,8 @@
 #include <ostream>
 #include <sstream>
 
+#include "linalg/row_kernels.hpp"
 #include "shine/core/atomic_file.hpp"
-#include "shine/linalg/sparse_kernels.hpp"
 #include "shine/objective/heldout_metrics.hpp"
 #include "shine/objective/logistic_loss.hpp"
 

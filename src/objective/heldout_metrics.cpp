@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "linalg/row_kernels.hpp"
 #include "shine/core/communicator.hpp"
-#include "shine/linalg/sparse_kernels.hpp"
 #include "shine/objective/logistic_loss.hpp"
 
 namespace shine::objective {

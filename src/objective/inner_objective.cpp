@@ -2,14 +2,29 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <utility>
 
 #include "core/check.hpp"
+#include "linalg/row_kernels.hpp"
 #include "shine/core/communicator.hpp"
 #include "shine/objective/logistic_loss.hpp"
 
 namespace shine::objective {
+
+struct InnerObjective::Chunks {
+  linalg::RowChunks rows;              // of X: per-sample loops
+  linalg::RowChunks features;          // of Xt: per-feature loops (gradient, penalty forms)
+  linalg::RowChunks uniform_features;  // distributed: loops over w
+
+  // The feature chunks of the loops over w: the same on every process when distributed (the
+  // chunks of Xt follow the local rows).
+  [[nodiscard]] const linalg::RowChunks& weights(bool distributed) const noexcept {
+    return distributed ? uniform_features : features;
+  }
+};
+
 InnerObjective::InnerObjective(const data::Dataset& train, L2Regularizer regularizer,
                                ObjectiveOptions options)
     : data_(&train),
@@ -23,8 +38,9 @@ InnerObjective::InnerObjective(const data::Dataset& train, L2Regularizer regular
           "must equal the dataset's feature count " + std::to_string(features_));
   require(train.Xt.rows() == features_ && train.Xt.cols() == train.rows(),
           "InnerObjective: Xt rows", train.Xt.rows(), "Xt must be the stored transpose of X");
-  row_chunks_ = linalg::RowChunks::balanced(train.X);
-  feature_chunks_ = linalg::RowChunks::balanced(train.Xt);
+  auto chunks = std::make_shared<Chunks>();
+  chunks->rows = linalg::RowChunks::balanced(train.X);
+  chunks->features = linalg::RowChunks::balanced(train.Xt);
   column_sq_norms_.resize(features_);
   const double* c = sample_weights();
   for (Index j = 0; j < features_; ++j) {
@@ -38,8 +54,8 @@ InnerObjective::InnerObjective(const data::Dataset& train, L2Regularizer regular
     column_sq_norms_[j] = sum;
   }
   if (distributed()) {
-    // Every process must loop over w in the same chunks (feature_chunks_ follow the local rows).
-    uniform_feature_chunks_ = linalg::RowChunks::uniform(features_);
+    // Every process must loop over w in the same chunks (those of Xt follow the local rows).
+    chunks->uniform_features = linalg::RowChunks::uniform(features_);
     Vector totals(features_ + 1);
     totals.head(features_) = column_sq_norms_;
     totals[features_] = train.total_weight();
@@ -47,6 +63,7 @@ InnerObjective::InnerObjective(const data::Dataset& train, L2Regularizer regular
     column_sq_norms_ = totals.head(features_);
     total_weight_ = totals[features_];
   }
+  chunks_ = std::move(chunks);
 }
 
 bool InnerObjective::distributed() const noexcept {
@@ -101,7 +118,7 @@ void InnerObjective::evaluate(const Vector& w, LogisticState& state) const {
   const double* c = sample_weights();
   // Pass 1 over X: margins and every per-sample term, fused; partial sums per fixed chunk.
   const auto sums = linalg::sum_over_chunks<2>(
-      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
+      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
         for (Index i = begin; i < end; ++i) {
           z[i] = y[i] * (linalg::row_dot(X, i, wp) + bias);
           const LogisticTerms t = logistic_terms(z[i]);
@@ -140,7 +157,7 @@ double InnerObjective::value(const Vector& w) const {
   const double bias = options_.fit_intercept ? w[features_] : 0.0;
   const double* c = sample_weights();
   auto sums = linalg::sum_over_chunks<1>(
-      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
+      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
         for (Index i = begin; i < end; ++i) {
           const double ci = c != nullptr ? c[i] : 1.0;
           acc[0] += ci * softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
@@ -183,10 +200,10 @@ double InnerObjective::gradient_pass(LogisticState& state, double residual_sum, 
   };
   const auto sums =
       data_part != nullptr
-          ? linalg::sum_over_chunks<2>(weight_chunks(), options_.num_threads,
+          ? linalg::sum_over_chunks<2>(chunks_->weights(distributed()), options_.num_threads,
                                        pass([data_part](Index j) { return data_part[j]; }))
           : linalg::sum_over_chunks<2>(
-                feature_chunks_, options_.num_threads,
+                chunks_->features, options_.num_threads,
                 pass([&Xt, r](Index j) { return linalg::row_dot(Xt, j, r); }));
   double norm2 = sums[0];
   if (options_.fit_intercept) {
@@ -221,7 +238,7 @@ void InnerObjective::prepare_line(const LogisticState& state, const Vector& d,
   double* u = probe.margin_slope.data();
   const double* c = sample_weights();
   // Pass over X: u = y∘(Xd + d_b), fused with the loss part of φ'(0) = −Σ c_i u_i σ(−z_i).
-  auto sums = linalg::sum_over_chunks<1>(row_chunks_, options_.num_threads,
+  auto sums = linalg::sum_over_chunks<1>(chunks_->rows, options_.num_threads,
                                          [&](Index begin, Index end, std::array<double, 1>& acc) {
                                            for (Index i = begin; i < end; ++i) {
                                              u[i] = y[i] * (linalg::row_dot(X, i, dp) + d_bias);
@@ -232,7 +249,7 @@ void InnerObjective::prepare_line(const LogisticState& state, const Vector& d,
   const double* weights = regularizer_.weights().data();
   const double* wp = state.w.data();
   const auto forms =
-      linalg::sum_over_chunks<3>(weight_chunks(), options_.num_threads,
+      linalg::sum_over_chunks<3>(chunks_->weights(distributed()), options_.num_threads,
                                  [&](Index begin, Index end, std::array<double, 3>& acc) {
                                    for (Index j = begin; j < end; ++j) {
                                      const double lw = weights[j] * wp[j];
@@ -254,7 +271,7 @@ LineValue InnerObjective::line_value(const LogisticState& state, const LineProbe
   const double* u = probe.margin_slope.data();
   const double* c = sample_weights();
   auto sums = linalg::sum_over_chunks<2>(
-      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
+      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
         for (Index i = begin; i < end; ++i) {
           const LogisticTerms t = logistic_terms(z[i] + alpha * u[i]);
           const double ci = c != nullptr ? c[i] : 1.0;
@@ -288,7 +305,7 @@ void InnerObjective::move(LogisticState& state, const Vector& d, const LineProbe
   double* r = state.residual.data();
   const double* c = sample_weights();
   const auto sums = linalg::sum_over_chunks<2>(
-      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
+      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
         for (Index i = begin; i < end; ++i) {
           z[i] += alpha * u[i];
           const LogisticTerms t = logistic_terms(z[i]);
@@ -330,7 +347,7 @@ void InnerObjective::hessian_vector(const LogisticState& state, const Vector& v,
   double* qp = q.data();
   // First pass: q = D∘(Xv + v_b) (y_i² = 1), fused with Σq for the intercept row.
   const auto sums = linalg::sum_over_chunks<1>(
-      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
+      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
         for (Index i = begin; i < end; ++i) {
           qp[i] = D[i] * (linalg::row_dot(X, i, vp) + v_bias);
           acc[0] += qp[i];
@@ -359,7 +376,7 @@ void InnerObjective::gradient_change(const LogisticState& state, const Vector& e
   // First pass: the residual change r_i(w + e) − r_i(w) = −c_i y_i (σ(−(z_i + u_i)) − σ(−z_i)) with
   // u_i = y_i (x_iᵀe + e_b), from the stored margins (w + e is never formed), fused with its sum.
   const auto sums = linalg::sum_over_chunks<1>(
-      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
+      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
         for (Index i = begin; i < end; ++i) {
           const double u = y[i] * (linalg::row_dot(X, i, ep) + e_bias);
           const double ci = c != nullptr ? c[i] : 1.0;

@@ -1,17 +1,23 @@
 #include "shine/objective/outer_objective.hpp"
 
+#include <memory>
 #include <string>
 
 #include "core/check.hpp"
+#include "linalg/row_kernels.hpp"
 #include "shine/core/communicator.hpp"
 #include "shine/objective/logistic_loss.hpp"
 
 namespace shine::objective {
 
+struct OuterObjective::Chunks {
+  linalg::RowChunks rows;  // of X': per-sample loops
+};
+
 OuterObjective::OuterObjective(const data::Dataset& heldout, ObjectiveOptions options)
     : data_(&heldout), options_(options), features_(heldout.features()) {
   options_.validate();
-  row_chunks_ = linalg::RowChunks::balanced(heldout.X);
+  chunks_ = std::make_shared<const Chunks>(Chunks{linalg::RowChunks::balanced(heldout.X)});
 }
 
 double OuterObjective::value(const Vector& w) const {
@@ -23,7 +29,7 @@ double OuterObjective::value(const Vector& w) const {
   const double bias = options_.fit_intercept ? w[features_] : 0.0;
   const double* c = data_->weighted() ? data_->weights.data() : nullptr;
   auto sums = linalg::sum_over_chunks<1>(
-      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
+      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
         for (Index i = begin; i < end; ++i) {
           const double ci = c != nullptr ? c[i] : 1.0;
           acc[0] += ci * softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
@@ -44,7 +50,7 @@ double OuterObjective::value_and_gradient(const Vector& w, Vector& gradient) con
   double* r = residual.data();
   const double* c = data_->weighted() ? data_->weights.data() : nullptr;
   const auto sums = linalg::sum_over_chunks<2>(
-      row_chunks_, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
+      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
         for (Index i = begin; i < end; ++i) {
           const LogisticTerms t = logistic_terms(y[i] * (linalg::row_dot(X, i, wp) + bias));
           const double ci = c != nullptr ? c[i] : 1.0;

@@ -273,5 +273,29 @@ TEST(PublicHeaders, TheUmbrellaHeaderIncludesEveryInstalledHeader) {
   EXPECT_GT(headers, 20);
 }
 
+// An installed header may include only the standard library, Eigen and other installed headers:
+// the library's private headers (src/) are not installed.
+TEST(PublicHeaders, NoInstalledHeaderIncludesAPrivateOne) {
+  namespace fs = std::filesystem;
+  const fs::path include = fs::path(SHINE_SOURCE_DIR) / "include";
+  int headers = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(include / "shine")) {
+    if (entry.path().extension() != ".hpp") continue;
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto start = line.find_first_not_of(" \t");
+      if (start == std::string::npos || line.compare(start, 1, "#") != 0) continue;
+      const auto quote = line.find('"', start);
+      if (line.find("include", start) == std::string::npos || quote == std::string::npos) continue;
+      const std::string target = line.substr(quote + 1, line.find('"', quote + 1) - quote - 1);
+      EXPECT_EQ(target.rfind("shine/", 0), 0U) << entry.path() << ": " << line;
+      EXPECT_TRUE(fs::is_regular_file(include / target)) << entry.path() << ": " << line;
+    }
+    ++headers;
+  }
+  EXPECT_GT(headers, 20);
+}
+
 }  // namespace
 }  // namespace shine

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "linalg/row_kernels.hpp"
 #include "shine/linalg/function_ref.hpp"
 #include "shine/linalg/linear_operator.hpp"
 #include "support/fd_check.hpp"

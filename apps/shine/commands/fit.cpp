@@ -115,14 +115,14 @@ int fit_command(const Arguments& args, std::ostream& out, std::ostream& err) {
   }
   LoadedData train = load_dataset(vm["TRAIN"].as<std::string>(), {});
   if (vm.count("weights") != 0U) {
-    attach_weight_file(train.data, vm["weights"].as<std::string>());
+    data::attach_weight_file(train.data, vm["weights"].as<std::string>());
   }
   std::optional<LoadedData> test;
   if (vm.count("test") != 0U) {
     // The test file in the training file's feature space and labels.
     test = load_like_train(vm["test"].as<std::string>(), train.data, "test");
     if (vm.count("test-weights") != 0U) {
-      attach_weight_file(test->data, vm["test-weights"].as<std::string>());
+      data::attach_weight_file(test->data, vm["test-weights"].as<std::string>());
     }
   }
   if (class_weight) {

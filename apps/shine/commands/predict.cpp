@@ -99,7 +99,8 @@ int predict_command(const Arguments& args, std::ostream& out, std::ostream& err)
                                model.labels.to_string() +
                                " (use --ignore-labels if DATA's labels are placeholders)");
   }
-  if (vm.count("weights") != 0U) attach_weight_file(loaded.data, vm["weights"].as<std::string>());
+  if (vm.count("weights") != 0U)
+    data::attach_weight_file(loaded.data, vm["weights"].as<std::string>());
   const bool probabilities = vm.count("probabilities") != 0U;
 
   if (to_file) {

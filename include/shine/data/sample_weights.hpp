@@ -10,6 +10,7 @@
 /// `LogisticRegression(C = 1/λ, fit_intercept=False)` fitted with the same weights has the same
 /// minimizer.
 
+#include <optional>
 #include <string>
 
 #include "shine/core/types.hpp"
@@ -45,5 +46,13 @@ void apply_class_weights(Dataset& data, const ClassWeights& weights);
 /// column, what to fix) for a value that is not a finite number ≥ 0, and when the file has not
 /// exactly `rows` weights; `std::runtime_error` when it cannot be read.
 Vector read_sample_weights(const std::string& path, Index rows);
+
+/// Reads the weight file `path` (`read_sample_weights`, one weight per row of `data`) and sets
+/// them as `data`'s weights; a file of zeros is a `ParseError` too. With `total_rows` (`data`
+/// holds one process's rows of a dataset spread over a group, from row `first_row` of the whole):
+/// the file has `total_rows` weights, every process reads them all (one number per row, small
+/// beside the data) and `data` gets its rows' weights.
+void attach_weight_file(Dataset& data, const std::string& path, Index first_row = 0,
+                        std::optional<Index> total_rows = std::nullopt);
 
 }  // namespace shine::data

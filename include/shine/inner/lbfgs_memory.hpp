@@ -36,8 +36,8 @@
 /// the combination — is computed from the rounded vectors in double precision, so that the memory
 /// represents exactly the L-BFGS operators of the pairs it returns from `s(i)` and `y(i)`.
 ///
-/// **Determinism.** Every product is a sum over fixed chunks of coordinates (see
-/// `linalg::for_each_chunk`), each chunk summed in a fixed order and the chunks added in order:
+/// **Determinism.** Every product is a sum over fixed chunks of coordinates (the
+/// library's chunked loops), each chunk summed in a fixed order and the chunks added in order:
 /// results are bit-for-bit identical for every thread count — and for every processor: the sweep
 /// kernels have a portable build and an AVX2+F16C build chosen at run time, which perform the same
 /// operations in the same order (no fused multiply-add) —, and a product does not depend on

@@ -35,12 +35,12 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <span>
 
 #include "shine/core/types.hpp"
 #include "shine/data/dataset.hpp"
 #include "shine/linalg/linear_operator.hpp"
-#include "shine/linalg/sparse_kernels.hpp"
 #include "shine/objective/l2_regularizer.hpp"
 #include "shine/objective/objective_options.hpp"
 
@@ -205,20 +205,17 @@ class InnerObjective {
   // Distributed: Xᵀq of this process's rows (d entries) followed by `extra`, summed over the
   // group (d + extra.size() entries).
   [[nodiscard]] Vector reduced_transpose(const Vector& q, std::span<const double> extra) const;
-  // The feature chunks of the loops over w: the same on every process when distributed.
-  [[nodiscard]] const linalg::RowChunks& weight_chunks() const noexcept {
-    return distributed() ? uniform_feature_chunks_ : feature_chunks_;
-  }
+  // The fixed row partitions of the parallel loops (defined in inner_objective.cpp), made once
+  // by the constructor and never changed: copies of the objective share them.
+  struct Chunks;
 
   const data::Dataset* data_;
   L2Regularizer regularizer_;
   ObjectiveOptions options_;
   Index features_;
-  linalg::RowChunks row_chunks_;      // of X: per-sample loops
-  linalg::RowChunks feature_chunks_;  // of Xt: per-feature loops (gradient, penalty forms)
+  std::shared_ptr<const Chunks> chunks_;
   Vector column_sq_norms_;  // Σ_i x_ij², θ-independent (over the group when distributed)
   const core::Communicator* communicator_ = nullptr;  // the training data's group, if any
-  linalg::RowChunks uniform_feature_chunks_;          // distributed: loops over w
   double total_weight_ = 0.0;                         // distributed: Σ c_i over the group
 };
 

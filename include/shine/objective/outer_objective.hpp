@@ -13,9 +13,10 @@
 /// (`data::Dataset::communicator`), f and ∇f are summed over the group: `value` one value,
 /// `value_and_gradient` one sum of d + 2 values; both are then collective calls.
 
+#include <memory>
+
 #include "shine/core/types.hpp"
 #include "shine/data/dataset.hpp"
-#include "shine/linalg/sparse_kernels.hpp"
 #include "shine/objective/objective_options.hpp"
 
 namespace shine::objective {
@@ -48,10 +49,14 @@ class OuterObjective {
   double value_and_gradient(const Vector& w, Vector& gradient) const;
 
  private:
+  // The fixed row partition of the parallel loops (defined in outer_objective.cpp), made once by
+  // the constructor and never changed: copies of the objective share it.
+  struct Chunks;
+
   const data::Dataset* data_;
   ObjectiveOptions options_;
   Index features_;
-  linalg::RowChunks row_chunks_;
+  std::shared_ptr<const Chunks> chunks_;
 };
 
 }  // namespace shine::objective
