@@ -144,8 +144,9 @@ default="shine"
     cv_results_ : dict of ndarray
         One entry per outer evaluation: ``lambda``, ``C``, ``log_lambda``, ``validation_loss``,
         ``validation_accuracy``, ``hypergradient_norm`` (NaN for grid and random search),
-        ``inner_iterations``, ``data_passes``, ``iteration_seconds``, ``elapsed_seconds`` and
-        ``step`` (what the outer step did).
+        ``inner_iterations``, ``data_passes``, ``iteration_seconds``, ``elapsed_seconds``,
+        ``step`` (what the outer step did) and ``returned`` (the index of the evaluation the
+        tuning would return had it ended there; the last entry is the one it returned).
     termination_ : str
         How the tuning ended: ``"converged"``, ``"max_iterations"``, ``"time_limit"``, ...
     n_features_in_ : int
@@ -486,5 +487,6 @@ def _results_table(records):
         "iteration_seconds": np.array([r["iteration_seconds"] for r in records], dtype=np.float64),
         "elapsed_seconds": np.array([r["elapsed_seconds"] for r in records], dtype=np.float64),
         "step": np.array([r["step"] for r in records], dtype=object),
+        "returned": np.array([r["returned"] for r in records], dtype=np.int64),
     }
 

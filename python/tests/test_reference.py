@@ -100,6 +100,10 @@ def test_estimator_split_equals_the_command(shine_cli, tmp_path, spamassassin):
     np.testing.assert_array_equal(
         model.cv_results_["validation_loss"], [r["validation_loss"] for r in expected["records"]]
     )
+    np.testing.assert_array_equal(
+        model.cv_results_["returned"], [r["returned"] for r in expected["records"]]
+    )
+    assert model.cv_results_["lambda"][model.cv_results_["returned"][-1]] == model.lambda_
 
 
 @pytest.mark.parametrize("cv", [None, 3])
