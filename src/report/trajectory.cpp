@@ -281,16 +281,17 @@ void JsonTrajectoryWriter::add(const outer::OuterRecord& record) {
   outer::TuneResult& result = trajectory_.result;
   result.records.push_back(record);
   result.elapsed_seconds = record.elapsed_seconds;
-  if (std::isfinite(record.validation_loss) &&
-      (!result.has_result || record.validation_loss < result.validation_loss)) {
+  // Until the run ends, the file names the evaluation it would return if it ended here.
+  if (record.returned >= 0 && static_cast<std::size_t>(record.returned) < result.records.size()) {
+    const outer::OuterRecord& chosen = result.records[static_cast<std::size_t>(record.returned)];
     result.has_result = true;
-    result.best_iteration = record.iteration;
-    result.theta = record.theta;
-    result.lambda = record.lambda;
-    result.validation_loss = record.validation_loss;
-    result.validation_accuracy = record.validation_accuracy;
-    result.test_loss = record.test_loss;
-    result.test_accuracy = record.test_accuracy;
+    result.best_iteration = record.returned;
+    result.theta = chosen.theta;
+    result.lambda = chosen.lambda;
+    result.validation_loss = chosen.validation_loss;
+    result.validation_accuracy = chosen.validation_accuracy;
+    result.test_loss = chosen.test_loss;
+    result.test_accuracy = chosen.test_accuracy;
   }
 }
 

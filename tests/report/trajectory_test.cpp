@@ -143,6 +143,29 @@ TEST_F(ReportFiles, WriterRecordsTheWholeRun) {
   EXPECT_EQ(j.at("records")[3].at("returned"), result.best_iteration);
 }
 
+// While the run goes on, the file names the evaluation the run would return if it ended there
+// (OuterRecord::returned): the last one for a converged secant run, not the lowest loss so far.
+TEST_F(ReportFiles, APartialFileNamesWhatTheRunWouldReturn) {
+  Problem p;
+  JsonTrajectoryWriter writer(dir_ / "run.json", {});
+  struct Checker final : outer::Observer {
+    std::filesystem::path path;
+    int checked = 0;
+    bool on_iteration(const outer::OuterRecord& record) override {
+      const json j = read(path);
+      EXPECT_FALSE(j.at("complete").get<bool>());
+      EXPECT_EQ(j.at("best_iteration"), record.returned) << "after " << record.iteration;
+      ++checked;
+      return false;
+    }
+  } checker;
+  checker.path = dir_ / "run.json";
+  std::vector<outer::Observer*> observers{&writer, &checker};
+  const outer::TuneResult result = outer::tune(p.problem, {.max_iterations = 12}, observers);
+  EXPECT_EQ(checker.checked, static_cast<int>(result.records.size()));
+  EXPECT_EQ(result.records.back().returned, result.best_iteration);
+}
+
 // Stops the run after `after` evaluations by raising the interrupt flag, as Ctrl-C does.
 class RaiseInterrupt final : public outer::Observer {
  public:
