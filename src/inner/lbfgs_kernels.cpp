@@ -18,7 +18,9 @@
 #include <cpuid.h>
 #endif
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 
 namespace shine::inner::kernels {
 namespace {
@@ -74,6 +76,21 @@ double half_value(Half h) noexcept {
   return static_cast<double>(bits_float(half_to_float_bits(h)));
 }
 
+int float_range_exponent(double max_abs) noexcept {
+  if (!(max_abs > 0.0) || !std::isfinite(max_abs)) return 0;
+  return std::clamp(std::ilogb(max_abs), -1000, 1000);
+}
+
+namespace {
+
+inline float half_float(Half h) noexcept {
+  return bits_float(half_to_float_bits(h));
+}
+
+using F8 = float __attribute__((vector_size(32)));
+
+}  // namespace
+
 namespace {
 
 // ---------------------------------------------------------------------------------------------
@@ -115,6 +132,41 @@ inline D4 load4(const Half* p) {
   return __builtin_convertvector(f, D4);
 }
 
+inline F8 load8(const float* p) {
+  F8 x;
+  __builtin_memcpy(&x, p, sizeof x);
+  return x;
+}
+
+// Eight binary16 values widened exactly to float, lane by lane (half_to_float_bits).
+inline F8 load8(const Half* p) {
+  using H8 = std::uint16_t __attribute__((vector_size(16)));
+  using U8 = std::uint32_t __attribute__((vector_size(32)));
+  H8 h;
+  __builtin_memcpy(&h, p, sizeof h);
+  const U8 w = __builtin_convertvector(h, U8);
+  const U8 sign = (w & 0x8000u) << 16;
+  const U8 magnitude = (w & 0x7fffu) << 13;
+  F8 f;
+  __builtin_memcpy(&f, &magnitude, sizeof f);
+  f *= 0x1p112f;
+  U8 bits;
+  __builtin_memcpy(&bits, &f, sizeof bits);
+  const U8 special = (w & 0x7c00u) == 0x7c00u;
+  bits = (special & (0x7f800000u | magnitude)) | (~special & bits);
+  bits |= sign;
+  __builtin_memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+inline D4 widen_lo(F8 x) {
+  return __builtin_convertvector(__builtin_shufflevector(x, x, 0, 1, 2, 3), D4);
+}
+
+inline D4 widen_hi(F8 x) {
+  return __builtin_convertvector(__builtin_shufflevector(x, x, 4, 5, 6, 7), D4);
+}
+
 void encode_half(const double* x, Index n, double factor, Half* out) {
   for (Index j = 0; j < n; ++j)
     out[j] = float_to_half(static_cast<float>(x[j] * factor));
@@ -123,6 +175,28 @@ void encode_half(const double* x, Index n, double factor, Half* out) {
 void decode_half(const Half* h, Index n, double scale, double* out) {
   for (Index j = 0; j < n; ++j)
     out[j] = scale * half_value(h[j]);
+}
+
+double largest_magnitude(const double* x, Index n) {
+  double largest = 0.0;
+  for (Index j = 0; j < n; ++j) {
+    const double a = std::abs(x[j]);
+    if (a > largest) largest = a;
+  }
+  return largest;
+}
+
+int narrow_to_float(const double* x, Index n, float* out) {
+  const int e = float_range_exponent(largest_magnitude(x, n));
+  const double down = std::ldexp(1.0, -e);
+  for (Index j = 0; j < n; ++j)
+    out[j] = static_cast<float>(x[j] * down);
+  return e;
+}
+
+void half_to_float(const Half* h, Index n, float* out) {
+  for (Index j = 0; j < n; ++j)
+    out[j] = half_float(h[j]);
 }
 
 #include "inner/lbfgs_kernels_body.inc"
@@ -160,6 +234,22 @@ inline D4 load4(const Half* p) {
   return _mm256_cvtps_pd(_mm_cvtph_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
 }
 
+inline F8 load8(const float* p) {
+  return _mm256_loadu_ps(p);
+}
+
+inline F8 load8(const Half* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+inline D4 widen_lo(F8 x) {
+  return _mm256_cvtps_pd(_mm256_castps256_ps128(x));
+}
+
+inline D4 widen_hi(F8 x) {
+  return _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1));
+}
+
 void encode_half(const double* x, Index n, double factor, Half* out) {
   const __m256d k = _mm256_set1_pd(factor);
   Index j = 0;
@@ -184,6 +274,45 @@ void decode_half(const Half* h, Index n, double scale, double* out) {
     out[j] = scale * half_value(h[j]);
 }
 
+// VMAXPD returns its second operand when the first is NaN: NaN never enters the maximum.
+double largest_magnitude(const double* x, Index n) {
+  const __m256d magnitude = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+  __m256d m = _mm256_setzero_pd();
+  Index j = 0;
+  for (; j + 4 <= n; j += 4)
+    m = _mm256_max_pd(_mm256_and_pd(_mm256_loadu_pd(x + j), magnitude), m);
+  double lanes[4];
+  _mm256_storeu_pd(lanes, m);
+  double largest = 0.0;
+  for (const double a : lanes)
+    if (a > largest) largest = a;
+  for (; j < n; ++j) {
+    const double a = std::abs(x[j]);
+    if (a > largest) largest = a;
+  }
+  return largest;
+}
+
+int narrow_to_float(const double* x, Index n, float* out) {
+  const int e = float_range_exponent(largest_magnitude(x, n));
+  const double down = std::ldexp(1.0, -e);
+  const __m256d k = _mm256_set1_pd(down);
+  Index j = 0;
+  for (; j + 4 <= n; j += 4)
+    _mm_storeu_ps(out + j, _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_loadu_pd(x + j), k)));
+  for (; j < n; ++j)
+    out[j] = static_cast<float>(x[j] * down);
+  return e;
+}
+
+void half_to_float(const Half* h, Index n, float* out) {
+  Index j = 0;
+  for (; j + 8 <= n; j += 8)
+    _mm256_storeu_ps(out + j, load8(h + j));
+  for (; j < n; ++j)
+    out[j] = half_float(h[j]);
+}
+
 #include "inner/lbfgs_kernels_body.inc"
 
 }  // namespace avx2
@@ -201,34 +330,43 @@ struct Table {
   const char* name;
   void (*dot_d)(Index, int, const double* const*, int, const double* const*, double*, int);
   void (*dot_f)(Index, int, const double* const*, int, const float* const*, double*, int);
-  void (*dot_h)(Index, int, const double* const*, int, const Half* const*, double*, int);
+  void (*dot_h)(Index, int, const float* const*, int, const Half* const*, double*, int);
   void (*comb_d)(Index, std::size_t, const double* const*, const double*, Index, double*);
   void (*comb_f)(Index, std::size_t, const float* const*, const double*, Index, double*);
   void (*comb_h)(Index, std::size_t, const Half* const*, const double*, Index, double*);
   void (*encode)(const double*, Index, double, Half*);
   void (*decode)(const Half*, Index, double, double*);
+  double (*largest)(const double*, Index);
+  int (*narrow)(const double*, Index, float*);
+  void (*widen_half)(const Half*, Index, float*);
 };
 
 constexpr Table kPortable{"portable",
                           portable::dot_products_t<double>,
                           portable::dot_products_t<float>,
-                          portable::dot_products_t<Half>,
+                          portable::dot_products_half,
                           portable::add_combination_t<double>,
                           portable::add_combination_t<float>,
-                          portable::add_combination_t<Half>,
+                          portable::add_combination_half,
                           portable::encode_half,
-                          portable::decode_half};
+                          portable::decode_half,
+                          portable::largest_magnitude,
+                          portable::narrow_to_float,
+                          portable::half_to_float};
 
 #ifdef SHINE_LBFGS_AVX2
 constexpr Table kAvx2{"avx2+f16c",
                       avx2::dot_products_t<double>,
                       avx2::dot_products_t<float>,
-                      avx2::dot_products_t<Half>,
+                      avx2::dot_products_half,
                       avx2::add_combination_t<double>,
                       avx2::add_combination_t<float>,
-                      avx2::add_combination_t<Half>,
+                      avx2::add_combination_half,
                       avx2::encode_half,
-                      avx2::decode_half};
+                      avx2::decode_half,
+                      avx2::largest_magnitude,
+                      avx2::narrow_to_float,
+                      avx2::half_to_float};
 #endif
 
 #ifdef SHINE_LBFGS_AVX2
@@ -269,7 +407,7 @@ void dot_products(Index len, int np, const double* const* p, int nv, const float
                   double* out, int ld) {
   table().dot_f(len, np, p, nv, v, out, ld);
 }
-void dot_products(Index len, int np, const double* const* p, int nv, const Half* const* v,
+void dot_products(Index len, int np, const float* const* p, int nv, const Half* const* v,
                   double* out, int ld) {
   table().dot_h(len, np, p, nv, v, out, ld);
 }
@@ -293,6 +431,18 @@ void encode_half(const double* x, Index n, double factor, Half* out) {
 
 void decode_half(const Half* h, Index n, double scale, double* out) {
   table().decode(h, n, scale, out);
+}
+
+double largest_magnitude(const double* x, Index n) {
+  return table().largest(x, n);
+}
+
+int narrow_to_float(const double* x, Index n, float* out) {
+  return table().narrow(x, n, out);
+}
+
+void half_to_float(const Half* h, Index n, float* out) {
+  table().widen_half(h, n, out);
 }
 
 const char* isa() noexcept {

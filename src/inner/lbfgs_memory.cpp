@@ -143,6 +143,15 @@ std::vector<double> run_plan(Index dim, int threads, const Vector& delta, const 
     std::vector<double> scratch(max_probes * static_cast<std::size_t>(len));
     std::vector<const double*> p(max_probes);
     std::vector<const T*> v;
+    // The float copies of the probes, and their scales, for binary16 vectors.
+    std::vector<float> narrow;
+    std::vector<const float*> pf;
+    std::vector<double> up;
+    if constexpr (std::is_same_v<T, Half>) {
+      narrow.resize(max_probes * static_cast<std::size_t>(len));
+      pf.resize(max_probes);
+      up.resize(max_probes);
+    }
     double* out = partial.data() + static_cast<std::size_t>(c) * n;
     for (const auto& task : plan.tasks) {
       // This chunk of every probe: in place when it is a plain double vector, else widened and
@@ -153,6 +162,9 @@ std::vector<double> run_plan(Index dim, int threads, const Vector& delta, const 
         if (q.d != nullptr && w == Weight::None) {
           p[a] = q.d + begin;
           continue;
+        }
+        if constexpr (std::is_same_v<T, Half>) {
+          if (q.h != nullptr && w == Weight::None) continue;  // read as floats below
         }
         double* x = scratch.data() + a * static_cast<std::size_t>(len);
         if (q.d != nullptr) {
@@ -175,8 +187,31 @@ std::vector<double> run_plan(Index dim, int threads, const Vector& delta, const 
       for (std::size_t b = 0; b < nv; ++b)
         v[b] = task.vectors[b].data + begin;
       double* o = out + task.offset;
-      kernels::dot_products(len, static_cast<int>(np), p.data(), static_cast<int>(nv), v.data(), o,
-                            static_cast<int>(np));
+      if constexpr (std::is_same_v<T, Half>) {
+        // Binary16 vectors are read in single precision: this chunk of each probe as floats, a
+        // binary16 probe exactly (its scale applied to the products), any other scaled into
+        // float range by a power of two 2^-e and rounded (2^e applied to the products).
+        for (std::size_t a = 0; a < np; ++a) {
+          const Probe& q = task.probes[a];
+          float* x = narrow.data() + a * static_cast<std::size_t>(len);
+          if (q.h != nullptr && (has_delta ? q.weight : Weight::None) == Weight::None) {
+            kernels::half_to_float(q.h + begin, len, x);
+            up[a] = q.scale;
+          } else {
+            up[a] = std::ldexp(1.0, kernels::narrow_to_float(p[a], len, x));
+          }
+          pf[a] = x;
+        }
+        kernels::dot_products(len, static_cast<int>(np), pf.data(), static_cast<int>(nv), v.data(),
+                              o, static_cast<int>(np));
+        for (std::size_t b = 0; b < nv; ++b) {
+          for (std::size_t a = 0; a < np; ++a)
+            o[b * np + a] *= up[a];
+        }
+      } else {
+        kernels::dot_products(len, static_cast<int>(np), p.data(), static_cast<int>(nv), v.data(),
+                              o, static_cast<int>(np));
+      }
       for (std::size_t b = 0; b < nv; ++b) {
         const double scale = task.vectors[b].scale;
         if (scale == 1.0) continue;
@@ -326,9 +361,7 @@ void LbfgsMemory::put(bool is_s, std::size_t slot, const Vector& x) {
       (is_s ? sf_ : yf_)[slot] = x.cast<float>();
       break;
     case PairPrecision::Half: {
-      double max_abs = 0.0;
-      for (Index j = 0; j < x.size(); ++j)
-        max_abs = std::max(max_abs, std::abs(x[j]));
+      const double max_abs = kernels::largest_magnitude(x.data(), x.size());
       scale = half_scale(max_abs);
       auto& h = (is_s ? sh_ : yh_)[slot];
       h.resize(x.size());
@@ -404,6 +437,7 @@ void LbfgsMemory::set_capacity(int capacity) {
 
 void LbfgsMemory::set_pair_precision(PairPrecision precision) {
   if (precision == precision_) return;
+  const bool was_half = precision_ == PairPrecision::Half;
   // Through doubles (exact), then stored as `precision` in the same slots.
   const std::vector<Vector> S = pairs_s();
   const std::vector<Vector> Y = pairs_y();
@@ -413,8 +447,9 @@ void LbfgsMemory::set_pair_precision(PairPrecision precision) {
     put(true, slot(i), S[static_cast<std::size_t>(i)]);
     put(false, slot(i), Y[static_cast<std::size_t>(i)]);
   }
-  // Widening is exact: the Gram matrix stays that of the pairs. Rounded pairs have their own.
-  if (precision != PairPrecision::Double) recompute_gram();
+  // Widening is exact: the Gram matrix stays that of the pairs, unless it was computed in single
+  // precision (binary16 pairs). Rounded pairs have their own.
+  if (precision != PairPrecision::Double || was_half) recompute_gram();
   ++revision_;
 }
 
@@ -610,9 +645,7 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
     yn.data = y_rounded.data();
   } else {
     const auto encode = [&](const Vector& x, VectorT<T>& out, Stored<T>& stored) {
-      double max_abs = 0.0;
-      for (Index j = 0; j < x.size(); ++j)
-        max_abs = std::max(max_abs, std::abs(x[j]));
+      const double max_abs = kernels::largest_magnitude(x.data(), x.size());
       stored.scale = half_scale(max_abs);
       out.resize(x.size());
       kernels::encode_half(x.data(), x.size(), 1.0 / stored.scale, out.data());

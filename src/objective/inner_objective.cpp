@@ -229,6 +229,7 @@ void InnerObjective::prepare_line(const LogisticState& state, const Vector& d,
   check_point(d, "d");
   check_point(state.w, "state.w (evaluate the state first)");
   const Index n = samples();
+  probe.trial_step = std::numeric_limits<double>::quiet_NaN();
   probe.margin_slope.resize(n);
   const SparseMatrix& X = data_->X;
   const double* y = data_->y.data();
@@ -265,20 +266,31 @@ void InnerObjective::prepare_line(const LogisticState& state, const Vector& d,
   probe.slope0 = sums[0] + probe.penalty_wd;
 }
 
-LineValue InnerObjective::line_value(const LogisticState& state, const LineProbe& probe,
+LineValue InnerObjective::line_value(const LogisticState& state, LineProbe& probe,
                                      double alpha) const {
+  const Index n = samples();
   const double* z = state.margins.data();
   const double* u = probe.margin_slope.data();
   const double* c = sample_weights();
+  probe.trial_step =
+      std::numeric_limits<double>::quiet_NaN();  // until the terms below are complete
+  probe.trial_sigma_neg.resize(n);
+  probe.trial_curvature.resize(n);
+  double* ts = probe.trial_sigma_neg.data();
+  double* tc = probe.trial_curvature.data();
   auto sums = linalg::sum_over_chunks<2>(
       chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
         for (Index i = begin; i < end; ++i) {
           const LogisticTerms t = logistic_terms(z[i] + alpha * u[i]);
           const double ci = c != nullptr ? c[i] : 1.0;
+          ts[i] = t.sigma_neg;
+          tc[i] = t.curvature;
           acc[0] += ci * t.loss;
           acc[1] -= ci * u[i] * t.sigma_neg;
         }
       });
+  probe.trial_loss = sums[0];
+  probe.trial_step = alpha;
   reduce(sums);
   const double penalty =
       0.5 * (probe.penalty_ww + alpha * (2.0 * probe.penalty_wd + alpha * probe.penalty_dd));
@@ -304,19 +316,37 @@ void InnerObjective::move(LogisticState& state, const Vector& d, const LineProbe
   double* D = state.curvature.data();
   double* r = state.residual.data();
   const double* c = sample_weights();
-  const auto sums = linalg::sum_over_chunks<2>(
-      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
-        for (Index i = begin; i < end; ++i) {
-          z[i] += alpha * u[i];
-          const LogisticTerms t = logistic_terms(z[i]);
-          const double ci = c != nullptr ? c[i] : 1.0;
-          p[i] = t.sigma_neg;
-          D[i] = ci * t.curvature;
-          r[i] = -y[i] * ci * t.sigma_neg;
-          acc[0] += ci * t.loss;
-          acc[1] += r[i];
-        }
-      });
+  // The terms at z + αu: those the line search computed at this α (bit for bit the same values,
+  // and the same loss sum over the same chunks), else computed here.
+  const bool tried = alpha == probe.trial_step && probe.trial_sigma_neg.size() == n &&
+                     probe.trial_curvature.size() == n;
+  const double* ts = probe.trial_sigma_neg.data();
+  const double* tc = probe.trial_curvature.data();
+  auto sums = linalg::sum_over_chunks<2>(chunks_->rows, options_.num_threads,
+                                         [&](Index begin, Index end, std::array<double, 2>& acc) {
+                                           if (tried) {
+                                             for (Index i = begin; i < end; ++i) {
+                                               z[i] += alpha * u[i];
+                                               const double ci = c != nullptr ? c[i] : 1.0;
+                                               p[i] = ts[i];
+                                               D[i] = ci * tc[i];
+                                               r[i] = -y[i] * ci * ts[i];
+                                               acc[1] += r[i];
+                                             }
+                                             return;
+                                           }
+                                           for (Index i = begin; i < end; ++i) {
+                                             z[i] += alpha * u[i];
+                                             const LogisticTerms t = logistic_terms(z[i]);
+                                             const double ci = c != nullptr ? c[i] : 1.0;
+                                             p[i] = t.sigma_neg;
+                                             D[i] = ci * t.curvature;
+                                             r[i] = -y[i] * ci * t.sigma_neg;
+                                             acc[0] += ci * t.loss;
+                                             acc[1] += r[i];
+                                           }
+                                         });
+  if (tried) sums[0] = probe.trial_loss;
   state.penalty =
       0.5 * (probe.penalty_ww + alpha * (2.0 * probe.penalty_wd + alpha * probe.penalty_dd));
   if (distributed()) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "shine/objective/logistic_loss.hpp"
@@ -215,6 +216,51 @@ TEST_P(InnerObjectiveTest, LineProbesAgreeWithFullEvaluations) {
   EXPECT_LT(relative_error(s.gradient, fresh.gradient), 1e-12);
   EXPECT_NEAR(s.value, fresh.value, 1e-13 * fresh.value);
   EXPECT_LT(relative_error(s.curvature, fresh.curvature), 1e-13);
+}
+
+// The line search usually moves by the last step it tried: move then reuses that trial's
+// per-sample terms, and must leave the state exactly as computing them again does.
+TEST_P(InnerObjectiveTest, MovingByTheLastTrialStepGivesTheSameStateBitForBit) {
+  const LogisticState start = objective_.evaluate(point(14));
+  const Vector d = random_vector(objective_.dim(), 15);
+  const auto moved = [&](const std::vector<double>& tried, double alpha) {
+    LogisticState s = start;
+    LineProbe probe;
+    objective_.prepare_line(s, d, probe);
+    for (const double t : tried)
+      (void)objective_.line_value(s, probe, t);
+    Vector step;
+    Vector change;
+    objective_.move(s, d, probe, alpha, &step, &change);
+    return std::make_tuple(s, step, change);
+  };
+  const auto [fresh, fresh_step, fresh_change] = moved({}, 0.7);
+  for (const auto& tried :
+       {std::vector<double>{0.7}, std::vector<double>{2.0, 0.7}, std::vector<double>{0.7, 0.3}}) {
+    const auto [s, step, change] = moved(tried, 0.7);
+    EXPECT_EQ(s.value, fresh.value);
+    EXPECT_EQ(s.loss, fresh.loss);
+    EXPECT_EQ(s.penalty, fresh.penalty);
+    EXPECT_EQ(s.margins, fresh.margins);
+    EXPECT_EQ(s.sigma_neg, fresh.sigma_neg);
+    EXPECT_EQ(s.curvature, fresh.curvature);
+    EXPECT_EQ(s.residual, fresh.residual);
+    EXPECT_EQ(s.gradient, fresh.gradient);
+    EXPECT_EQ(s.gradient_norm, fresh.gradient_norm);
+    EXPECT_EQ(step, fresh_step);
+    EXPECT_EQ(change, fresh_change);
+  }
+  // A new line forgets the old trial: preparing it again and moving by the same α without a
+  // trial gives the fresh state too.
+  LogisticState s = start;
+  LineProbe probe;
+  objective_.prepare_line(s, d, probe);
+  (void)objective_.line_value(s, probe, 0.7);
+  objective_.prepare_line(s, d, probe);
+  EXPECT_TRUE(std::isnan(probe.trial_step));
+  objective_.move(s, d, probe, 0.7);
+  EXPECT_EQ(s.gradient, fresh.gradient);
+  EXPECT_EQ(s.value, fresh.value);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -33,8 +33,12 @@
 /// (`PairPrecision`, set at construction or with `set_pair_precision`). In single or half
 /// precision a pair is rounded once when it is offered (to float, or to IEEE binary16 with one
 /// power-of-two scale per vector), and everything else — the curvature guard, the Gram matrix, γ,
-/// the combination — is computed from the rounded vectors in double precision, so that the memory
-/// represents exactly the L-BFGS operators of the pairs it returns from `s(i)` and `y(i)`.
+/// the combination — is computed from the rounded vectors, so that the memory represents the
+/// L-BFGS operators of the pairs it returns from `s(i)` and `y(i)`. Double and single pairs are
+/// computed in double precision (exactly those operators, up to double rounding); binary16 pairs
+/// in single precision — float products summed in float over blocks of 128 coordinates, the
+/// blocks added in double — which is about 2^-24 relative to the terms, far below the binary16
+/// rounding of the pairs themselves (2^-11), and reads them at memory speed.
 ///
 /// **Determinism.** Every product is a sum over fixed chunks of coordinates (the
 /// library's chunked loops), each chunk summed in a fixed order and the chunks added in order:
@@ -117,7 +121,8 @@ class LbfgsMemory {
   [[nodiscard]] PairPrecision pair_precision() const noexcept { return precision_; }
   /// Changes the storage precision, keeping the pairs: to `Single` or `Half` they are rounded and
   /// their Gram matrix is recomputed from the rounded vectors (one sweep of O(m²·d) work); to
-  /// `Double` they are widened exactly and nothing else changes. No-op when unchanged.
+  /// `Double` they are widened exactly and nothing else changes, except that the Gram matrix of
+  /// binary16 pairs (computed in single precision) is recomputed in double. No-op when unchanged.
   void set_pair_precision(PairPrecision precision);
 
   /// Sets the diagonal Δ of H₀ = γΔ (`dim()` positive finite entries), or removes it (Δ = I)

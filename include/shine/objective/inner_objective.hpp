@@ -76,6 +76,14 @@ struct LineProbe {
   double penalty_dd = 0.0;  ///< dᵀΛd.
   double value0 = 0.0;      ///< φ(0) = h(w).
   double slope0 = 0.0;      ///< φ'(0) = ∇h(w)ᵀd.
+  /// The per-sample terms at the step of the last `line_value` call (NaN before one), which
+  /// `move` reuses when it moves by that same step instead of computing them again: the
+  /// line search usually accepts the last step it tried.
+  double trial_step = std::numeric_limits<double>::quiet_NaN();
+  Vector trial_sigma_neg;  ///< σ(−z_i) at that step, n entries.
+  Vector trial_curvature;  ///< σ(z_i)σ(−z_i) at that step (before the sample weight).
+  /// This process's Σ_i c_i log(1 + exp(−z_i)) at that step.
+  double trial_loss = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// φ(α) = h(w + αd) and its derivative φ'(α) = ∇h(w + αd)ᵀd.
@@ -137,7 +145,8 @@ class InnerObjective {
   /// φ(α) and φ'(α) along a prepared line, O(n), no pass over X:
   /// φ(α) = Σ c_i softplus(−(z_i + αu_i)) + ½(wᵀΛw + 2α wᵀΛd + α² dᵀΛd),
   /// φ'(α) = −Σ c_i u_i σ(−(z_i + αu_i)) + wᵀΛd + α dᵀΛd. φ(0) equals `probe.value0` exactly.
-  [[nodiscard]] LineValue line_value(const LogisticState& state, const LineProbe& probe,
+  /// Keeps the per-sample terms at α in the probe's `trial_*` fields for `move`.
+  [[nodiscard]] LineValue line_value(const LogisticState& state, LineProbe& probe,
                                      double alpha) const;
 
   /// Moves `state` to w + αd along a prepared line (the same `d` given to `prepare_line`):
@@ -146,6 +155,8 @@ class InnerObjective {
   /// gradient change `gradient_change` = ∇h(new) − ∇h(old) (the L-BFGS pair, formed without
   /// extra sweeps). The penalty uses the closed form of the probe. The margins are updated, not
   /// recomputed, so they can drift by rounding over many moves; `evaluate` resynchronizes them.
+  /// When α is the step of the last `line_value` call, its per-sample terms are reused (the
+  /// same bits as computing them again).
   void move(LogisticState& state, const Vector& d, const LineProbe& probe, double alpha,
             Vector* step = nullptr, Vector* gradient_change = nullptr) const;
 
