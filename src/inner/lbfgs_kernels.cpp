@@ -113,23 +113,29 @@ inline void store4(double* p, D4 x) {
   __builtin_memcpy(p, &x, sizeof x);
 }
 
-// Four binary16 values widened exactly (half_to_float_bits, lane by lane).
-inline D4 load4(const Half* p) {
-  H4 h;
+// Binary16 values widened exactly to float, lane by lane (half_to_float_bits): H, U and F are
+// vectors of as many uint16, uint32 and float lanes.
+template <typename H, typename U, typename F>
+inline F half_lanes(const Half* p) {
+  H h;
   __builtin_memcpy(&h, p, sizeof h);
-  const U4 w = __builtin_convertvector(h, U4);
-  const U4 sign = (w & 0x8000u) << 16;
-  const U4 magnitude = (w & 0x7fffu) << 13;
-  F4 f;
+  const U w = __builtin_convertvector(h, U);
+  const U sign = (w & 0x8000u) << 16;
+  const U magnitude = (w & 0x7fffu) << 13;
+  F f;
   __builtin_memcpy(&f, &magnitude, sizeof f);
   f *= 0x1p112f;
-  U4 bits;
+  U bits;
   __builtin_memcpy(&bits, &f, sizeof bits);
-  const U4 special = (w & 0x7c00u) == 0x7c00u;  // all ones where ∞ or NaN
+  const U special = (w & 0x7c00u) == 0x7c00u;  // all ones where ∞ or NaN
   bits = (special & (0x7f800000u | magnitude)) | (~special & bits);
   bits |= sign;
   __builtin_memcpy(&f, &bits, sizeof f);
-  return __builtin_convertvector(f, D4);
+  return f;
+}
+
+inline D4 load4(const Half* p) {
+  return __builtin_convertvector((half_lanes<H4, U4, F4>(p)), D4);
 }
 
 inline F8 load8(const float* p) {
@@ -138,25 +144,10 @@ inline F8 load8(const float* p) {
   return x;
 }
 
-// Eight binary16 values widened exactly to float, lane by lane (half_to_float_bits).
 inline F8 load8(const Half* p) {
   using H8 = std::uint16_t __attribute__((vector_size(16)));
   using U8 = std::uint32_t __attribute__((vector_size(32)));
-  H8 h;
-  __builtin_memcpy(&h, p, sizeof h);
-  const U8 w = __builtin_convertvector(h, U8);
-  const U8 sign = (w & 0x8000u) << 16;
-  const U8 magnitude = (w & 0x7fffu) << 13;
-  F8 f;
-  __builtin_memcpy(&f, &magnitude, sizeof f);
-  f *= 0x1p112f;
-  U8 bits;
-  __builtin_memcpy(&bits, &f, sizeof bits);
-  const U8 special = (w & 0x7c00u) == 0x7c00u;
-  bits = (special & (0x7f800000u | magnitude)) | (~special & bits);
-  bits |= sign;
-  __builtin_memcpy(&f, &bits, sizeof f);
-  return f;
+  return half_lanes<H8, U8, F8>(p);
 }
 
 inline D4 widen_lo(F8 x) {

@@ -12,6 +12,19 @@
 #include "shine/objective/logistic_loss.hpp"
 
 namespace shine::objective {
+namespace {
+
+// Stores sample i's terms of the evaluation state from its σ(−z_i) and σ(z_i)σ(−z_i): the
+// weighted curvature D_i and the residual r_i = −c_i y_i σ(−z_i), which it returns.
+inline double store_sample_terms(Index i, double sigma_neg, double curvature, double ci,
+                                 const double* y, double* p, double* D, double* r) {
+  p[i] = sigma_neg;
+  D[i] = ci * curvature;
+  r[i] = -y[i] * ci * sigma_neg;
+  return r[i];
+}
+
+}  // namespace
 
 struct InnerObjective::Chunks {
   linalg::RowChunks rows;              // of X: per-sample loops
@@ -123,11 +136,8 @@ void InnerObjective::evaluate(const Vector& w, LogisticState& state) const {
           z[i] = y[i] * (linalg::row_dot(X, i, wp) + bias);
           const LogisticTerms t = logistic_terms(z[i]);
           const double ci = c != nullptr ? c[i] : 1.0;
-          p[i] = t.sigma_neg;
-          D[i] = ci * t.curvature;
-          r[i] = -y[i] * ci * t.sigma_neg;
           acc[0] += ci * t.loss;
-          acc[1] += r[i];
+          acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
         }
       });
   state.gradient.resize(dim());
@@ -322,30 +332,20 @@ void InnerObjective::move(LogisticState& state, const Vector& d, const LineProbe
                      probe.trial_curvature.size() == n;
   const double* ts = probe.trial_sigma_neg.data();
   const double* tc = probe.trial_curvature.data();
-  auto sums = linalg::sum_over_chunks<2>(chunks_->rows, options_.num_threads,
-                                         [&](Index begin, Index end, std::array<double, 2>& acc) {
-                                           if (tried) {
-                                             for (Index i = begin; i < end; ++i) {
-                                               z[i] += alpha * u[i];
-                                               const double ci = c != nullptr ? c[i] : 1.0;
-                                               p[i] = ts[i];
-                                               D[i] = ci * tc[i];
-                                               r[i] = -y[i] * ci * ts[i];
-                                               acc[1] += r[i];
-                                             }
-                                             return;
-                                           }
-                                           for (Index i = begin; i < end; ++i) {
-                                             z[i] += alpha * u[i];
-                                             const LogisticTerms t = logistic_terms(z[i]);
-                                             const double ci = c != nullptr ? c[i] : 1.0;
-                                             p[i] = t.sigma_neg;
-                                             D[i] = ci * t.curvature;
-                                             r[i] = -y[i] * ci * t.sigma_neg;
-                                             acc[0] += ci * t.loss;
-                                             acc[1] += r[i];
-                                           }
-                                         });
+  auto sums = linalg::sum_over_chunks<2>(
+      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
+        for (Index i = begin; i < end; ++i) {
+          z[i] += alpha * u[i];
+          const double ci = c != nullptr ? c[i] : 1.0;
+          if (tried) {
+            acc[1] += store_sample_terms(i, ts[i], tc[i], ci, y, p, D, r);
+          } else {
+            const LogisticTerms t = logistic_terms(z[i]);
+            acc[0] += ci * t.loss;
+            acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
+          }
+        }
+      });
   if (tried) sums[0] = probe.trial_loss;
   state.penalty =
       0.5 * (probe.penalty_ww + alpha * (2.0 * probe.penalty_wd + alpha * probe.penalty_dd));
