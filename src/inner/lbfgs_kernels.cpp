@@ -274,14 +274,8 @@ double largest_magnitude(const double* x, Index n) {
     m = _mm256_max_pd(_mm256_and_pd(_mm256_loadu_pd(x + j), magnitude), m);
   double lanes[4];
   _mm256_storeu_pd(lanes, m);
-  double largest = 0.0;
-  for (const double a : lanes)
-    if (a > largest) largest = a;
-  for (; j < n; ++j) {
-    const double a = std::abs(x[j]);
-    if (a > largest) largest = a;
-  }
-  return largest;
+  // The lanes and the remaining entries, by the portable loop (the maximum is exact in any order).
+  return std::max(portable::largest_magnitude(lanes, 4), portable::largest_magnitude(x + j, n - j));
 }
 
 int narrow_to_float(const double* x, Index n, float* out) {
