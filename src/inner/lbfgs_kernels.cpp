@@ -27,8 +27,6 @@ namespace {
 
 using D4 = double __attribute__((vector_size(32)));
 using F4 = float __attribute__((vector_size(16)));
-using U4 = std::uint32_t __attribute__((vector_size(16)));
-using H4 = std::uint16_t __attribute__((vector_size(8)));
 
 inline std::uint32_t float_bits(float f) noexcept {
   std::uint32_t u;
@@ -132,10 +130,6 @@ inline F half_lanes(const Half* p) {
   bits |= sign;
   __builtin_memcpy(&f, &bits, sizeof f);
   return f;
-}
-
-inline D4 load4(const Half* p) {
-  return __builtin_convertvector((half_lanes<H4, U4, F4>(p)), D4);
 }
 
 inline F8 load8(const float* p) {
