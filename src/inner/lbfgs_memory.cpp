@@ -245,11 +245,14 @@ void sweep_combine(Index dim, int threads, const Vector& delta, double a0, const
       const Index len = std::min<Index>(kCombineBlock, end - b);
       double* o = out + b;
       const double* vb = v + b;
+      // `o` aliases `vb` entry for entry or not at all: no dependence between iterations.
+#pragma GCC ivdep
       for (Index j = 0; j < len; ++j)
         o[j] = a0 * vb[j];
       kernels::add_combination(len, A.size(), A.data(), ca.data(), b, o);
       if (weighted) {
         const double* dl = delta.data() + b;
+#pragma GCC ivdep
         for (Index j = 0; j < len; ++j)
           o[j] *= dl[j];
       }

@@ -257,16 +257,19 @@ void InnerObjective::prepare_line(const LogisticState& state, const Vector& d,
                                            }
                                          });
   reduce(sums);
-  const double* weights = regularizer_.weights().data();
+  // One λ for every feature: read as a scalar (the same value as each entry of weights()).
+  const double* weights = regularizer_.is_uniform() ? nullptr : regularizer_.weights().data();
+  const double lambda = regularizer_.lambda()[0];
   const double* wp = state.w.data();
   const auto forms =
       linalg::sum_over_chunks<3>(chunks_->weights(distributed()), options_.num_threads,
                                  [&](Index begin, Index end, std::array<double, 3>& acc) {
                                    for (Index j = begin; j < end; ++j) {
-                                     const double lw = weights[j] * wp[j];
+                                     const double lj = weights != nullptr ? weights[j] : lambda;
+                                     const double lw = lj * wp[j];
                                      acc[0] += lw * wp[j];
                                      acc[1] += lw * dp[j];
-                                     acc[2] += weights[j] * dp[j] * dp[j];
+                                     acc[2] += lj * dp[j] * dp[j];
                                    }
                                  });
   probe.penalty_ww = forms[0];
