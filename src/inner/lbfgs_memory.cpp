@@ -51,6 +51,14 @@
 namespace shine::inner {
 namespace {
 
+// Marks a loop whose iterations do not depend on each other, so that GCC vectorizes it without
+// checking for overlap (Clang vectorizes such loops with a run-time overlap check of its own).
+#if defined(__GNUC__) && !defined(__clang__)
+#define SHINE_NO_LOOP_DEPENDENCE _Pragma("GCC ivdep")
+#else
+#define SHINE_NO_LOOP_DEPENDENCE
+#endif
+
 // Coordinates per chunk of the sweeps: the chunk of every operand used repeatedly (the new pair,
 // the probe) stays in L2 while the stored vectors stream past once. The chunking is fixed, so
 // results do not depend on the number of threads.
@@ -246,13 +254,13 @@ void sweep_combine(Index dim, int threads, const Vector& delta, double a0, const
       double* o = out + b;
       const double* vb = v + b;
       // `o` aliases `vb` entry for entry or not at all: no dependence between iterations.
-#pragma GCC ivdep
+      SHINE_NO_LOOP_DEPENDENCE
       for (Index j = 0; j < len; ++j)
         o[j] = a0 * vb[j];
       kernels::add_combination(len, A.size(), A.data(), ca.data(), b, o);
       if (weighted) {
         const double* dl = delta.data() + b;
-#pragma GCC ivdep
+        SHINE_NO_LOOP_DEPENDENCE
         for (Index j = 0; j < len; ++j)
           o[j] *= dl[j];
       }
