@@ -87,10 +87,6 @@ inline float half_float(Half h) noexcept {
 
 using F8 = float __attribute__((vector_size(32)));
 
-}  // namespace
-
-namespace {
-
 // ---------------------------------------------------------------------------------------------
 // Portable build.
 namespace portable {

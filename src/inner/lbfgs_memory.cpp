@@ -146,6 +146,11 @@ std::vector<double> run_plan(Index dim, int threads, const Vector& delta, const 
   for (const auto& task : plan.tasks)
     max_probes = std::max(max_probes, task.probes.size());
   const bool has_delta = delta.size() > 0;
+  // Binary16 sweeps read a binary16 probe without Δ straight into floats (exactly).
+  const auto half_as_is = [&](const Probe& q) {
+    return std::is_same_v<T, Half> && q.h != nullptr &&
+           (has_delta ? q.weight : Weight::None) == Weight::None;
+  };
   linalg::for_each_chunk(chunks, threads, [&](Index c, Index begin, Index end) {
     const Index len = end - begin;
     std::vector<double> scratch(max_probes * static_cast<std::size_t>(len));
@@ -171,9 +176,7 @@ std::vector<double> run_plan(Index dim, int threads, const Vector& delta, const 
           p[a] = q.d + begin;
           continue;
         }
-        if constexpr (std::is_same_v<T, Half>) {
-          if (q.h != nullptr && w == Weight::None) continue;  // read as floats below
-        }
+        if (half_as_is(q)) continue;  // read as floats below
         double* x = scratch.data() + a * static_cast<std::size_t>(len);
         if (q.d != nullptr) {
           std::copy(q.d + begin, q.d + end, x);
@@ -202,7 +205,7 @@ std::vector<double> run_plan(Index dim, int threads, const Vector& delta, const 
         for (std::size_t a = 0; a < np; ++a) {
           const Probe& q = task.probes[a];
           float* x = narrow.data() + a * static_cast<std::size_t>(len);
-          if (q.h != nullptr && (has_delta ? q.weight : Weight::None) == Weight::None) {
+          if (half_as_is(q)) {
             kernels::half_to_float(q.h + begin, len, x);
             up[a] = q.scale;
           } else {
