@@ -32,8 +32,12 @@ struct FoldState {
   objective::InnerObjective inner;
   objective::OuterObjective outer;
   const data::Dataset* validation;
-  Vector w;                            // the last solution: the next solve's warm start
-  inner::LbfgsMemory memory;           // warm pairs (`warm_memory`)
+  Vector w;                   // the last solution: the next solve's warm start
+  inner::LbfgsMemory memory;  // warm pairs (`warm_memory`)
+  // Without warm pairs: the last solve's memory, emptied and handed to the next solve, so that a
+  // solve reuses its 2m d-vectors (and their pages) instead of allocating and first-touching
+  // them again. Holds no pairs that any later solve reads.
+  inner::LbfgsMemory spare;
   double initial_gradient_norm = 0.0;  // ‖∇h(w₀, θ₀)‖ of the first solve
   Vector q_previous;  // the last q, warm start of CG and reused after a solve with no step
   bool have_q = false;

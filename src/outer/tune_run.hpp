@@ -69,6 +69,9 @@ class Run {
   // Touches only `fold`, so that folds can be solved at once.
   void solve(FoldState& fold, const inner::LbfgsOptions& solver, inner::IterationHook hook,
              inner::LogisticObjective& adapter, inner::InnerResult& result) const;
+  // Keeps a solve's memory once its evaluation is done with it: as the fold's warm pairs, or as
+  // the storage of the next solve.
+  void keep_memory(FoldState& fold, inner::LbfgsMemory&& solved) const;
 
   bool interrupt_requested() const;
 

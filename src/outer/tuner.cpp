@@ -281,9 +281,16 @@ void Run::solve(FoldState& fold, const inner::LbfgsOptions& solver, inner::Itera
                 inner::LogisticObjective& adapter, inner::InnerResult& result) const {
   // The warm pairs move into the solve (no copy of m·2·d doubles); the fold's memory is left
   // empty and refilled from the solve's memory by the caller before the next checkpoint.
-  inner::LbfgsMemory warm = warm_memory_ ? std::exchange(fold.memory, {}) : inner::LbfgsMemory{};
+  // Without warm pairs the solve starts empty, in the storage of the last solve's memory (the
+  // same results as a new memory: no pair of it is read).
+  inner::LbfgsMemory start = std::exchange(warm_memory_ ? fold.memory : fold.spare, {});
+  if (!warm_memory_) start.clear();
   result =
-      inner::minimize(adapter, fold.w, solver, std::move(warm), with_interrupt(std::move(hook)));
+      inner::minimize(adapter, fold.w, solver, std::move(start), with_interrupt(std::move(hook)));
+}
+
+void Run::keep_memory(FoldState& fold, inner::LbfgsMemory&& solved) const {
+  (warm_memory_ ? fold.memory : fold.spare) = std::move(solved);
 }
 
 bool Run::interrupt_requested() const {
@@ -586,10 +593,8 @@ void Run::hypergradient_loop() {
     if (outcome == StepOutcome::Rejected) ++result_.rejected_steps;
     if (outcome == StepOutcome::NonFinite) ++result_.non_finite_hypergradients;
     if (total.summary.fallback_fired) ++result_.fallbacks;
-    if (warm_memory_) {
-      for (std::size_t f = 0; f < n_folds; ++f)
-        folds_[f]->memory = std::move(solutions[f].memory);
-    }
+    for (std::size_t f = 0; f < n_folds; ++f)
+      keep_memory(*folds_[f], std::move(solutions[f].memory));
 
     const Vector w = model_weights();
     measure(record, w);
@@ -651,7 +656,7 @@ void Run::baseline_loop() {
       solve(fold, fold_solver, {}, adapter, solved);
       if (interrupt_requested()) return;
       fold.w = std::move(solved.w);
-      if (warm_memory_) fold.memory = std::move(solved.memory);
+      keep_memory(fold, std::move(solved.memory));
       summaries[f] = std::move(solved.summary);
     });
     if (interrupted_during_solves()) return;

@@ -4,6 +4,7 @@
 
 #include <Eigen/Dense>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -199,6 +200,52 @@ TEST(Lbfgs, WarmMemoryCarriesAcrossNeighbouringProblems) {
   // A memory of another dimension is misuse.
   EXPECT_THROW((void)minimize(obj, first.w, options, LbfgsMemory(7, 3)), std::invalid_argument);
 }
+
+// A memory emptied by clear() keeps its storage; a solve started from it must be the solve of a
+// new memory, bit for bit (the tuner reuses the last solve's memory this way when pairs are not
+// carried), in every storage precision and with the diagonal H₀.
+class ClearedMemoryReuse : public testing::TestWithParam<std::tuple<PairPrecision, bool>> {};
+
+TEST_P(ClearedMemoryReuse, SolvesAsAFreshMemoryBitForBit) {
+  const auto [precision, diagonal] = GetParam();
+  const data::Dataset data = random_dataset(300, 40, 0.15, 111);
+  InnerObjective obj(data, -3.0);
+  LbfgsOptions options;
+  options.memory = 5;  // filled and wrapped by the first solve
+  options.tolerance = 1e-8;
+  options.pair_precision = precision;
+  options.diagonal_scaling = diagonal;
+  const InnerResult first = minimize(obj, Vector::Zero(40), options);
+  ASSERT_GT(first.summary.iterations, options.memory);
+  obj.set_theta(Vector::Constant(1, -2.5));
+  const Vector start = 0.5 * first.w;
+  const InnerResult fresh = minimize(obj, start, options);
+  LbfgsMemory spare = first.memory;
+  spare.clear();
+  const std::uint64_t revision = spare.revision();
+  const InnerResult reused = minimize(obj, start, options, std::move(spare));
+  EXPECT_GT(reused.memory.revision(), revision);
+  ASSERT_EQ(reused.summary.iterations, fresh.summary.iterations);
+  EXPECT_EQ(reused.summary.function_evaluations, fresh.summary.function_evaluations);
+  EXPECT_EQ(reused.value, fresh.value);
+  ASSERT_EQ(reused.w.size(), fresh.w.size());
+  for (Index j = 0; j < fresh.w.size(); ++j)
+    ASSERT_EQ(reused.w[j], fresh.w[j]) << j;
+  ASSERT_EQ(reused.memory.size(), fresh.memory.size());
+  const Vector g = random_vector(40, 112);
+  Vector from_reused;
+  Vector from_fresh;
+  reused.memory.apply_inverse(g, from_reused);
+  fresh.memory.apply_inverse(g, from_fresh);
+  for (Index j = 0; j < g.size(); ++j)
+    ASSERT_EQ(from_reused[j], from_fresh[j]) << j;
+}
+
+INSTANTIATE_TEST_SUITE_P(Precisions, ClearedMemoryReuse,
+                         testing::Combine(testing::Values(PairPrecision::Double,
+                                                          PairPrecision::Single,
+                                                          PairPrecision::Half),
+                                          testing::Bool()));
 
 TEST(Lbfgs, HookSeesEveryIterateAndCanStop) {
   const data::Dataset data = random_dataset(100, 12, 0.3, 108);
