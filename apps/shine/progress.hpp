@@ -18,7 +18,8 @@ enum class Verbosity { Quiet, Normal, Verbose };
 ///      0   1.000e+00    0.512345   0.520001      3.2e+01         12    0.08 s  accepted
 ///
 /// A step whose hypergradient came from conjugate gradient in a run of another method (the
-/// accurate hypergradients after a bounce of the secant step) reads e.g. `secant+cg`.
+/// accurate hypergradients after a bounce of the secant step, and the one that confirms a
+/// convergence) reads e.g. `secant+cg`.
 /// Verbose adds the inner solve and the hypergradient computation under each line.
 class ConsoleProgress final : public outer::Observer {
  public:

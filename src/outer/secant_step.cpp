@@ -59,6 +59,12 @@ bool SecantStep::bounces(const Vector& theta, double f) const {
          f > state_.previous_loss;
 }
 
+void SecantStep::require_accuracy() {
+  if (state_.bounced) return;
+  state_.bounced = true;
+  state_.radius = options_.initial_radius;
+}
+
 SecantStep::Update SecantStep::update(const Vector& theta, const Vector& p, double f,
                                       AfterBounce after_bounce) {
   if (theta.size() != p.size()) {

@@ -184,6 +184,31 @@ TEST(SecantStep, ARiseOverAShortStepIsABounceAndRestartsTheRadiusOnce) {
   EXPECT_FALSE(step.update(one(3.0), one(q.p(3.0)), q.f(3.0)).bounced);
 }
 
+TEST(SecantStep, RequiringAccuracyActsAsABounceWithoutOne) {
+  const Quadratic q{.a = 1.0, .target = 0.0};
+  SecantStep step({.initial_radius = 2.0, .max_radius = 4.0, .theta_tolerance = 0.02}, -12, 12);
+  (void)step.update(one(-2.0), one(q.p(-2.0)), q.f(-2.0));
+  SecantStep::Update u = step.update(one(-0.5), one(q.p(-0.5) + 0.3), q.f(-0.5));
+  EXPECT_FALSE(step.bounces(one(-0.49), q.f(-0.49)));  // f fell: no bounce
+  step.require_accuracy();
+  EXPECT_TRUE(step.state().bounced);
+  EXPECT_TRUE(step.bounces(one(-0.49), q.f(-0.49)));
+  EXPECT_EQ(step.state().radius, 2.0);
+  // Accurate hypergradients now re-estimate the curvature over every short step: from two
+  // exact ones, exactly a.
+  u = step.update(one(-0.49), one(q.p(-0.49)), q.f(-0.49), SecantStep::AfterBounce::Accurate);
+  EXPECT_TRUE(u.bounced);
+  u = step.update(one(-0.48), one(q.p(-0.48)), q.f(-0.48), SecantStep::AfterBounce::Accurate);
+  EXPECT_NEAR(u.curvature, q.a, 1e-12);
+  // Once bounced, it changes nothing: a later call keeps the radius.
+  (void)step.update(one(-0.45), one(q.p(-0.45)), q.f(-0.45) + 1.0,
+                    SecantStep::AfterBounce::Accurate);
+  const double radius = step.state().radius;
+  ASSERT_LT(radius, 2.0);
+  step.require_accuracy();
+  EXPECT_EQ(step.state().radius, radius);
+}
+
 TEST(SecantStep, RestoredStateContinuesIdentically) {
   const Quadratic q{.a = 0.7, .target = 2.5};
   SecantStep a({}, -12, 12);

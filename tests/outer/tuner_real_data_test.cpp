@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -22,7 +23,7 @@ namespace {
 
 // The first `rows` e-mails of the shipped SpamAssassin set, with the features they never use
 // dropped (so the O(d) work of L-BFGS matches the data), split 80 / 10 / 10.
-data::Split spam_subset(Index rows) {
+data::Split spam_subset(Index rows, std::uint64_t seed = 0) {
   const data::Dataset all =
       data::read_libsvm(test::source_dir() / "datasets/spamassassin/spamassassin.uni.svm.xz");
   std::vector<int> remap(static_cast<std::size_t>(all.features()), -1);
@@ -38,7 +39,7 @@ data::Split spam_subset(Index rows) {
   SparseMatrix X(rows, used);
   X.setFromTriplets(triplets.begin(), triplets.end());
   const data::Dataset subset = data::make_dataset(std::move(X), all.y.head(rows), "spam-subset");
-  return data::split_dataset(subset, {.train = 0.8, .validation = 0.1, .test = 0.1, .seed = 0});
+  return data::split_dataset(subset, {.train = 0.8, .validation = 0.1, .test = 0.1, .seed = seed});
 }
 
 TEST(TunerOnRealData, HypergradientMethodsReachTheBestOfADense50PointGrid) {
@@ -100,15 +101,19 @@ TEST(Tuner, AfterABounceEveryHypergradientIsAnAccurateConjugateGradient) {
       const OuterRecord& record = e.record;
       SCOPED_TRACE(std::string(diagonal ? "diagonal" : "scalar") + " H0, evaluation " +
                    std::to_string(record.iteration));
-      const bool cg = record.hypergradient_summary.message.starts_with("after a bounce");
-      // Once bounced, every evaluation but the polishing last one uses CG.
+      const std::string& message = record.hypergradient_summary.message;
+      const bool after_bounce = message.starts_with("after a bounce");
+      // Once bounced, every evaluation uses CG; the polishing one (after a `confirm`) always
+      // does, to confirm the convergence.
       const bool polishing =
           record.iteration > 0 &&
           r.records[static_cast<std::size_t>(record.iteration) - 1].step == StepOutcome::Confirm;
+      EXPECT_EQ(message.starts_with("confirming convergence"), polishing);
       if (bounced && !polishing) {
-        EXPECT_TRUE(cg);
+        EXPECT_TRUE(after_bounce);
       }
-      bounced = bounced || cg;
+      bounced = bounced || after_bounce;
+      const bool cg = after_bounce || polishing;
       if (!cg) continue;
       EXPECT_EQ(record.hypergradient_summary.method, hypergrad::Method::Hoag);
       const objective::InnerObjective inner(
@@ -160,10 +165,46 @@ TEST(Tuner, AfterABounceEveryHypergradientIsAnAccurateConjugateGradient) {
     }
     EXPECT_TRUE(resumed.w == whole.w);
   }
-  // Off: no evaluation uses CG.
+  // Off: no evaluation uses CG, the polishing one included.
   for (const OuterRecord& record : tune(problem, {.bounce_cg_tolerance = 0.0}).records) {
     EXPECT_EQ(record.hypergradient_summary.hessian_products, 0);
   }
+}
+
+TEST(Tuner, AConvergenceThePolishedCgHypergradientDoesNotConfirmGoesOnWithCg) {
+  // On this subset the loose solves' SHINE hypergradients announce a convergence at θ ≈ −4.1;
+  // the CG hypergradient of the accurate solve at the confirmed λ asks for a step longer than
+  // 5·theta_tolerance, so the run goes on with CG hypergradients and converges at a λ of lower
+  // validation loss. Without CG (bounce_cg_tolerance = 0) it ends at the first convergence.
+  const data::Split parts = spam_subset(600, 0);
+  TuneProblem problem;
+  problem.train = &parts.train;
+  problem.validation = &parts.validation;
+  const TuneResult r = tune(problem, {});
+  ASSERT_EQ(r.termination, Termination::Converged) << r.message;
+  std::size_t confirm = 0;
+  while (confirm < r.records.size() && r.records[confirm].step != StepOutcome::Confirm)
+    ++confirm;
+  ASSERT_LT(confirm + 2, r.records.size()) << "the first convergence was confirmed";
+  const OuterRecord& polished = r.records[confirm + 1];
+  EXPECT_TRUE(polished.hypergradient_summary.message.starts_with("confirming convergence"));
+  EXPECT_EQ(polished.hypergradient_summary.method, hypergrad::Method::Hoag);
+  EXPECT_NE(polished.step, StepOutcome::Converged);
+  // Its secant step is longer than 5·theta_tolerance (the curvature kept from the long steps).
+  ASSERT_GT(polished.curvature, 0.0);
+  EXPECT_GT(std::abs(polished.hypergradient[0]) / polished.curvature,
+            5.0 * SecantStepOptions{}.theta_tolerance);
+  for (std::size_t i = confirm + 2; i < r.records.size(); ++i) {
+    EXPECT_TRUE(r.records[i].hypergradient_summary.message.starts_with("after a bounce")) << i;
+  }
+  EXPECT_LT(r.validation_loss, polished.validation_loss);
+  EXPECT_EQ(r.best_iteration, r.records.back().iteration);
+
+  const TuneResult unchecked = tune(problem, {.bounce_cg_tolerance = 0.0});
+  ASSERT_EQ(unchecked.termination, Termination::Converged) << unchecked.message;
+  ASSERT_EQ(unchecked.records.size(), confirm + 2);
+  EXPECT_EQ(unchecked.records.back().theta[0], polished.theta[0]);
+  EXPECT_LT(r.validation_loss, unchecked.validation_loss);
 }
 
 }  // namespace

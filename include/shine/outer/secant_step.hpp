@@ -86,6 +86,12 @@ class SecantStep {
   /// state has bounced already, or f rises over a step shorter than 5·theta_tolerance. Lets the
   /// caller compute this evaluation's hypergradient accurately before `update`.
   [[nodiscard]] bool bounces(const Vector& theta, double f) const;
+  /// Enters the state after a bounce without one (the caller found its hypergradients too
+  /// inaccurate otherwise, e.g. an accurate one that does not confirm a convergence): `bounces`
+  /// is true from now on and, from the next update on, the curvature is re-estimated over every
+  /// step when the caller passes `AfterBounce::Accurate`. The radius restarts at
+  /// `initial_radius` unless bounced already (then nothing changes).
+  void require_accuracy();
 
   /// One update at `theta` (within the bounds) with hypergradient `p` and outer loss `f`.
   /// Throws `std::invalid_argument` when the sizes of `theta` and `p` differ.

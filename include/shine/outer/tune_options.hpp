@@ -175,9 +175,13 @@ struct TuneOptions {
   /// `SecantStep::Update::bounced`), every later hypergradient is computed by conjugate gradient
   /// on H q = ∇f, started from the method's own q, to the relative residual
   /// ‖∇f − Hq‖ ≤ bounce_cg_tolerance·‖∇f‖ (at most `hypergrad.max_cg_iterations` Hessian
-  /// products, two data passes each). Range [0, 1); 0 turns it off. Default 1e-2: on the 35
-  /// shared set × seed runs as many ended within 1 % and converged as with 1e-3, with shorter
-  /// whole runs on five of the seven sets (docs/hypergradients.md).
+  /// products, two data passes each). The same CG gives the hypergradient of the last,
+  /// accurate evaluation after a `Confirm`: the run ends `Converged` only when its secant step
+  /// moves θ by at most 5·`secant.theta_tolerance`; otherwise the convergence came from the
+  /// error of the looser hypergradients and the run goes on with CG hypergradients, as after a
+  /// bounce (`SecantStep::require_accuracy`). Range [0, 1); 0 turns both off. Default 1e-2: on
+  /// the 35 shared set × seed runs as many ended within 1 % and converged as with 1e-3, with
+  /// shorter whole runs on five of the seven sets (docs/hypergradients.md).
   double bounce_cg_tolerance = 1e-2;
   /// Tolerance sequence ε_k. Unset (default): exponential from 1e-3 with ρ = 0.9 for hoag and
   /// ρ = 0.78 for the SHINE variants and jacobian-free (the paper's settings).
