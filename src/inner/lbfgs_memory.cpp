@@ -336,7 +336,10 @@ std::vector<VectorT<Half>>& LbfgsMemory::y_store<Half>() noexcept {
 
 LbfgsMemory::LbfgsMemory(Index dim, int capacity, InitialHessian initial_hessian,
                          double curvature_epsilon, PairPrecision precision)
-    : dim_(dim), capacity_(capacity), initial_hessian_(initial_hessian), precision_(precision) {
+    : dim_(dim),
+      capacity_(capacity),
+      initial_hessian_(initial_hessian),
+      precision_(resolve_pair_precision(precision, dim, capacity)) {
   require(dim >= 0, "LbfgsMemory dim", dim, "must be >= 0");
   require(capacity >= 1, "LbfgsMemory capacity", capacity, "must be >= 1");
   set_curvature_epsilon(curvature_epsilon);
@@ -368,6 +371,7 @@ void LbfgsMemory::put(bool is_s, std::size_t slot, const Vector& x) {
   double& scale = is_s ? s_scale_[slot] : y_scale_[slot];
   scale = 1.0;
   switch (precision_) {
+    case PairPrecision::Automatic:  // resolved on entry, never stored
     case PairPrecision::Double:
       (is_s ? s_ : y_)[slot] = x;
       break;
@@ -450,6 +454,7 @@ void LbfgsMemory::set_capacity(int capacity) {
 }
 
 void LbfgsMemory::set_pair_precision(PairPrecision precision) {
+  precision = resolve_pair_precision(precision, dim_, capacity_);
   if (precision == precision_) return;
   const bool was_half = precision_ == PairPrecision::Half;
   // Through doubles (exact), then stored as `precision` in the same slots.
@@ -530,6 +535,7 @@ void LbfgsMemory::recompute_gram_as(bool all) {
 
 void LbfgsMemory::recompute_weighted_gram() {
   switch (precision_) {
+    case PairPrecision::Automatic:  // resolved on entry, never stored
     case PairPrecision::Double:
       return recompute_gram_as<double>(false);
     case PairPrecision::Single:
@@ -541,6 +547,7 @@ void LbfgsMemory::recompute_weighted_gram() {
 
 void LbfgsMemory::recompute_gram() {
   switch (precision_) {
+    case PairPrecision::Automatic:  // resolved on entry, never stored
     case PairPrecision::Double:
       return recompute_gram_as<double>(true);
     case PairPrecision::Single:
@@ -560,6 +567,7 @@ Vector LbfgsMemory::s(int i) const {
       kernels::decode_half(sh_[t].data(), dim_, s_scale_[t], out.data());
       return out;
     }
+    case PairPrecision::Automatic:  // resolved on entry, never stored
     case PairPrecision::Double:
       break;
   }
@@ -576,6 +584,7 @@ Vector LbfgsMemory::y(int i) const {
       kernels::decode_half(yh_[t].data(), dim_, y_scale_[t], out.data());
       return out;
     }
+    case PairPrecision::Automatic:  // resolved on entry, never stored
     case PairPrecision::Double:
       break;
   }
@@ -627,6 +636,7 @@ bool LbfgsMemory::store(const Vector& s, const Vector& y, Vector* s_owned, Vecto
       return store_as<float>(s, y, s_owned, y_owned, probe, projection);
     case PairPrecision::Half:
       return store_as<Half>(s, y, s_owned, y_owned, probe, projection);
+    case PairPrecision::Automatic:  // resolved on entry, never stored
     case PairPrecision::Double:
       break;
   }
@@ -788,6 +798,7 @@ void LbfgsMemory::project(const Vector& v, LbfgsProjection& projection) const {
       return project_as<float>(v, projection);
     case PairPrecision::Half:
       return project_as<Half>(v, projection);
+    case PairPrecision::Automatic:  // resolved on entry, never stored
     case PairPrecision::Double:
       break;
   }
@@ -913,6 +924,7 @@ void LbfgsMemory::apply_inverse(const Vector& v, Vector& out, double scale,
   const Eigen::VectorXd scaled_cy = scale * cy;
   const Eigen::VectorXd scaled_cs = scale * cs;
   switch (precision_) {
+    case PairPrecision::Automatic:  // resolved on entry, never stored
     case PairPrecision::Double:
       combine_as<double>(v, scale * g, scaled_cy, scaled_cs, out.data());
       break;

@@ -34,8 +34,16 @@ std::string_view to_string(PairPrecision precision) noexcept {
       return "single";
     case PairPrecision::Half:
       return "half";
+    case PairPrecision::Automatic:
+      return "auto";
   }
   return "unknown";
+}
+
+PairPrecision resolve_pair_precision(PairPrecision precision, Index dim, int memory) noexcept {
+  if (precision != PairPrecision::Automatic) return precision;
+  const double bytes = 2.0 * static_cast<double>(memory) * static_cast<double>(dim) * 8.0;
+  return bytes >= kAutomaticHalfBytes ? PairPrecision::Half : PairPrecision::Double;
 }
 
 void LbfgsOptions::validate() const {

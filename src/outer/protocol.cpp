@@ -45,6 +45,7 @@ TuneOptions paper_options(TuneMethod method, std::uint64_t seed) {
   o.memory.reset();                  // 30 for the SHINE variants and jacobian-free, 10 otherwise
   o.lbfgs.diagonal_scaling = false;  // H0 = gamma I
   o.lbfgs.initial_hessian = inner::InitialHessian::ScaledIdentity;
+  o.lbfgs.pair_precision = inner::PairPrecision::Double;  // the published code's float64 pairs
   return o;
 }
 
@@ -81,6 +82,7 @@ std::string describe_protocol(const TuneOptions& options, const data::SplitOptio
   } else {
     text += identity ? "I" : "gamma I";
   }
+  text += "; pairs " + std::string(inner::to_string(options.lbfgs.pair_precision));
   return text;
 }
 

@@ -48,8 +48,8 @@ struct EnumValues<inner::InitialHessian> {
 };
 template <>
 struct EnumValues<inner::PairPrecision> {
-  static constexpr std::array values{inner::PairPrecision::Double, inner::PairPrecision::Single,
-                                     inner::PairPrecision::Half};
+  static constexpr std::array values{inner::PairPrecision::Automatic, inner::PairPrecision::Double,
+                                     inner::PairPrecision::Single, inner::PairPrecision::Half};
 };
 
 template <typename E>
@@ -369,7 +369,8 @@ std::vector<TuneOptionSpec> build_table() {
   t.push_back(row(SHINE_FIELD(lbfgs.value_noise), "", closed(0, 1e-3), "", kAlways,
                   "relative slack of the approximate-Wolfe acceptance"));
   t.push_back(row(SHINE_FIELD(lbfgs.pair_precision), "pair-precision", {}, "", kAlways,
-                  "storage of the L-BFGS pairs: double, single or half"));
+                  "storage of the L-BFGS pairs: auto (half from 8 MiB of double pairs, else "
+                  "double), double, single or half"));
   t.push_back(row(SHINE_FIELD(lbfgs.num_threads), "", closed(0, INT_MAX), "(0 = all cores)", kNever,
                   "threads of the L-BFGS memory sweeps (0: as objective.num_threads)"));
   t.push_back(row(SHINE_FIELD(baseline_tolerance), "grid-tolerance", open(0, 1), "", kAlways,

@@ -125,6 +125,9 @@ Run::Run(const TuneProblem& problem, const TuneOptions& options,
       folds_.back()->threads = fold_threads;
     }
   }
+  // Every fold has the dimension of the training data (folds are row subsets): one precision.
+  lbfgs_.pair_precision = inner::resolve_pair_precision(lbfgs_.pair_precision,
+                                                        folds_.front()->inner.dim(), lbfgs_.memory);
   if (options.step.rule == StepRule::Secant) {
     secant_.emplace(options.secant, options.step.lower_bound, options.step.upper_bound);
   }
@@ -155,6 +158,7 @@ TuneResult Run::run() {
   info.folds = problem_.folds.empty() ? 0 : static_cast<int>(problem_.folds.size());
   info.threads = linalg::resolve_threads(options_.objective.num_threads);
   info.warm_memory = warm_memory_;
+  info.pair_precision = lbfgs_.pair_precision;
   info.fold_workers = fold_workers_;
   info.options = &options_;
   info.resumed_evaluations = static_cast<int>(result_.records.size());

@@ -82,6 +82,7 @@ Json config_json(const outer::TuneOptions& o, const outer::TuneInfo& info) {
   config["folds"] = info.folds;      // 0: a hold-out validation set
   config["threads"] = info.threads;  // kernels and solver sweeps alike
   config["warm_memory_in_force"] = info.warm_memory;
+  config["pair_precision_in_force"] = std::string(inner::to_string(info.pair_precision));
   config["fold_workers_in_force"] = info.fold_workers;
   config["inner_tolerance_formula"] =
       !outer::is_hypergradient_method(o.method) ? "baseline_tolerance * |grad h(warm start)|"

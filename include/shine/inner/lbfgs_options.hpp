@@ -5,6 +5,8 @@
 #include <limits>
 #include <string_view>
 
+#include "shine/core/types.hpp"
+
 namespace shine::inner {
 
 /// The initial inverse-Hessian estimate H₀ that the two-loop recursion starts from.
@@ -33,7 +35,19 @@ enum class PairPrecision {
   /// that B and B⁻¹ are the exact L-BFGS operators of the stored pairs. A quarter of the bytes of
   /// `Double`.
   Half,
+  /// `Half` when the pairs would take at least `kAutomaticHalfBytes` in double precision
+  /// (2·m·d·8 bytes: d ≥ 17,477 at m = 30), where the two sweeps over them per iteration are
+  /// bound by memory bandwidth; `Double` below, where they are not and narrower pairs would only
+  /// round. Resolved when a memory is created or its precision set (`resolve_pair_precision`):
+  /// a memory never stores `Automatic`.
+  Automatic,
 };
+
+/// Bytes of the pairs in double precision from which `PairPrecision::Automatic` stores them in
+/// binary16: 8 MiB. Chosen by the tuning benchmark (BENCHMARKS.md): the five shared sets whose
+/// pairs take 16 MB to 1.2 GB in double reached 1 % of the best held-out loss sooner with
+/// binary16 pairs; a9a and w8a (59 and 144 kB) gained nothing.
+inline constexpr double kAutomaticHalfBytes = 8.0 * 1024 * 1024;
 
 /// How `LbfgsOptions::tolerance` is read.
 enum class ToleranceMode {
@@ -47,8 +61,12 @@ enum class ToleranceMode {
 std::string_view to_string(InitialHessian mode) noexcept;
 /// Stable lower-case name: "absolute" or "relative".
 std::string_view to_string(ToleranceMode mode) noexcept;
-/// Stable lower-case name: "double", "single" or "half".
+/// Stable lower-case name: "double", "single", "half" or "auto".
 std::string_view to_string(PairPrecision precision) noexcept;
+
+/// The storage `precision` stands for with vectors of `dim` entries and `memory` pairs:
+/// `Automatic` resolved (see `PairPrecision::Automatic`), any other value unchanged.
+PairPrecision resolve_pair_precision(PairPrecision precision, Index dim, int memory) noexcept;
 
 /// Options of `inner::minimize`. Every field has a usable default; `validate()` checks them all.
 struct LbfgsOptions {

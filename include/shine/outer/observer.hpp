@@ -27,6 +27,9 @@ struct TuneInfo {
   int threads = 1;  ///< Threads of the sparse kernels.
   /// Whether the L-BFGS memory is carried between solves (`TuneOptions::warm_memory` resolved).
   bool warm_memory = false;
+  /// How the L-BFGS pairs are stored (`TuneOptions::lbfgs.pair_precision` resolved: never
+  /// `Automatic`).
+  inner::PairPrecision pair_precision = inner::PairPrecision::Double;
   /// Folds solved at once (`TuneOptions::fold_workers` resolved; 1 without folds).
   int fold_workers = 1;
   /// The options `tune` was called with; valid only during the call.

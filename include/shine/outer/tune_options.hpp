@@ -98,8 +98,12 @@ struct TuneLbfgsOptions {
   bool diagonal_scaling = true;
   /// Relative slack of the approximate-Wolfe acceptance. Range [0, 1e-3]. Default 1e-12.
   double value_noise = inner::LbfgsOptions{}.value_noise;
-  /// Storage of the memory's pairs. Default `Double`.
-  inner::PairPrecision pair_precision = inner::LbfgsOptions{}.pair_precision;
+  /// Storage of the memory's pairs. Default **`Automatic`**: binary16 when the pairs would take
+  /// 8 MiB or more in double (text data), double below. With the convergence confirmed by CG
+  /// (`bounce_cg_tolerance`) binary16 pairs ended within 1 % of the best held-out loss on every
+  /// shared set and seed, as double ones, and reached it sooner on the five sets where they
+  /// apply (BENCHMARKS.md, "Tuning"). `inner::LbfgsOptions` (`shine fit`) keeps `Double`.
+  inner::PairPrecision pair_precision = inner::PairPrecision::Automatic;
   /// Threads of the memory sweeps; 0 (default): those of `TuneOptions::objective`.
   int num_threads = inner::LbfgsOptions{}.num_threads;
 
