@@ -205,6 +205,25 @@ TEST_F(CliTune, BareSwitchesTurnOptionsOn) {
   EXPECT_EQ(run({"--warm-memory", "off"}).at("config").at("warm_memory").get<std::string>(), "off");
 }
 
+// --pair-precision is auto by default; the JSON records the storage in force: binary16 from
+// 8 MiB of double pairs (2·m·d·8 bytes), double below, and a fixed value as given.
+TEST_F(CliTune, AutomaticPairPrecisionIsResolvedAndRecorded) {
+  const auto run = [&](const std::vector<std::string>& extra) { return tune_json("2", extra); };
+  const json plain = run({});
+  EXPECT_EQ(plain.at("config").at("lbfgs").at("pair_precision").get<std::string>(), "auto");
+  const auto features = plain.at("datasets")[0].at("features").get<double>();
+  const auto memory = plain.at("config").at("memory").get<double>();
+  const std::string expected =
+      2.0 * memory * features * 8.0 >= 8.0 * 1024 * 1024 ? "half" : "double";
+  EXPECT_EQ(plain.at("config").at("pair_precision_in_force").get<std::string>(), expected);
+  const json single = run({"--pair-precision", "single"});
+  EXPECT_EQ(single.at("config").at("pair_precision_in_force").get<std::string>(), "single");
+  const json small = run({"--memory", "2"});
+  const std::string expected_small =
+      2.0 * 2 * features * 8.0 >= 8.0 * 1024 * 1024 ? "half" : "double";
+  EXPECT_EQ(small.at("config").at("pair_precision_in_force").get<std::string>(), expected_small);
+}
+
 TEST_F(CliTune, UsesGivenValidationAndTestFiles) {
   ASSERT_EQ(shine({"data", "split", shipped_subsample(), "--out", dir_.string(), "--split",
                    "0.8,0.1,0.1", "--seed", "2"})

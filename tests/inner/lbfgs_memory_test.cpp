@@ -170,6 +170,32 @@ INSTANTIATE_TEST_SUITE_P(
                     MemoryCase{InitialHessian::ScaledIdentity, true, true, PairPrecision::Half},
                     MemoryCase{InitialHessian::Identity, true, false, PairPrecision::Half}));
 
+TEST(LbfgsMemory, AutomaticPrecisionIsHalfFrom8MiBOfDoublePairs) {
+  // 2·m·d·8 bytes against 8 MiB: at m = 30 the switch is between d = 17,476 and 17,477.
+  EXPECT_EQ(resolve_pair_precision(PairPrecision::Automatic, 17476, 30), PairPrecision::Double);
+  EXPECT_EQ(resolve_pair_precision(PairPrecision::Automatic, 17477, 30), PairPrecision::Half);
+  EXPECT_EQ(resolve_pair_precision(PairPrecision::Automatic, 524288, 1), PairPrecision::Half);
+  EXPECT_EQ(resolve_pair_precision(PairPrecision::Automatic, 0, 30), PairPrecision::Double);
+  for (const PairPrecision fixed :
+       {PairPrecision::Double, PairPrecision::Single, PairPrecision::Half}) {
+    EXPECT_EQ(resolve_pair_precision(fixed, 1 << 24, 30), fixed);
+    EXPECT_EQ(resolve_pair_precision(fixed, 3, 30), fixed);
+  }
+  EXPECT_EQ(to_string(PairPrecision::Automatic), "auto");
+  // A memory resolves it when created and when its precision is set, with its own size.
+  LbfgsMemory small(100, 30, InitialHessian::ScaledIdentity, 1e-10, PairPrecision::Automatic);
+  EXPECT_EQ(small.pair_precision(), PairPrecision::Double);
+  LbfgsMemory large(17477, 30, InitialHessian::ScaledIdentity, 1e-10, PairPrecision::Automatic);
+  EXPECT_EQ(large.pair_precision(), PairPrecision::Half);
+  large.set_pair_precision(PairPrecision::Double);
+  EXPECT_EQ(large.pair_precision(), PairPrecision::Double);
+  large.set_pair_precision(PairPrecision::Automatic);
+  EXPECT_EQ(large.pair_precision(), PairPrecision::Half);
+  small.set_capacity(1);
+  small.set_pair_precision(PairPrecision::Automatic);
+  EXPECT_EQ(small.pair_precision(), PairPrecision::Double);
+}
+
 TEST(LbfgsMemory, GammaFollowsTheInitialHessianMode) {
   const auto A = spd_matrix(10, 5);
   LbfgsMemory m = filled_memory(A, 4, 3);
