@@ -590,7 +590,6 @@ void Run::hypergradient_loop() {
           update.outcome = StepOutcome::Converged;
         } else {
           secant_->require_accuracy();
-          update.bounced = true;
         }
       } else if (update.outcome == StepOutcome::Converged && loose) {
         update.outcome = StepOutcome::Confirm;
