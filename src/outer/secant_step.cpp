@@ -91,8 +91,11 @@ SecantStep::Update SecantStep::update(const Vector& theta, const Vector& p, doub
       // error: keep the curvature of a longer step (a chord step) when there is one.
       const bool short_step = rms(dtheta) < kReliableBaseline * options_.theta_tolerance;
       const bool reliable = accurate_pair || !short_step;
-      if (reliable || !(state_.curvature > 0.0)) {
-        state_.curvature = std::isfinite(estimate) && estimate > 0.0 ? estimate : 0.0;
+      // A slope that is not positive keeps the last positive one: near a minimum it is the
+      // hypergradients' error (a capped step there would throw θ a whole radius away), and
+      // elsewhere both rules step along −p, this one no further than |p|/c.
+      if ((reliable || !(state_.curvature > 0.0)) && std::isfinite(estimate) && estimate > 0.0) {
+        state_.curvature = estimate;
       }
       // The last step raised f: the minimum lies behind; never step further than half of it.
       if (f > state_.previous_loss) {

@@ -92,6 +92,27 @@ TEST(SecantStep, ShortStepsKeepTheCurvatureOfALongerOne) {
   EXPECT_DOUBLE_EQ(u.curvature, 2.0);
 }
 
+TEST(SecantStep, ANonPositiveSlopeKeepsTheLastPositiveCurvature) {
+  // After a slope of 2 is known, a hypergradient with an error makes the slope over a long step
+  // negative: the step stays the model's −p/c with c = 2 (a capped step would throw θ the whole
+  // radius, 4, along −p).
+  SecantStep step({.initial_radius = 2.0, .max_radius = 4.0, .theta_tolerance = 0.02}, -12, 12);
+  SecantStep::Update u = step.update(one(0.0), one(1.0), 3.0);  // to −2, radius → 4
+  ASSERT_DOUBLE_EQ(u.theta[0], -2.0);
+  u = step.update(one(-2.0), one(-3.0), 2.0);  // slope (−3 − 1)/(−2) = 2
+  ASSERT_DOUBLE_EQ(u.curvature, 2.0);
+  u = step.update(one(-1.0), one(-5.0), 1.0);  // slope (−5 + 3)/1 = −2 over a long step
+  EXPECT_DOUBLE_EQ(u.curvature, 2.0);
+  EXPECT_EQ(u.outcome, StepOutcome::Secant);
+  EXPECT_DOUBLE_EQ(u.theta[0], 1.5);  // −1 + 5/2
+  // Without any positive slope yet, a negative one leaves steepest descent of the radius.
+  SecantStep fresh({.initial_radius = 2.0, .max_radius = 4.0, .theta_tolerance = 0.02}, -12, 12);
+  (void)fresh.update(one(0.0), one(1.0), 3.0);
+  u = fresh.update(one(-2.0), one(2.0), 2.0);  // slope (2 − 1)/(−2) < 0
+  EXPECT_EQ(u.curvature, 0.0);
+  EXPECT_EQ(u.outcome, StepOutcome::Capped);
+}
+
 TEST(SecantStep, StopsOnABoundThatTheGradientPushesAgainst) {
   const Quadratic q{.a = 1.0, .target = 20.0};
   SecantStep step({}, -3.0, 3.0);

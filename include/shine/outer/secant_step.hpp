@@ -8,10 +8,10 @@
 ///                               the last step, the secant slope of p when dim θ = 1; a step
 ///                               shorter than 5·theta_tolerance keeps the previous positive c,
 ///                               since the difference of two approximate hypergradients so
-///                               close is mostly their error)
+///                               close is mostly their error; so does an estimate c ≤ 0)
 ///     step = −p/c               when c > 0 (Newton's step on the secant model)
-///     step = −r·p/‖p‖           otherwise, and at the first iteration (a steepest-descent step
-///                               of the trust radius's length)
+///     step = −r·p/‖p‖           while no positive c is known, and at the first iteration (a
+///                               steepest-descent step of the trust radius's length)
 ///     step ← step·r/‖step‖      when ‖step‖ > r (the trust radius)
 ///     θ_{k+1} = clip(θ_k + step, [lower, upper])
 ///
