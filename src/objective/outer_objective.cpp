@@ -5,6 +5,7 @@
 
 #include "core/check.hpp"
 #include "linalg/row_kernels.hpp"
+#include "objective/logistic_kernels.hpp"
 #include "shine/core/communicator.hpp"
 #include "shine/objective/logistic_loss.hpp"
 
@@ -30,10 +31,11 @@ double OuterObjective::value(const Vector& w) const {
   const double* c = data_->weighted() ? data_->weights.data() : nullptr;
   auto sums = linalg::sum_over_chunks<1>(
       chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
-        for (Index i = begin; i < end; ++i) {
-          const double ci = c != nullptr ? c[i] : 1.0;
-          acc[0] += ci * softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
-        }
+        kernels::for_each_logistic_terms(
+            begin, end, [&](Index i) { return y[i] * (linalg::row_dot(X, i, wp) + bias); },
+            [&](Index i, const LogisticTerms& t) {
+              acc[0] += (c != nullptr ? c[i] : 1.0) * t.loss;
+            });
       });
   core::sum_if_distributed(data_->communicator, sums);
   return sums[0];
@@ -51,13 +53,14 @@ double OuterObjective::value_and_gradient(const Vector& w, Vector& gradient) con
   const double* c = data_->weighted() ? data_->weights.data() : nullptr;
   const auto sums = linalg::sum_over_chunks<2>(
       chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
-        for (Index i = begin; i < end; ++i) {
-          const LogisticTerms t = logistic_terms(y[i] * (linalg::row_dot(X, i, wp) + bias));
-          const double ci = c != nullptr ? c[i] : 1.0;
-          r[i] = -y[i] * ci * t.sigma_neg;
-          acc[0] += ci * t.loss;
-          acc[1] += r[i];
-        }
+        kernels::for_each_logistic_terms(
+            begin, end, [&](Index i) { return y[i] * (linalg::row_dot(X, i, wp) + bias); },
+            [&](Index i, const LogisticTerms& t) {
+              const double ci = c != nullptr ? c[i] : 1.0;
+              r[i] = -y[i] * ci * t.sigma_neg;
+              acc[0] += ci * t.loss;
+              acc[1] += r[i];
+            });
       });
   if (core::is_distributed(data_->communicator)) {
     // One sum over the group: X'ᵀr' of this process's rows, the loss and Σr'.

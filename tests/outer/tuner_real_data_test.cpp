@@ -81,10 +81,11 @@ struct EvaluationLog final : Observer {
 };
 
 TEST(Tuner, AfterABounceEveryHypergradientIsAnAccurateConjugateGradient) {
-  // On this subset the default run bounces, with and without diagonal scaling. Independent
-  // check of each CG hypergradient after the bounce: its residual ‖Hq − ∇f‖, with H·q by central
-  // differences of the inner gradient, and p = −λ wᵀq.
-  const data::Split parts = spam_subset(1500);
+  // On this subset the default run bounces, with and without diagonal scaling (which subsets
+  // bounce depends on the last bits of the inner solves: with seed 0 the diagonal run no longer
+  // does). Independent check of each CG hypergradient after the bounce: its residual
+  // ‖Hq − ∇f‖, with H·q by central differences of the inner gradient, and p = −λ wᵀq.
+  const data::Split parts = spam_subset(1500, 3);
   TuneProblem problem;
   problem.train = &parts.train;
   problem.validation = &parts.validation;
@@ -131,6 +132,7 @@ TEST(Tuner, AfterABounceEveryHypergradientIsAnAccurateConjugateGradient) {
                   1e-9 * std::abs(record.hypergradient[0]) + 1e-15);
       ++checked;
     }
+    EXPECT_TRUE(bounced) << (diagonal ? "diagonal" : "scalar") << " H0: the run did not bounce";
   }
   EXPECT_GE(checked, 4);
   // A run resumed from the checkpoint of its first CG evaluation continues bit for bit (the
