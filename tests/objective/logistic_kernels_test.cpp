@@ -34,9 +34,10 @@ std::uint64_t bits(double x) {
 // Distance between a double and a long double reference in units of the double spacing at the
 // reference (2^-1074 for subnormal references).
 double ulps(double value, long double reference) {
-  const long double magnitude = std::fabs(reference);
-  const double spacing =
-      std::max(std::ldexp(1.0, std::ilogb(static_cast<double>(magnitude)) - 52), 0x1p-1074);
+  const auto magnitude = static_cast<double>(std::fabs(reference));
+  const double spacing = magnitude < std::numeric_limits<double>::min()
+                             ? 0x1p-1074
+                             : std::max(std::ldexp(1.0, std::ilogb(magnitude) - 52), 0x1p-1074);
   return static_cast<double>(std::fabs(static_cast<long double>(value) - reference) / spacing);
 }
 
