@@ -7,7 +7,6 @@
 #include <string>
 
 #include "linalg/row_kernels.hpp"
-#include "objective/logistic_kernels.hpp"
 #include "shine/core/communicator.hpp"
 #include "shine/objective/logistic_loss.hpp"
 
@@ -31,23 +30,14 @@ HeldOutMetrics evaluate_heldout(const data::Dataset& data, const Vector& w, bool
   const auto partials = linalg::sum_over_chunks<3>(
       chunks, linalg::resolve_threads(num_threads),
       [&](Index begin, Index end, std::array<double, 3>& partial) {
-        // Whether each row of the current block is predicted right, noted with its margin.
-        std::array<bool, kernels::kTermsBlock> hits{};
-        kernels::for_each_logistic_terms(
-            begin, end,
-            [&](Index i) {
-              const double score = linalg::row_dot(data.X, i, w.data()) + bias;
-              hits[static_cast<std::size_t>(i - begin) % kernels::kTermsBlock] =
-                  predicted_sign(score) == data.y[i];
-              return data.y[i] * score;
-            },
-            [&](Index i, const LogisticTerms& t) {
-              const double ci = c != nullptr ? c[i] : 1.0;
-              const bool hit = hits[static_cast<std::size_t>(i - begin) % kernels::kTermsBlock];
-              partial[0] += ci * t.loss;
-              partial[1] += hit ? ci : 0.0;
-              partial[2] += hit ? 1.0 : 0.0;
-            });
+        for (Index i = begin; i < end; ++i) {
+          const double score = linalg::row_dot(data.X, i, w.data()) + bias;
+          const double ci = c != nullptr ? c[i] : 1.0;
+          const bool hit = predicted_sign(score) == data.y[i];
+          partial[0] += ci * softplus(-data.y[i] * score);
+          partial[1] += hit ? ci : 0.0;
+          partial[2] += hit ? 1.0 : 0.0;
+        }
       });
   // Distributed: the loss, the hits, Σc, the hit count and the row count of every process's
   // rows, in one sum (each entry is summed on its own: the counts do not change the others).

@@ -8,7 +8,6 @@
 
 #include "core/check.hpp"
 #include "linalg/row_kernels.hpp"
-#include "objective/logistic_kernels.hpp"
 #include "shine/core/communicator.hpp"
 #include "shine/objective/logistic_loss.hpp"
 
@@ -133,13 +132,13 @@ void InnerObjective::evaluate(const Vector& w, LogisticState& state) const {
   // Pass 1 over X: margins and every per-sample term, fused; partial sums per fixed chunk.
   const auto sums = linalg::sum_over_chunks<2>(
       chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
-        kernels::for_each_logistic_terms(
-            begin, end, [&](Index i) { return z[i] = y[i] * (linalg::row_dot(X, i, wp) + bias); },
-            [&](Index i, const LogisticTerms& t) {
-              const double ci = c != nullptr ? c[i] : 1.0;
-              acc[0] += ci * t.loss;
-              acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
-            });
+        for (Index i = begin; i < end; ++i) {
+          z[i] = y[i] * (linalg::row_dot(X, i, wp) + bias);
+          const LogisticTerms t = logistic_terms(z[i]);
+          const double ci = c != nullptr ? c[i] : 1.0;
+          acc[0] += ci * t.loss;
+          acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
+        }
       });
   state.gradient.resize(dim());
   if (distributed()) {
@@ -169,11 +168,10 @@ double InnerObjective::value(const Vector& w) const {
   const double* c = sample_weights();
   auto sums = linalg::sum_over_chunks<1>(
       chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
-        kernels::for_each_logistic_terms(
-            begin, end, [&](Index i) { return y[i] * (linalg::row_dot(X, i, wp) + bias); },
-            [&](Index i, const LogisticTerms& t) {
-              acc[0] += (c != nullptr ? c[i] : 1.0) * t.loss;
-            });
+        for (Index i = begin; i < end; ++i) {
+          const double ci = c != nullptr ? c[i] : 1.0;
+          acc[0] += ci * softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
+        }
       });
   reduce(sums);
   return sums[0] + regularizer_.value(w);
@@ -295,15 +293,14 @@ LineValue InnerObjective::line_value(const LogisticState& state, LineProbe& prob
   double* tc = probe.trial_curvature.data();
   auto sums = linalg::sum_over_chunks<2>(
       chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
-        kernels::for_each_logistic_terms(
-            begin, end, [&](Index i) { return z[i] + alpha * u[i]; },
-            [&](Index i, const LogisticTerms& t) {
-              const double ci = c != nullptr ? c[i] : 1.0;
-              ts[i] = t.sigma_neg;
-              tc[i] = t.curvature;
-              acc[0] += ci * t.loss;
-              acc[1] -= ci * u[i] * t.sigma_neg;
-            });
+        for (Index i = begin; i < end; ++i) {
+          const LogisticTerms t = logistic_terms(z[i] + alpha * u[i]);
+          const double ci = c != nullptr ? c[i] : 1.0;
+          ts[i] = t.sigma_neg;
+          tc[i] = t.curvature;
+          acc[0] += ci * t.loss;
+          acc[1] -= ci * u[i] * t.sigma_neg;
+        }
       });
   probe.trial_loss = sums[0];
   probe.trial_step = alpha;
@@ -340,21 +337,17 @@ void InnerObjective::move(LogisticState& state, const Vector& d, const LineProbe
   const double* tc = probe.trial_curvature.data();
   auto sums = linalg::sum_over_chunks<2>(
       chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
-        if (tried) {
-          for (Index i = begin; i < end; ++i) {
-            z[i] += alpha * u[i];
-            const double ci = c != nullptr ? c[i] : 1.0;
+        for (Index i = begin; i < end; ++i) {
+          z[i] += alpha * u[i];
+          const double ci = c != nullptr ? c[i] : 1.0;
+          if (tried) {
             acc[1] += store_sample_terms(i, ts[i], tc[i], ci, y, p, D, r);
+          } else {
+            const LogisticTerms t = logistic_terms(z[i]);
+            acc[0] += ci * t.loss;
+            acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
           }
-          return;
         }
-        kernels::for_each_logistic_terms(
-            begin, end, [&](Index i) { return z[i] += alpha * u[i]; },
-            [&](Index i, const LogisticTerms& t) {
-              const double ci = c != nullptr ? c[i] : 1.0;
-              acc[0] += ci * t.loss;
-              acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
-            });
       });
   if (tried) sums[0] = probe.trial_loss;
   state.penalty =
@@ -417,13 +410,12 @@ void InnerObjective::gradient_change(const LogisticState& state, const Vector& e
   // u_i = y_i (x_iᵀe + e_b), from the stored margins (w + e is never formed), fused with its sum.
   const auto sums = linalg::sum_over_chunks<1>(
       chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
-        kernels::for_each_logistic_terms(
-            begin, end, [&](Index i) { return z[i] + y[i] * (linalg::row_dot(X, i, ep) + e_bias); },
-            [&](Index i, const LogisticTerms& t) {
-              const double ci = c != nullptr ? c[i] : 1.0;
-              qp[i] = -y[i] * ci * (t.sigma_neg - p[i]);
-              acc[0] += qp[i];
-            });
+        for (Index i = begin; i < end; ++i) {
+          const double u = y[i] * (linalg::row_dot(X, i, ep) + e_bias);
+          const double ci = c != nullptr ? c[i] : 1.0;
+          qp[i] = -y[i] * ci * (logistic_terms(z[i] + u).sigma_neg - p[i]);
+          acc[0] += qp[i];
+        }
       });
   transpose_pass(q, sums[0], e, out);
 }

@@ -5,7 +5,6 @@
 
 #include "core/check.hpp"
 #include "linalg/row_kernels.hpp"
-#include "objective/logistic_kernels.hpp"
 #include "shine/core/communicator.hpp"
 #include "shine/objective/logistic_loss.hpp"
 
@@ -31,11 +30,10 @@ double OuterObjective::value(const Vector& w) const {
   const double* c = data_->weighted() ? data_->weights.data() : nullptr;
   auto sums = linalg::sum_over_chunks<1>(
       chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
-        kernels::for_each_logistic_terms(
-            begin, end, [&](Index i) { return y[i] * (linalg::row_dot(X, i, wp) + bias); },
-            [&](Index i, const LogisticTerms& t) {
-              acc[0] += (c != nullptr ? c[i] : 1.0) * t.loss;
-            });
+        for (Index i = begin; i < end; ++i) {
+          const double ci = c != nullptr ? c[i] : 1.0;
+          acc[0] += ci * softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
+        }
       });
   core::sum_if_distributed(data_->communicator, sums);
   return sums[0];
@@ -53,14 +51,13 @@ double OuterObjective::value_and_gradient(const Vector& w, Vector& gradient) con
   const double* c = data_->weighted() ? data_->weights.data() : nullptr;
   const auto sums = linalg::sum_over_chunks<2>(
       chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
-        kernels::for_each_logistic_terms(
-            begin, end, [&](Index i) { return y[i] * (linalg::row_dot(X, i, wp) + bias); },
-            [&](Index i, const LogisticTerms& t) {
-              const double ci = c != nullptr ? c[i] : 1.0;
-              r[i] = -y[i] * ci * t.sigma_neg;
-              acc[0] += ci * t.loss;
-              acc[1] += r[i];
-            });
+        for (Index i = begin; i < end; ++i) {
+          const LogisticTerms t = logistic_terms(y[i] * (linalg::row_dot(X, i, wp) + bias));
+          const double ci = c != nullptr ? c[i] : 1.0;
+          r[i] = -y[i] * ci * t.sigma_neg;
+          acc[0] += ci * t.loss;
+          acc[1] += r[i];
+        }
       });
   if (core::is_distributed(data_->communicator)) {
     // One sum over the group: X'ᵀr' of this process's rows, the loss and Σr'.
