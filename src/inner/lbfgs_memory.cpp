@@ -272,6 +272,26 @@ void sweep_combine(Index dim, int threads, const Vector& delta, double a0, const
   });
 }
 
+// The largest |x_j| that is not NaN, over fixed chunks on up to `threads` threads (a maximum
+// does not depend on the order, so neither does the result).
+double largest_magnitude(const double* x, Index n, int threads) {
+  const auto chunks = linalg::RowChunks::uniform(n, kChunk);
+  std::vector<double> largest(static_cast<std::size_t>(chunks.count()), 0.0);
+  linalg::for_each_chunk(chunks, threads, [&](Index c, Index begin, Index end) {
+    largest[static_cast<std::size_t>(c)] = kernels::largest_magnitude(x + begin, end - begin);
+  });
+  return largest.empty() ? 0.0 : *std::max_element(largest.begin(), largest.end());
+}
+
+// kernels::encode_half over fixed chunks on up to `threads` threads (entry by entry: the same
+// bits for any thread count).
+void encode_half(const double* x, Index n, double factor, kernels::Half* out, int threads) {
+  linalg::for_each_chunk(linalg::RowChunks::uniform(n, kChunk), threads,
+                         [&](Index, Index begin, Index end) {
+                           kernels::encode_half(x + begin, end - begin, factor, out + begin);
+                         });
+}
+
 // The scale of `Half` storage for a vector whose largest finite |entry| is `max_abs`: the power
 // of two 2^k that maps max_abs into [2^14, 2^15), so that the largest entry keeps the full 11-bit
 // precision with room to round up (binary16 reaches 65504), and entries down to 2^-24 of 2^k
@@ -379,11 +399,11 @@ void LbfgsMemory::put(bool is_s, std::size_t slot, const Vector& x) {
       (is_s ? sf_ : yf_)[slot] = x.cast<float>();
       break;
     case PairPrecision::Half: {
-      const double max_abs = kernels::largest_magnitude(x.data(), x.size());
+      const double max_abs = largest_magnitude(x.data(), x.size(), num_threads_);
       scale = half_scale(max_abs);
       auto& h = (is_s ? sh_ : yh_)[slot];
       h.resize(x.size());
-      kernels::encode_half(x.data(), x.size(), 1.0 / scale, h.data());
+      encode_half(x.data(), x.size(), 1.0 / scale, h.data(), num_threads_);
       break;
     }
   }
@@ -481,9 +501,13 @@ void LbfgsMemory::set_diagonal(const Vector& diagonal) {
   if (diagonal.size() > 0) {
     require(diagonal.size() == dim_, "LbfgsMemory::set_diagonal size", diagonal.size(),
             "must equal the memory's dimension " + std::to_string(dim_));
-    for (Index j = 0; j < diagonal.size(); ++j) {
-      require(std::isfinite(diagonal[j]) && diagonal[j] > 0.0,
-              "LbfgsMemory::set_diagonal entry " + std::to_string(j), diagonal[j],
+    // The message is built only for the first bad entry (not once per entry: Δ is set at the
+    // start of every solve).
+    Index bad = 0;
+    while (bad < dim_ && std::isfinite(diagonal[bad]) && diagonal[bad] > 0.0)
+      ++bad;
+    if (bad < dim_) {
+      require(false, "LbfgsMemory::set_diagonal entry " + std::to_string(bad), diagonal[bad],
               "must be finite and > 0");
     }
   }
@@ -669,10 +693,10 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
     yn.data = y_rounded.data();
   } else {
     const auto encode = [&](const Vector& x, VectorT<T>& out, Stored<T>& stored) {
-      const double max_abs = kernels::largest_magnitude(x.data(), x.size());
+      const double max_abs = largest_magnitude(x.data(), x.size(), num_threads_);
       stored.scale = half_scale(max_abs);
       out.resize(x.size());
-      kernels::encode_half(x.data(), x.size(), 1.0 / stored.scale, out.data());
+      encode_half(x.data(), x.size(), 1.0 / stored.scale, out.data(), num_threads_);
       stored.data = out.data();
     };
     encode(s, s_rounded, sn);
