@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -26,6 +27,8 @@ void SecantStepOptions::validate() const {
           "SecantStepOptions::initial_radius", initial_radius, "must be in (0, max_radius]");
   require(std::isfinite(theta_tolerance) && theta_tolerance > 0.0 && theta_tolerance <= 1.0,
           "SecantStepOptions::theta_tolerance", theta_tolerance, "must be in (0, 1] (log-lambda)");
+  require(std::isfinite(loss_tolerance) && loss_tolerance >= 0.0 && loss_tolerance < 1.0,
+          "SecantStepOptions::loss_tolerance", loss_tolerance, "must be in [0, 1) (0 = off)");
 }
 
 SecantStep::SecantStep(SecantStepOptions options, double lower_bound, double upper_bound)
@@ -72,7 +75,10 @@ SecantStep::Update SecantStep::update(const Vector& theta, const Vector& p, doub
                                 " entries but the hypergradient has " + std::to_string(p.size()));
   }
   const auto clip = [this](const Vector& v) { return v.cwiseMax(lower_).cwiseMin(upper_).eval(); };
-  Update result{clip(theta), StepOutcome::NonFinite, 0.0, state_.radius, 0.0, state_.bounced};
+  Update result{clip(theta),   StepOutcome::NonFinite,
+                0.0,           state_.radius,
+                0.0,           std::numeric_limits<double>::infinity(),
+                state_.bounced};
   if (!p.allFinite() || !std::isfinite(f)) {
     state_.radius = std::max(0.5 * state_.radius, options_.theta_tolerance);
     result.radius = state_.radius;
@@ -130,9 +136,14 @@ SecantStep::Update SecantStep::update(const Vector& theta, const Vector& p, doub
   const bool blocked = result.step_norm < rms(step) * (1.0 - 1e-12);  // a bound cut the step
 
   // Converged: the model's own step is small (not one the radius cut short), or a bound blocks
-  // the step, or p = 0.
+  // the step, or p = 0, or the model predicts that f can hardly fall any more.
   const bool small = result.step_norm <= options_.theta_tolerance;
-  if (p_norm == 0.0 || (small && ((curvature > 0.0 && !capped) || blocked))) {
+  const double model_decrease =
+      curvature > 0.0 ? 0.5 * p.squaredNorm() / curvature : std::numeric_limits<double>::infinity();
+  result.predicted_decrease = model_decrease == 0.0 ? 0.0 : model_decrease / std::abs(f);
+  const bool flat =
+      options_.loss_tolerance > 0.0 && model_decrease <= options_.loss_tolerance * std::abs(f);
+  if (p_norm == 0.0 || flat || (small && ((curvature > 0.0 && !capped) || blocked))) {
     result.outcome = StepOutcome::Converged;
   } else if (capped) {
     result.outcome = StepOutcome::Capped;

@@ -268,6 +268,10 @@ std::vector<TuneOptionSpec> build_table() {
                   kAlways, "secant: longest step in log(lambda)"));
   t.push_back(row(SHINE_FIELD(secant.theta_tolerance), "theta-tolerance", open_closed(0, 1), "",
                   kAlways, "secant: converged when a step moves log(lambda) by at most this"));
+  t.push_back(row(SHINE_FIELD(secant.loss_tolerance), "loss-tolerance", closed_open(0, 1),
+                  "(0 = off)", kAlways,
+                  "secant: converged also when the secant model predicts that the validation "
+                  "loss can fall by at most this fraction of itself"));
 
   // The inner solves.
   t.push_back(row(SHINE_FIELD(inner_tolerance_rule), "inner-tolerance-rule", {}, "", kAlways,

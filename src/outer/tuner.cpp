@@ -226,15 +226,24 @@ void Run::stop_converged() {
   const Vector moved =
       polished ? Vector(last.theta - result_.records[n - 2].theta) : Vector(theta_ - last.theta);
   const bool confirmed = polished && options_.bounce_cg_tolerance > 0.0;
-  char buffer[240];
-  std::snprintf(buffer, sizeof buffer,
-                "the secant step moved log(lambda) by %.3g <= %.3g after %zu evaluations%s",
-                moved.norm() / std::sqrt(static_cast<double>(k_)), options_.secant.theta_tolerance,
-                n,
-                confirmed  ? ", the last solved to the final tolerance and confirmed by its CG "
-                             "hypergradient"
-                : polished ? ", the last solved to the final tolerance"
-                           : "");
+  const double moved_rms = moved.norm() / std::sqrt(static_cast<double>(k_));
+  const char* how = confirmed  ? ", the last solved to the final tolerance and confirmed by its CG "
+                                 "hypergradient"
+                    : polished ? ", the last solved to the final tolerance"
+                               : "";
+  char buffer[320];
+  if (moved_rms <= options_.secant.theta_tolerance * (1.0 + 1e-12)) {
+    std::snprintf(buffer, sizeof buffer,
+                  "the secant step moved log(lambda) by %.3g <= %.3g after %zu evaluations%s",
+                  moved_rms, options_.secant.theta_tolerance, n, how);
+  } else {
+    // Not the θ criterion: the loss criterion (secant.loss_tolerance) decided.
+    std::snprintf(
+        buffer, sizeof buffer,
+        "the secant model predicts that the validation loss can fall by at most a "
+        "fraction %.3g of itself after %zu evaluations (log(lambda) last moved by %.3g)%s",
+        options_.secant.loss_tolerance, n, moved_rms, how);
+  }
   stop(Termination::Converged, buffer);
   // The result is the stationary point: the last evaluation, whose solve is the most accurate.
   // Earlier, looser solves can score a lower validation loss than any accurate solve at any

@@ -43,8 +43,11 @@ TEST(SecantStep, FirstStepHasTheTrustRadiusAndTheSecantThenSolvesAQuadratic) {
 }
 
 TEST(SecantStep, ConvergesSuperlinearlyOnANonQuadraticMinimum) {
-  // f = cosh(θ − 1): p = sinh(θ − 1), curvature cosh; from θ = −3 with radius 1.
-  SecantStep step({.initial_radius = 1.0, .max_radius = 4.0, .theta_tolerance = 1e-6}, -12, 12);
+  // f = cosh(θ − 1): p = sinh(θ − 1), curvature cosh; from θ = −3 with radius 1. The θ
+  // criterion alone (the loss criterion would stop within 1e-4 of f's minimum value).
+  SecantStep step(
+      {.initial_radius = 1.0, .max_radius = 4.0, .theta_tolerance = 1e-6, .loss_tolerance = 0.0},
+      -12, 12);
   double t = -3.0;
   int updates = 0;
   for (; updates < 30; ++updates) {
@@ -111,6 +114,30 @@ TEST(SecantStep, ANonPositiveSlopeKeepsTheLastPositiveCurvature) {
   u = fresh.update(one(-2.0), one(2.0), 2.0);  // slope (2 − 1)/(−2) < 0
   EXPECT_EQ(u.curvature, 0.0);
   EXPECT_EQ(u.outcome, StepOutcome::Capped);
+}
+
+TEST(SecantStep, ConvergesWhenTheModelPredictsAlmostNoDecreaseOfTheLoss) {
+  // f = 1000 + (θ − 0)²/2, p = θ: from θ = 1 (steepest descent to −1) the secant slope is 1 and
+  // the model's minimum lies 0.5 below f = 1000.5, a fraction 5.0e-4 of it, one unit of θ away.
+  for (const double tolerance : {1e-3, 0.0}) {
+    SecantStep step({.initial_radius = 2.0,
+                     .max_radius = 4.0,
+                     .theta_tolerance = 0.02,
+                     .loss_tolerance = tolerance},
+                    -12, 12);
+    SecantStep::Update u = step.update(one(1.0), one(1.0), 1000.5);
+    ASSERT_EQ(u.outcome, StepOutcome::Capped);
+    EXPECT_EQ(u.predicted_decrease, std::numeric_limits<double>::infinity());  // no slope yet
+    u = step.update(one(-1.0), one(-1.0), 1000.5);
+    ASSERT_DOUBLE_EQ(u.curvature, 1.0);
+    EXPECT_DOUBLE_EQ(u.predicted_decrease, 0.5 / 1000.5);
+    EXPECT_DOUBLE_EQ(u.theta[0], 0.0);  // the model's step either way
+    EXPECT_EQ(u.outcome, tolerance > 0.0 ? StepOutcome::Converged : StepOutcome::Secant);
+  }
+  // The default, 1e-4, does not stop there.
+  SecantStep step({}, -12, 12);
+  (void)step.update(one(1.0), one(1.0), 1000.5);
+  EXPECT_EQ(step.update(one(-1.0), one(-1.0), 1000.5).outcome, StepOutcome::Secant);
 }
 
 TEST(SecantStep, StopsOnABoundThatTheGradientPushesAgainst) {
@@ -265,6 +292,9 @@ TEST(SecantStepOptions, ValidationNamesTheField) {
             std::string::npos);
   EXPECT_NE(message({.max_radius = 30.0}).find("max_radius"), std::string::npos);
   EXPECT_NE(message({.theta_tolerance = 0.0}).find("theta_tolerance"), std::string::npos);
+  EXPECT_NE(message({.loss_tolerance = 1.0}).find("loss_tolerance"), std::string::npos);
+  EXPECT_NE(message({.loss_tolerance = -1e-3}).find("loss_tolerance"), std::string::npos);
+  EXPECT_TRUE(message({.loss_tolerance = 0.0}).empty());  // off
   EXPECT_TRUE(message({}).empty());
   EXPECT_THROW(SecantStep({}, 1.0, 0.0), std::invalid_argument);
 }

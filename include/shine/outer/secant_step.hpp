@@ -22,7 +22,8 @@
 ///
 /// Convergence: the step actually taken (after clipping) has ‖·‖ ≤ `theta_tolerance` and is the
 /// model's own step (a positive curvature, not cut by the radius), or θ sits on a bound that p
-/// pushes against, or p = 0. At θ = log λ
+/// pushes against, or p = 0, or the model (a positive curvature) predicts that f can fall by at
+/// most `loss_tolerance`·|f| (½‖p‖²/c). At θ = log λ
 /// a tolerance of 0.02 means λ is known to within 2 %, where the held-out loss is flat to far
 /// below 1 %.
 ///
@@ -45,6 +46,12 @@ struct SecantStepOptions {
   /// Converged when a step with a positive curvature estimate moves θ by at most this (RMS over
   /// groups, in log-λ). Range (0, 1]. Default 0.02.
   double theta_tolerance = 0.02;
+  /// Converged also when the secant model (a positive curvature c) predicts that no step lowers
+  /// f by more than this fraction of |f|: ½‖p‖²/c ≤ loss_tolerance·|f|, the decrease to the
+  /// model's minimum. Where f is flat about its minimum, its minimizer is ill-determined and the
+  /// error of the hypergradients moves θ by more than `theta_tolerance` long after f has stopped
+  /// improving. Range [0, 1); 0 turns it off. Default 1e-4.
+  double loss_tolerance = 1e-4;
 
   /// Throws `std::invalid_argument` naming the field when a value is out of range.
   void validate() const;
@@ -64,6 +71,9 @@ class SecantStep {
     double curvature;  ///< c (0 when unknown or not positive).
     double radius;     ///< Trust radius after the update.
     double step_norm;  ///< RMS norm of the step taken.
+    /// ½‖p‖²/(c·|f|): the decrease of f the secant model predicts, relative to f (+∞ without a
+    /// positive curvature).
+    double predicted_decrease;
     /// True from the first update at which f rose over a step shorter than 5·theta_tolerance
     /// on: over so short a step a smooth loss rises only past its minimum, and a secant model
     /// that keeps stepping back and forth there is steered by the error of the hypergradients,
