@@ -217,7 +217,8 @@ double Run::final_level(const FoldState& fold, const Vector& w_start) const {
                   1e-12 * fold.initial_gradient_norm);
 }
 
-// Ends the run as converged, after the evaluation whose secant step was below the tolerance.
+// Ends the run as converged, after the evaluation whose secant step was below the θ tolerance or
+// whose secant model left the validation loss less than the loss tolerance to gain.
 void Run::stop_converged() {
   const OuterRecord& last = result_.records.back();
   const std::size_t n = result_.records.size();
