@@ -283,15 +283,6 @@ double largest_magnitude(const double* x, Index n, int threads) {
   return largest.empty() ? 0.0 : *std::max_element(largest.begin(), largest.end());
 }
 
-// kernels::encode_half over fixed chunks on up to `threads` threads (entry by entry: the same
-// bits for any thread count).
-void encode_half(const double* x, Index n, double factor, kernels::Half* out, int threads) {
-  linalg::for_each_chunk(linalg::RowChunks::uniform(n, kChunk), threads,
-                         [&](Index, Index begin, Index end) {
-                           kernels::encode_half(x + begin, end - begin, factor, out + begin);
-                         });
-}
-
 // The scale of `Half` storage for a vector whose largest finite |entry| is `max_abs`: the power
 // of two 2^k that maps max_abs into [2^14, 2^15), so that the largest entry keeps the full 11-bit
 // precision with room to round up (binary16 reaches 65504), and entries down to 2^-24 of 2^k
@@ -301,6 +292,19 @@ double half_scale(double max_abs) {
   if (!(max_abs > 0.0) || !std::isfinite(max_abs)) return 1.0;
   const int k = std::clamp(std::ilogb(max_abs) - 14, -1022, 1009);
   return std::ldexp(1.0, k);
+}
+
+// `x` rounded to `Half` storage in `out` (over fixed chunks on up to `threads` threads: a maximum
+// and an entrywise conversion, the same bits for any thread count); returns its scale.
+double round_to_half(const Vector& x, VectorT<Half>& out, int threads) {
+  const double scale = half_scale(largest_magnitude(x.data(), x.size(), threads));
+  out.resize(x.size());
+  const double factor = 1.0 / scale;
+  linalg::for_each_chunk(
+      linalg::RowChunks::uniform(x.size(), kChunk), threads, [&](Index, Index begin, Index end) {
+        kernels::encode_half(x.data() + begin, end - begin, factor, out.data() + begin);
+      });
+  return scale;
 }
 
 }  // namespace
@@ -398,14 +402,9 @@ void LbfgsMemory::put(bool is_s, std::size_t slot, const Vector& x) {
     case PairPrecision::Single:
       (is_s ? sf_ : yf_)[slot] = x.cast<float>();
       break;
-    case PairPrecision::Half: {
-      const double max_abs = largest_magnitude(x.data(), x.size(), num_threads_);
-      scale = half_scale(max_abs);
-      auto& h = (is_s ? sh_ : yh_)[slot];
-      h.resize(x.size());
-      encode_half(x.data(), x.size(), 1.0 / scale, h.data(), num_threads_);
+    case PairPrecision::Half:
+      scale = round_to_half(x, (is_s ? sh_ : yh_)[slot], num_threads_);
       break;
-    }
   }
 }
 
@@ -692,15 +691,10 @@ bool LbfgsMemory::store_as(const Vector& s, const Vector& y, Vector* s_owned, Ve
     sn.data = s_rounded.data();
     yn.data = y_rounded.data();
   } else {
-    const auto encode = [&](const Vector& x, VectorT<T>& out, Stored<T>& stored) {
-      const double max_abs = largest_magnitude(x.data(), x.size(), num_threads_);
-      stored.scale = half_scale(max_abs);
-      out.resize(x.size());
-      encode_half(x.data(), x.size(), 1.0 / stored.scale, out.data(), num_threads_);
-      stored.data = out.data();
-    };
-    encode(s, s_rounded, sn);
-    encode(y, y_rounded, yn);
+    sn.scale = round_to_half(s, s_rounded, num_threads_);
+    yn.scale = round_to_half(y, y_rounded, num_threads_);
+    sn.data = s_rounded.data();
+    yn.data = y_rounded.data();
   }
 
   // One sweep for every product the update needs: the new pair with itself and with the pairs
