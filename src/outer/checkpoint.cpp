@@ -271,7 +271,7 @@ OuterRecord decode_record(const json& o) {
   r.hypergradient = decode_vector(o.at("hypergradient"), "record hypergradient");
   r.hypergradient_norm = get<double>(o, "hypergradient_norm");
   r.tolerance = get<double>(o, "tolerance");
-  r.step = get_enum<StepOutcome>(o, "step", 9);
+  r.step = get_enum<StepOutcome>(o, "step", 10);
   r.lipschitz = get<double>(o, "lipschitz");
   r.curvature = get<double>(o, "curvature");
   r.trust_radius = get<double>(o, "trust_radius");

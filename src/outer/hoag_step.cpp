@@ -70,6 +70,8 @@ std::string_view to_string(StepOutcome outcome) noexcept {
       return "converged";
     case StepOutcome::Confirm:
       return "confirm";
+    case StepOutcome::Tighten:
+      return "tighten";
   }
   return "kept";
 }

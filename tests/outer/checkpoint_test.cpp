@@ -168,6 +168,41 @@ INSTANTIATE_TEST_SUITE_P(
                                                : std::string("last"));
     });
 
+TEST(Checkpoint, AResumeFromATightenStepContinuesExactly) {
+  // Many rows, few features: the default run records a `tighten` step (a convergence announced
+  // by a solve far looser than the final level); stopped there, saved and resumed with another
+  // thread count, it goes on exactly as the run that was never stopped.
+  const data::Split split =
+      data::split_dataset(test::random_dataset(4000, 30, 0.05, 0, 0.2),
+                          {.train = 0.8, .validation = 0.1, .test = 0.1, .seed = 0});
+  TuneProblem problem;
+  problem.train = &split.train;
+  problem.validation = &split.validation;
+  TuneOptions options;
+  options.objective.num_threads = 1;
+  const TuneResult whole = tune(problem, options);
+  ASSERT_EQ(whole.termination, Termination::Converged) << whole.message;
+  int tighten = -1;
+  for (const OuterRecord& record : whole.records) {
+    if (record.step == StepOutcome::Tighten) {
+      tighten = record.iteration;
+      break;
+    }
+  }
+  ASSERT_GE(tighten, 0) << "no tighten step: the test no longer covers it";
+  StopAndKeep stopper(tighten);
+  Observer* first[] = {&stopper};
+  ASSERT_EQ(tune(problem, options, first).termination, Termination::StoppedByObserver);
+  ASSERT_TRUE(stopper.kept.has_value());
+  const fs::path file = scratch("tighten");
+  save_checkpoint(file, *stopper.kept);
+  const TuneCheckpoint loaded = load_checkpoint(file);
+  fs::remove(file);
+  EXPECT_EQ(loaded.result.records.back().step, StepOutcome::Tighten);
+  options.objective.num_threads = 2;
+  expect_same_run(whole, resume(problem, options, loaded));
+}
+
 TEST(Checkpoint, FileRoundTripIsExactIncludingNonFiniteValues) {
   SmallProblem p;
   TuneOptions options;

@@ -5,6 +5,9 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "shine/outer/tolerance_schedule.hpp"
 
@@ -104,6 +107,18 @@ TEST(HoagStep, ValidatesOptionsAndSizes) {
   EXPECT_THROW(step.update(vec({0.0}), vec({1.0, 2.0}), 1.0, 1e-3, 1e-3), std::invalid_argument);
   EXPECT_EQ(parse_step_rule("double"), StepRule::Double);
   EXPECT_THROW(parse_step_rule("triple"), std::invalid_argument);
+}
+
+TEST(StepOutcome, EveryOutcomeHasItsOwnStableName) {
+  // The names are written into the JSON records and the progress lines.
+  const std::vector<std::pair<StepOutcome, std::string_view>> names = {
+      {StepOutcome::Accepted, "accepted"},    {StepOutcome::Kept, "kept"},
+      {StepOutcome::Rejected, "rejected"},    {StepOutcome::ZeroGradient, "zero_gradient"},
+      {StepOutcome::NonFinite, "non_finite"}, {StepOutcome::Secant, "secant"},
+      {StepOutcome::Capped, "capped"},        {StepOutcome::Converged, "converged"},
+      {StepOutcome::Confirm, "confirm"},      {StepOutcome::Tighten, "tighten"}};
+  for (const auto& [outcome, name] : names)
+    EXPECT_EQ(to_string(outcome), name);
 }
 
 TEST(ToleranceSchedule, ExponentialQuadraticCubicAndFloor) {

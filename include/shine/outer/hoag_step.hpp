@@ -70,10 +70,14 @@ enum class StepOutcome {
   /// `TuneOptions::final_tolerance`; the later evaluations solve to it, and the next
   /// convergence ends the run.
   Confirm,
+  /// Secant rule: the step is below the tolerance, but the inner solve's gradient was more than
+  /// 100 times the final level: a hypergradient that inaccurate cannot announce a convergence.
+  /// The step is taken, and the next solves, warm-started, tighten as usual.
+  Tighten,
 };
 
 /// Stable names: "accepted", "kept", "rejected", "zero_gradient", "non_finite", "secant",
-/// "capped", "converged", "confirm".
+/// "capped", "converged", "confirm", "tighten".
 std::string_view to_string(StepOutcome outcome) noexcept;
 
 /// The adaptive step's state across outer iterations (L and the previous outer loss).

@@ -170,9 +170,11 @@ struct TuneOptions {
   /// Relative accuracy τ of the returned model. When the secant step converges after a looser
   /// inner solve (step `Confirm`), one last evaluation at the secant's θ solves to
   /// ‖∇h(w)‖ ≤ τ·min(λ)·‖w_start‖, which bounds ‖w − w*‖ ≤ τ·‖w_start‖ (h is λ-strongly
-  /// convex), and ends the run. Range (0, 1). Default 1e-2: at the small λ of nearly separable
-  /// data a loose model, or one solved to `shine fit`'s 1e-6·‖∇h(0)‖, can be several per cent
-  /// off the held-out loss of the exact minimizer (docs/hypergradients.md).
+  /// convex), and ends the run. A convergence announced by a solve whose gradient is more than
+  /// 100 times that level is not polished (step `Tighten`): the run goes on. Range (0, 1). Default
+  /// 1e-2: at the small λ of nearly separable data a loose model, or one solved to `shine fit`'s
+  /// 1e-6·‖∇h(0)‖, can be several per cent off the held-out loss of the exact minimizer
+  /// (docs/hypergradients.md).
   double final_tolerance = 1e-2;
   /// Secant rule: once the held-out loss has risen over a step shorter than
   /// 5·`secant.theta_tolerance` (θ bounces about the minimum within the hypergradients' error,
