@@ -38,7 +38,8 @@ std::string ConsoleProgress::line(const outer::OuterRecord& r, outer::TuneMethod
       hypergradient_method ? std::string(outer::to_string(r.step)) : std::string("-");
   if (hypergradient_method && method != outer::TuneMethod::Hoag &&
       r.hypergradient_summary.method == hypergrad::Method::Hoag) {
-    step += "+cg";
+    // Conjugate gradient (a CG budget), or the direct solve of few features (none).
+    step += r.hypergradient_summary.cg_budget > 0 ? "+cg" : "+direct";
   }
   return format("%4d %11s %11s %11s %12s %9d %10s  %s", r.iteration, lambda_text(r.lambda).c_str(),
                 loss_text(r.validation_loss).c_str(), loss_text(r.test_loss).c_str(),

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -387,6 +388,65 @@ void InnerObjective::hessian_vector(const LogisticState& state, const Vector& v,
         }
       });
   transpose_pass(q, sums[0], v, out);
+}
+
+Eigen::MatrixXd InnerObjective::dense_hessian(const LogisticState& state) const {
+  if (distributed()) {
+    throw std::invalid_argument(
+        "InnerObjective::dense_hessian: the rows are spread over processes; use hessian_vector");
+  }
+  require(state.curvature.size() == samples(), "InnerObjective::dense_hessian: state size",
+          state.curvature.size(), "evaluate the state first");
+  const Index d = dim();
+  Eigen::MatrixXd H = Eigen::MatrixXd::Zero(d, d);
+  const SparseMatrix& X = data_->X;
+  const SparseMatrix& Xt = data_->Xt;
+  const StorageIndex* row_ptr = X.outerIndexPtr();
+  const StorageIndex* col = X.innerIndexPtr();
+  const double* val = X.valuePtr();
+  const double* D = state.curvature.data();
+  // Column j of XᵀDX on and below the diagonal: Σ over the rows i of feature j of D_i x_ij x_ik
+  // for the features k ≥ j of row i (its columns are sorted: the last ones), each column on its
+  // own; the upper triangle is then mirrored, so H is exactly symmetric.
+  linalg::for_each_chunk(
+      chunks_->features, options_.num_threads, [&](Index /*chunk*/, Index begin, Index end) {
+        for (Index j = begin; j < end; ++j) {
+          double* h = H.col(j).data();
+          for (SparseMatrix::InnerIterator it(Xt, j); it; ++it) {
+            const Index i = it.col();
+            const double a = D[i] * it.value();
+            for (StorageIndex k = row_ptr[i + 1] - 1; k >= row_ptr[i] && col[k] >= j; --k)
+              h[col[k]] += a * val[k];
+          }
+        }
+      });
+  for (Index j = 0; j < features_; ++j) {
+    for (Index k = j + 1; k < features_; ++k)
+      H(j, k) = H(k, j);
+  }
+  for (Index j = 0; j < features_; ++j)
+    H(j, j) += regularizer_.weights()[j];
+  if (options_.fit_intercept) {
+    const Index b = features_;
+    double* h = H.col(b).data();
+    for (Index i = 0; i < samples(); ++i) {
+      for (StorageIndex k = row_ptr[i]; k < row_ptr[i + 1]; ++k)
+        h[col[k]] += D[i] * val[k];
+      h[b] += D[i];
+    }
+    H.row(b).head(features_) = H.col(b).head(features_).transpose();
+  }
+  return H;
+}
+
+double InnerObjective::dense_hessian_work() const {
+  const StorageIndex* row_ptr = data_->X.outerIndexPtr();
+  double work = 0.0;
+  for (Index i = 0; i < samples(); ++i) {
+    const double nnz = row_ptr[i + 1] - row_ptr[i];
+    work += 0.5 * nnz * (nnz + 1.0) + (options_.fit_intercept ? nnz + 1.0 : 0.0);
+  }
+  return work;
 }
 
 void InnerObjective::gradient_change(const LogisticState& state, const Vector& e, Vector& out,

@@ -42,7 +42,10 @@ struct FoldState {
   Vector q_previous;  // the last q, warm start of CG and reused after a solve with no step
   bool have_q = false;
   bool q_from_cg = false;  // q_previous came from the conjugate gradient after a bounce
-  int threads = 0;         // of its memory sweeps when folds are solved at once (0: as set)
+  // The accurate hypergradients (after a bounce, to confirm) by a dense direct solve, at this
+  // work in Hessian-product equivalents; 0: by conjugate gradient; unset until first needed.
+  std::optional<double> direct_products;
+  int threads = 0;  // of its memory sweeps when folds are solved at once (0: as set)
 };
 
 // Adds the work of another fold's solve to `total` (the first fold's summary): counts and times

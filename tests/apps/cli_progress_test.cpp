@@ -32,9 +32,13 @@ TEST(ConsoleProgress, MarksTheStepsWhoseHypergradientCameFromConjugateGradient) 
   EXPECT_TRUE(ends_with(ConsoleProgress::line(record(StepOutcome::Secant, hypergrad::Method::Shine),
                                               TuneMethod::Shine),
                         "  secant"));
-  EXPECT_TRUE(ends_with(ConsoleProgress::line(record(StepOutcome::Capped, hypergrad::Method::Hoag),
+  outer::OuterRecord cg = record(StepOutcome::Capped, hypergrad::Method::Hoag);
+  cg.hypergradient_summary.cg_budget = 100;
+  EXPECT_TRUE(ends_with(ConsoleProgress::line(cg, TuneMethod::Shine), "  capped+cg"));
+  // The direct solve of few features has no CG budget.
+  EXPECT_TRUE(ends_with(ConsoleProgress::line(record(StepOutcome::Tighten, hypergrad::Method::Hoag),
                                               TuneMethod::Shine),
-                        "  capped+cg"));
+                        "  tighten+direct"));
   // HOAG's hypergradients are always CG ones: nothing to mark.
   EXPECT_TRUE(ends_with(
       ConsoleProgress::line(record(StepOutcome::Secant, hypergrad::Method::Hoag), TuneMethod::Hoag),

@@ -118,6 +118,29 @@ TEST_P(InnerObjectiveTest, HessianVectorMatchesDifferencesOfTheGradient) {
   }
 }
 
+TEST_P(InnerObjectiveTest, DenseHessianIsTheFormedHessianAndExactlySymmetric) {
+  const Vector w = point(4);
+  const LogisticState s = objective_.evaluate(w);
+  const Eigen::MatrixXd H = objective_.dense_hessian(s);
+  const Eigen::MatrixXd reference = dense_hessian(objective_, s);  // a dense product
+  ASSERT_EQ(H.rows(), objective_.dim());
+  ASSERT_EQ(H.cols(), objective_.dim());
+  EXPECT_LE((H - reference).norm(), 1e-13 * reference.norm());
+  EXPECT_TRUE(H == H.transpose());
+  const Vector v = random_vector(objective_.dim(), 5);
+  Vector hv;
+  objective_.hessian_vector(s, v, hv);
+  EXPECT_LT(relative_error(H * v, hv), 1e-13);
+  // Its work: one triangle, Σ_i nnz(x_i)(nnz(x_i) + 1)/2, plus nnz(x_i) + 1 per row for the
+  // intercept.
+  double work = 0.0;
+  for (Index i = 0; i < data_.rows(); ++i) {
+    const double nnz = static_cast<double>(data_.X.row(i).nonZeros());
+    work += nnz * (nnz + 1.0) / 2.0 + (GetParam().intercept ? nnz + 1.0 : 0.0);
+  }
+  EXPECT_EQ(objective_.dense_hessian_work(), work);
+}
+
 TEST_P(InnerObjectiveTest, GradientChangeIsTheDifferenceOfTwoFullGradients) {
   const LogisticState s = objective_.evaluate(point(20));
   for (const double scale : {1.0, 0.05}) {
@@ -278,11 +301,14 @@ TEST(InnerObjective, ResultsAreIdenticalForOneTwoAndFourThreads) {
   LogisticState reference;
   Vector reference_hv;
   Vector reference_change;
+  Eigen::MatrixXd reference_dense;
   for (const int threads : {1, 2, 4}) {
     const InnerObjective obj(data, -1.0, ObjectiveOptions{true, threads});
     const LogisticState s = obj.evaluate(w);
     Vector hv;
     obj.hessian_vector(s, v, hv);
+    const Eigen::MatrixXd H = obj.dense_hessian(s);
+    if (threads == 1) reference_dense = H;
     Vector change;
     obj.gradient_change(s, v, change);
     LineProbe probe;
@@ -297,6 +323,7 @@ TEST(InnerObjective, ResultsAreIdenticalForOneTwoAndFourThreads) {
     EXPECT_EQ(s.value, reference.value) << threads;
     EXPECT_EQ(s.gradient, reference.gradient) << threads;
     EXPECT_EQ(hv, reference_hv) << threads;
+    EXPECT_TRUE(H == reference_dense) << threads;
     EXPECT_EQ(change, reference_change) << threads;
     EXPECT_LE(relative_error(s.gradient, reference.gradient), 1e-12);
     LineProbe ref_probe;

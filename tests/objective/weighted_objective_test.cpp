@@ -108,6 +108,7 @@ TEST_P(WeightedObjective, DerivativesMatchFiniteDifferences) {
   inner.hessian_vector(state, v, hv);
   const auto gradient = [&inner](const Vector& x) { return inner.evaluate(x).gradient; };
   EXPECT_LE(relative_error(hv, fd_directional(gradient, w, v)), 1e-6);
+  EXPECT_LE(relative_error(inner.dense_hessian(state) * v, hv), 1e-13);
 
   const OuterObjective outer(data, {intercept, 1});
   Vector g;

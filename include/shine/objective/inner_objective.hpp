@@ -165,6 +165,18 @@ class InnerObjective {
   void hessian_vector(const LogisticState& state, const Vector& v, Vector& out,
                       Vector* work = nullptr) const;
 
+  /// H(w) formed as a dense dim() × dim() matrix at the point of `state`: XᵀDX + Λ, with the
+  /// intercept's row and column (Σ_i D_i x_i, Σ_i D_i) when fitted. For problems with few
+  /// features (a direct solve of H q = ∇f instead of conjugate gradient). The lower triangle's
+  /// column j sums the rows of feature j in their order (the same bits for every thread count),
+  /// and the upper triangle is its mirror (H is exactly symmetric). Cost: `dense_hessian_work()` multiply-adds, dim()² doubles of memory. Throws
+  /// `std::invalid_argument` when the rows are spread over processes (`distributed()`).
+  [[nodiscard]] Eigen::MatrixXd dense_hessian(const LogisticState& state) const;
+
+  /// Multiply-adds of `dense_hessian`: Σ_i nnz(x_i)(nnz(x_i) + 1)/2 (one triangle), plus
+  /// nnz(x_i) + 1 per row for the intercept.
+  [[nodiscard]] double dense_hessian_work() const;
+
   /// out = ∇h(w + e) − ∇h(w) at the point w of `state` (`e` with `dim()` entries), two passes:
   /// the margins of w + e come from the stored ones (z + y∘(Xe + e_b)), so w + e and the two
   /// gradients are never formed, and the difference carries no cancellation of the loss
@@ -193,6 +205,9 @@ class InnerObjective {
     return regularizer_.cross_derivative(w, q);
   }
 
+  /// True when the rows are spread over several processes (sums are reduced over the group).
+  [[nodiscard]] bool distributed() const noexcept;
+
  private:
   void check_point(const Vector& v, const char* what) const;
   // The sample weights c_i, or null when the training data has none (every c_i = 1).
@@ -209,8 +224,6 @@ class InnerObjective {
   // The second pass of hessian_vector and gradient_change: out = Xᵀq + Λv, with Σq for the
   // intercept entry.
   void transpose_pass(const Vector& q, double q_sum, const Vector& v, Vector& out) const;
-  // True when the rows are spread over several processes (sums are reduced over the group).
-  [[nodiscard]] bool distributed() const noexcept;
   // Sums `values` over the group when distributed.
   void reduce(std::span<double> values) const;
   // Distributed: Xᵀq of this process's rows (d entries) followed by `extra`, summed over the
