@@ -400,26 +400,22 @@ Eigen::MatrixXd InnerObjective::dense_hessian(const LogisticState& state) const 
   const Index d = dim();
   Eigen::MatrixXd H = Eigen::MatrixXd::Zero(d, d);
   const SparseMatrix& X = data_->X;
-  const SparseMatrix& Xt = data_->Xt;
   const StorageIndex* row_ptr = X.outerIndexPtr();
   const StorageIndex* col = X.innerIndexPtr();
   const double* val = X.valuePtr();
   const double* D = state.curvature.data();
-  // Column j of XᵀDX on and below the diagonal: Σ over the rows i of feature j of D_i x_ij x_ik
-  // for the features k ≥ j of row i (its columns are sorted: the last ones), each column on its
-  // own; the upper triangle is then mirrored, so H is exactly symmetric.
-  linalg::for_each_chunk(
-      chunks_->features, options_.num_threads, [&](Index /*chunk*/, Index begin, Index end) {
-        for (Index j = begin; j < end; ++j) {
-          double* h = H.col(j).data();
-          for (SparseMatrix::InnerIterator it(Xt, j); it; ++it) {
-            const Index i = it.col();
-            const double a = D[i] * it.value();
-            for (StorageIndex k = row_ptr[i + 1] - 1; k >= row_ptr[i] && col[k] >= j; --k)
-              h[col[k]] += a * val[k];
-          }
-        }
-      });
+  // The lower triangle of XᵀDX, row by row: D_i x_ij x_ik added to H(k, j) for the features
+  // j ≤ k of row i (its columns are sorted). Each entry sums its rows in increasing order; one
+  // thread (H is small here, and the sweep is a fraction of a solve's).
+  for (Index i = 0; i < samples(); ++i) {
+    const StorageIndex end = row_ptr[i + 1];
+    for (StorageIndex a = row_ptr[i]; a < end; ++a) {
+      const double coefficient = D[i] * val[a];
+      double* h = H.col(col[a]).data();
+      for (StorageIndex k = a; k < end; ++k)
+        h[col[k]] += coefficient * val[k];
+    }
+  }
   for (Index j = 0; j < features_; ++j) {
     for (Index k = j + 1; k < features_; ++k)
       H(j, k) = H(k, j);

@@ -167,10 +167,11 @@ class InnerObjective {
 
   /// H(w) formed as a dense dim() × dim() matrix at the point of `state`: XᵀDX + Λ, with the
   /// intercept's row and column (Σ_i D_i x_i, Σ_i D_i) when fitted. For problems with few
-  /// features (a direct solve of H q = ∇f instead of conjugate gradient). The lower triangle's
-  /// column j sums the rows of feature j in their order (the same bits for every thread count),
-  /// and the upper triangle is its mirror (H is exactly symmetric). Cost: `dense_hessian_work()` multiply-adds, dim()² doubles of memory. Throws
-  /// `std::invalid_argument` when the rows are spread over processes (`distributed()`).
+  /// features (a direct solve of H q = ∇f instead of conjugate gradient). One sweep over the rows
+  /// on the calling thread fills the lower triangle, each entry summing its rows in increasing
+  /// order; the upper triangle is its mirror (H is exactly symmetric). Cost: `dense_hessian_work()`
+  /// multiply-adds, dim()² doubles of memory. Throws `std::invalid_argument` when the rows are
+  /// spread over processes (`distributed()`).
   [[nodiscard]] Eigen::MatrixXd dense_hessian(const LogisticState& state) const;
 
   /// Multiply-adds of `dense_hessian`: Σ_i nnz(x_i)(nnz(x_i) + 1)/2 (one triangle), plus
