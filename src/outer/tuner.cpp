@@ -49,10 +49,10 @@ constexpr double kTrustedAnnouncement = 100.0;
 
 // The accurate hypergradients are computed by a dense direct solve of H q = ∇f (H formed, then
 // Cholesky) instead of conjugate gradient when the features are at most this many and the solve
-// costs at most this many Hessian-vector products (forming H: Σ_i nnz(x_i)² multiply-adds; the
-// factorization d³/6; a product: 2·nnz). On a9a and w8a (d = 123 and 300) it costs 7 and 16
-// products, where CG to the residual 10⁻² took 40–100 (docs/hypergradients.md); text data,
-// with d in the tens of thousands, keeps CG.
+// costs at most this many Hessian-vector products (forming H's lower triangle:
+// Σ_i nnz(x_i)(nnz(x_i)+1)/2 multiply-adds; the factorization d³/6; a product: 2·nnz). On a9a and
+// w8a (d = 123 and 300) it counts as 5 and 11 products, where CG to the residual 10⁻² took
+// 20–100 (docs/hypergradients.md); text data, with d in the tens of thousands, keeps CG.
 constexpr Index kDirectMaxDim = 1024;
 constexpr double kDirectMaxProducts = 25.0;
 
