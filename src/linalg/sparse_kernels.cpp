@@ -135,6 +135,15 @@ RowChunks RowChunks::uniform(Index rows, Index rows_per_chunk) {
   return chunks;
 }
 
+bool has_unit_values(const SparseMatrix& A) noexcept {
+  const double* val = A.valuePtr();
+  const Index nnz = static_cast<Index>(A.nonZeros());
+  for (Index k = 0; k < nnz; ++k) {
+    if (val[k] != 1.0) return false;
+  }
+  return true;
+}
+
 void for_each_chunk(const RowChunks& chunks, int num_threads,
                     FunctionRef<void(Index chunk, Index begin, Index end)> body) {
   const Index count = chunks.count();

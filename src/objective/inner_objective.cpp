@@ -31,6 +31,9 @@ struct InnerObjective::Chunks {
   linalg::RowChunks rows;              // of X: per-sample loops
   linalg::RowChunks features;          // of Xt: per-feature loops (gradient, penalty forms)
   linalg::RowChunks uniform_features;  // distributed: loops over w
+  // Every stored value of X (hence of Xt) is exactly 1: the data passes skip reading the values
+  // (the same bits, linalg::row_dot<true>).
+  bool unit_values = false;
 
   // The feature chunks of the loops over w: the same on every process when distributed (the
   // chunks of Xt follow the local rows).
@@ -55,6 +58,7 @@ InnerObjective::InnerObjective(const data::Dataset& train, L2Regularizer regular
   auto chunks = std::make_shared<Chunks>();
   chunks->rows = linalg::RowChunks::balanced(train.X);
   chunks->features = linalg::RowChunks::balanced(train.Xt);
+  chunks->unit_values = linalg::has_unit_values(train.X);
   column_sq_norms_.resize(features_);
   const double* c = sample_weights();
   for (Index j = 0; j < features_; ++j) {
@@ -131,16 +135,19 @@ void InnerObjective::evaluate(const Vector& w, LogisticState& state) const {
   double* r = state.residual.data();
   const double* c = sample_weights();
   // Pass 1 over X: margins and every per-sample term, fused; partial sums per fixed chunk.
-  const auto sums = linalg::sum_over_chunks<2>(
-      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
-        for (Index i = begin; i < end; ++i) {
-          z[i] = y[i] * (linalg::row_dot(X, i, wp) + bias);
-          const LogisticTerms t = logistic_terms(z[i]);
-          const double ci = c != nullptr ? c[i] : 1.0;
-          acc[0] += ci * t.loss;
-          acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
-        }
-      });
+  const auto sums = linalg::with_unit_values(chunks_->unit_values, [&](auto unit) {
+    return linalg::sum_over_chunks<2>(
+        chunks_->rows, options_.num_threads,
+        [&](Index begin, Index end, std::array<double, 2>& acc) {
+          for (Index i = begin; i < end; ++i) {
+            z[i] = y[i] * (linalg::row_dot<decltype(unit)::value>(X, i, wp) + bias);
+            const LogisticTerms t = logistic_terms(z[i]);
+            const double ci = c != nullptr ? c[i] : 1.0;
+            acc[0] += ci * t.loss;
+            acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
+          }
+        });
+  });
   state.gradient.resize(dim());
   if (distributed()) {
     const Vector summed = reduced_transpose(state.residual, sums);
@@ -167,13 +174,17 @@ double InnerObjective::value(const Vector& w) const {
   const double* wp = w.data();
   const double bias = options_.fit_intercept ? w[features_] : 0.0;
   const double* c = sample_weights();
-  auto sums = linalg::sum_over_chunks<1>(
-      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
-        for (Index i = begin; i < end; ++i) {
-          const double ci = c != nullptr ? c[i] : 1.0;
-          acc[0] += ci * softplus(-y[i] * (linalg::row_dot(X, i, wp) + bias));
-        }
-      });
+  auto sums = linalg::with_unit_values(chunks_->unit_values, [&](auto unit) {
+    return linalg::sum_over_chunks<1>(
+        chunks_->rows, options_.num_threads,
+        [&](Index begin, Index end, std::array<double, 1>& acc) {
+          for (Index i = begin; i < end; ++i) {
+            const double ci = c != nullptr ? c[i] : 1.0;
+            acc[0] +=
+                ci * softplus(-y[i] * (linalg::row_dot<decltype(unit)::value>(X, i, wp) + bias));
+          }
+        });
+  });
   reduce(sums);
   return sums[0] + regularizer_.value(w);
 }
@@ -213,9 +224,12 @@ double InnerObjective::gradient_pass(LogisticState& state, double residual_sum, 
       data_part != nullptr
           ? linalg::sum_over_chunks<2>(chunks_->weights(distributed()), options_.num_threads,
                                        pass([data_part](Index j) { return data_part[j]; }))
-          : linalg::sum_over_chunks<2>(
-                chunks_->features, options_.num_threads,
-                pass([&Xt, r](Index j) { return linalg::row_dot(Xt, j, r); }));
+          : linalg::with_unit_values(chunks_->unit_values, [&](auto unit) {
+              return linalg::sum_over_chunks<2>(
+                  chunks_->features, options_.num_threads, pass([&Xt, r](Index j) {
+                    return linalg::row_dot<decltype(unit)::value>(Xt, j, r);
+                  }));
+            });
   double norm2 = sums[0];
   if (options_.fit_intercept) {
     const Index b = features_;
@@ -250,13 +264,16 @@ void InnerObjective::prepare_line(const LogisticState& state, const Vector& d,
   double* u = probe.margin_slope.data();
   const double* c = sample_weights();
   // Pass over X: u = y∘(Xd + d_b), fused with the loss part of φ'(0) = −Σ c_i u_i σ(−z_i).
-  auto sums = linalg::sum_over_chunks<1>(chunks_->rows, options_.num_threads,
-                                         [&](Index begin, Index end, std::array<double, 1>& acc) {
-                                           for (Index i = begin; i < end; ++i) {
-                                             u[i] = y[i] * (linalg::row_dot(X, i, dp) + d_bias);
-                                             acc[0] -= (c != nullptr ? c[i] : 1.0) * u[i] * p[i];
-                                           }
-                                         });
+  auto sums = linalg::with_unit_values(chunks_->unit_values, [&](auto unit) {
+    return linalg::sum_over_chunks<1>(
+        chunks_->rows, options_.num_threads,
+        [&](Index begin, Index end, std::array<double, 1>& acc) {
+          for (Index i = begin; i < end; ++i) {
+            u[i] = y[i] * (linalg::row_dot<decltype(unit)::value>(X, i, dp) + d_bias);
+            acc[0] -= (c != nullptr ? c[i] : 1.0) * u[i] * p[i];
+          }
+        });
+  });
   reduce(sums);
   // One λ for every feature: read as a scalar (the same value as each entry of weights()).
   const double* weights = regularizer_.is_uniform() ? nullptr : regularizer_.weights().data();
@@ -380,13 +397,16 @@ void InnerObjective::hessian_vector(const LogisticState& state, const Vector& v,
   const double* D = state.curvature.data();
   double* qp = q.data();
   // First pass: q = D∘(Xv + v_b) (y_i² = 1), fused with Σq for the intercept row.
-  const auto sums = linalg::sum_over_chunks<1>(
-      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
-        for (Index i = begin; i < end; ++i) {
-          qp[i] = D[i] * (linalg::row_dot(X, i, vp) + v_bias);
-          acc[0] += qp[i];
-        }
-      });
+  const auto sums = linalg::with_unit_values(chunks_->unit_values, [&](auto unit) {
+    return linalg::sum_over_chunks<1>(
+        chunks_->rows, options_.num_threads,
+        [&](Index begin, Index end, std::array<double, 1>& acc) {
+          for (Index i = begin; i < end; ++i) {
+            qp[i] = D[i] * (linalg::row_dot<decltype(unit)::value>(X, i, vp) + v_bias);
+            acc[0] += qp[i];
+          }
+        });
+  });
   transpose_pass(q, sums[0], v, out);
 }
 

@@ -121,6 +121,27 @@ TEST(SparseKernels, ChunkedSumsAreIdenticalAcrossThreadCounts) {
   }
 }
 
+TEST(SparseKernels, TheUnitValuesDotGivesTheBitsOfTheGeneralOne) {
+  // Binary features: every stored value 1. Rows of 0 to 40 non-zeros cover the unrolled loop,
+  // its pairs and the last odd entry.
+  SparseMatrix A = random_sparse(300, 200, 0.08, 17);
+  for (Index k = 0; k < A.nonZeros(); ++k)
+    A.valuePtr()[k] = 1.0;
+  ASSERT_TRUE(has_unit_values(A));
+  const Vector x = random_vector(A.cols(), 18);
+  const Eigen::MatrixXd dense(A);
+  for (Index i = 0; i < A.rows(); ++i) {
+    const double general = row_dot<false>(A, i, x.data());
+    EXPECT_EQ(row_dot<true>(A, i, x.data()), general) << "row " << i;
+    EXPECT_NEAR(general, dense.row(i).dot(x),
+                1e-12 * (1.0 + dense.row(i).cwiseAbs().dot(x.cwiseAbs())));
+  }
+  A.valuePtr()[A.nonZeros() / 2] = 1.0 + 1e-16 * 4;  // one value not exactly 1
+  EXPECT_FALSE(has_unit_values(A));
+  EXPECT_FALSE(has_unit_values(random_sparse(30, 20, 0.2, 19)));
+  EXPECT_TRUE(has_unit_values(SparseMatrix(3, 4)));  // no stored value
+}
+
 TEST(SparseKernels, ForEachChunkVisitsEveryRowOnce) {
   const RowChunks chunks = RowChunks::uniform(100000, 1000);
   std::vector<std::atomic<int>> visits(100000);
