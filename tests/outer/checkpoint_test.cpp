@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "shine/data/split.hpp"
+#include "support/many_rows_problem.hpp"
 #include "support/random_problems.hpp"
 
 namespace shine::outer {
@@ -172,12 +173,8 @@ TEST(Checkpoint, AResumeFromATightenStepContinuesExactly) {
   // Many rows, few features: the default run records a `tighten` step (a convergence announced
   // by a solve far looser than the final level); stopped there, saved and resumed with another
   // thread count, it goes on exactly as the run that was never stopped.
-  const data::Split split =
-      data::split_dataset(test::random_dataset(4000, 30, 0.05, 0, 0.2),
-                          {.train = 0.8, .validation = 0.1, .test = 0.1, .seed = 0});
-  TuneProblem problem;
-  problem.train = &split.train;
-  problem.validation = &split.validation;
+  const test::ManyRowsProblem many_rows;
+  const TuneProblem& problem = many_rows.problem;
   TuneOptions options;
   options.objective.num_threads = 1;
   const TuneResult whole = tune(problem, options);

@@ -15,6 +15,7 @@
 #include "shine/objective/logistic_loss.hpp"
 #include "shine/objective/outer_objective.hpp"
 #include "shine/outer/checkpoint.hpp"
+#include "support/many_rows_problem.hpp"
 #include "support/random_problems.hpp"
 
 namespace shine::outer {
@@ -221,12 +222,8 @@ TEST(Tuner, AConvergenceAnnouncedByASolveFarAboveTheFinalLevelIsNotPolished) {
   // Such an announcement is recorded `tighten` and the run goes on; only an announcement within
   // 100× of the final level 0.01·λ·‖w‖ (an independent computation from the record and w) is
   // polished (`confirm`). The run still reaches the optimum of a dense grid.
-  const data::Split split =
-      data::split_dataset(test::random_dataset(4000, 30, 0.05, 0, 0.2),
-                          {.train = 0.8, .validation = 0.1, .test = 0.1, .seed = 0});
-  TuneProblem problem;
-  problem.train = &split.train;
-  problem.validation = &split.validation;
+  const test::ManyRowsProblem many_rows;
+  const TuneProblem& problem = many_rows.problem;
   SolutionLog log;
   Observer* observers[] = {&log};
   const TuneResult r = tune(problem, {}, observers);
@@ -260,12 +257,9 @@ TEST(Tuner, WithFewFeaturesTheAccurateHypergradientsComeFromADirectSolve) {
   // 30 features, 3,200 training rows: the confirming (and any after-a-bounce) hypergradient
   // solves H q = ∇f directly. Independent check: H formed by a dense matrix product from the
   // data and the curvature at the evaluation's w, solved by Eigen's LDLT.
-  const data::Split split =
-      data::split_dataset(test::random_dataset(4000, 30, 0.05, 0, 0.2),
-                          {.train = 0.8, .validation = 0.1, .test = 0.1, .seed = 0});
-  TuneProblem problem;
-  problem.train = &split.train;
-  problem.validation = &split.validation;
+  const test::ManyRowsProblem many_rows;
+  const TuneProblem& problem = many_rows.problem;
+  const data::Split& split = many_rows.split;
   SolutionLog log;
   Observer* observers[] = {&log};
   const TuneResult r = tune(problem, {}, observers);
