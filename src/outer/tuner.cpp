@@ -287,10 +287,14 @@ void Run::stop_converged() {
       polished ? Vector(last.theta - result_.records[n - 2].theta) : Vector(theta_ - last.theta);
   const bool confirmed = polished && options_.bounce_cg_tolerance > 0.0;
   const double moved_rms = moved.norm() / std::sqrt(static_cast<double>(k_));
-  const char* how = confirmed  ? ", the last solved to the final tolerance and confirmed by its CG "
-                                 "hypergradient"
-                    : polished ? ", the last solved to the final tolerance"
-                               : "";
+  // The confirming hypergradient came from CG (a CG budget) or from the direct solve of few
+  // features (none).
+  const bool direct = last.hypergradient_summary.cg_budget == 0;
+  const char* how = !confirmed ? (polished ? ", the last solved to the final tolerance" : "")
+                    : direct   ? ", the last solved to the final tolerance and confirmed by its "
+                                 "hypergradient from a direct solve"
+                               : ", the last solved to the final tolerance and confirmed by its CG "
+                                 "hypergradient";
   char buffer[320];
   if (moved_rms <= options_.secant.theta_tolerance * (1.0 + 1e-12)) {
     std::snprintf(buffer, sizeof buffer,

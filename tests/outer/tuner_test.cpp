@@ -292,6 +292,11 @@ TEST(Tuner, WithFewFeaturesTheAccurateHypergradientsComeFromADirectSolve) {
                 1e-9 * std::abs(record.hypergradient[0]));
   }
   EXPECT_GE(direct, 1);
+  // The convergence was confirmed by the last, directly solved hypergradient, and says so.
+  ASSERT_GE(r.records.size(), 2U);
+  ASSERT_EQ(r.records[r.records.size() - 2].step, StepOutcome::Confirm);
+  EXPECT_NE(r.message.find("confirmed by its hypergradient from a direct solve"), std::string::npos)
+      << r.message;
 }
 
 TEST(Tuner, ThePaperRuleScalesTheFirstGradientByTheScheduleAndLambda) {
