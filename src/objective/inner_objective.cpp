@@ -25,6 +25,21 @@ inline double store_sample_terms(Index i, double sigma_neg, double curvature, do
   return r[i];
 }
 
+// One pass over the rows of X in the fixed chunks `rows`: body(i, x_iᵀv, acc) for every row i,
+// with W per-chunk partial sums added in chunk order (the same bits for every thread count). On
+// binary data (`unit_values`) the dot products skip reading the values (the same bits too).
+template <std::size_t W, typename Body>
+std::array<double, W> sum_over_rows(const SparseMatrix& X, const linalg::RowChunks& rows,
+                                    int threads, bool unit_values, const double* v, Body&& body) {
+  return linalg::with_unit_values(unit_values, [&](auto unit) {
+    return linalg::sum_over_chunks<W>(
+        rows, threads, [&](Index begin, Index end, std::array<double, W>& acc) {
+          for (Index i = begin; i < end; ++i)
+            body(i, linalg::row_dot<decltype(unit)::value>(X, i, v), acc);
+        });
+  });
+}
+
 }  // namespace
 
 struct InnerObjective::Chunks {
@@ -135,19 +150,15 @@ void InnerObjective::evaluate(const Vector& w, LogisticState& state) const {
   double* r = state.residual.data();
   const double* c = sample_weights();
   // Pass 1 over X: margins and every per-sample term, fused; partial sums per fixed chunk.
-  const auto sums = linalg::with_unit_values(chunks_->unit_values, [&](auto unit) {
-    return linalg::sum_over_chunks<2>(
-        chunks_->rows, options_.num_threads,
-        [&](Index begin, Index end, std::array<double, 2>& acc) {
-          for (Index i = begin; i < end; ++i) {
-            z[i] = y[i] * (linalg::row_dot<decltype(unit)::value>(X, i, wp) + bias);
-            const LogisticTerms t = logistic_terms(z[i]);
-            const double ci = c != nullptr ? c[i] : 1.0;
-            acc[0] += ci * t.loss;
-            acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
-          }
-        });
-  });
+  const auto sums =
+      sum_over_rows<2>(X, chunks_->rows, options_.num_threads, chunks_->unit_values, wp,
+                       [&](Index i, double xw, std::array<double, 2>& acc) {
+                         z[i] = y[i] * (xw + bias);
+                         const LogisticTerms t = logistic_terms(z[i]);
+                         const double ci = c != nullptr ? c[i] : 1.0;
+                         acc[0] += ci * t.loss;
+                         acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
+                       });
   state.gradient.resize(dim());
   if (distributed()) {
     const Vector summed = reduced_transpose(state.residual, sums);
@@ -174,17 +185,11 @@ double InnerObjective::value(const Vector& w) const {
   const double* wp = w.data();
   const double bias = options_.fit_intercept ? w[features_] : 0.0;
   const double* c = sample_weights();
-  auto sums = linalg::with_unit_values(chunks_->unit_values, [&](auto unit) {
-    return linalg::sum_over_chunks<1>(
-        chunks_->rows, options_.num_threads,
-        [&](Index begin, Index end, std::array<double, 1>& acc) {
-          for (Index i = begin; i < end; ++i) {
-            const double ci = c != nullptr ? c[i] : 1.0;
-            acc[0] +=
-                ci * softplus(-y[i] * (linalg::row_dot<decltype(unit)::value>(X, i, wp) + bias));
-          }
-        });
-  });
+  auto sums = sum_over_rows<1>(X, chunks_->rows, options_.num_threads, chunks_->unit_values, wp,
+                               [&](Index i, double xw, std::array<double, 1>& acc) {
+                                 const double ci = c != nullptr ? c[i] : 1.0;
+                                 acc[0] += ci * softplus(-y[i] * (xw + bias));
+                               });
   reduce(sums);
   return sums[0] + regularizer_.value(w);
 }
@@ -264,16 +269,11 @@ void InnerObjective::prepare_line(const LogisticState& state, const Vector& d,
   double* u = probe.margin_slope.data();
   const double* c = sample_weights();
   // Pass over X: u = y∘(Xd + d_b), fused with the loss part of φ'(0) = −Σ c_i u_i σ(−z_i).
-  auto sums = linalg::with_unit_values(chunks_->unit_values, [&](auto unit) {
-    return linalg::sum_over_chunks<1>(
-        chunks_->rows, options_.num_threads,
-        [&](Index begin, Index end, std::array<double, 1>& acc) {
-          for (Index i = begin; i < end; ++i) {
-            u[i] = y[i] * (linalg::row_dot<decltype(unit)::value>(X, i, dp) + d_bias);
-            acc[0] -= (c != nullptr ? c[i] : 1.0) * u[i] * p[i];
-          }
-        });
-  });
+  auto sums = sum_over_rows<1>(X, chunks_->rows, options_.num_threads, chunks_->unit_values, dp,
+                               [&](Index i, double xd, std::array<double, 1>& acc) {
+                                 u[i] = y[i] * (xd + d_bias);
+                                 acc[0] -= (c != nullptr ? c[i] : 1.0) * u[i] * p[i];
+                               });
   reduce(sums);
   // One λ for every feature: read as a scalar (the same value as each entry of weights()).
   const double* weights = regularizer_.is_uniform() ? nullptr : regularizer_.weights().data();
@@ -397,16 +397,11 @@ void InnerObjective::hessian_vector(const LogisticState& state, const Vector& v,
   const double* D = state.curvature.data();
   double* qp = q.data();
   // First pass: q = D∘(Xv + v_b) (y_i² = 1), fused with Σq for the intercept row.
-  const auto sums = linalg::with_unit_values(chunks_->unit_values, [&](auto unit) {
-    return linalg::sum_over_chunks<1>(
-        chunks_->rows, options_.num_threads,
-        [&](Index begin, Index end, std::array<double, 1>& acc) {
-          for (Index i = begin; i < end; ++i) {
-            qp[i] = D[i] * (linalg::row_dot<decltype(unit)::value>(X, i, vp) + v_bias);
-            acc[0] += qp[i];
-          }
-        });
-  });
+  const auto sums = sum_over_rows<1>(X, chunks_->rows, options_.num_threads, chunks_->unit_values,
+                                     vp, [&](Index i, double xv, std::array<double, 1>& acc) {
+                                       qp[i] = D[i] * (xv + v_bias);
+                                       acc[0] += qp[i];
+                                     });
   transpose_pass(q, sums[0], v, out);
 }
 
