@@ -4,8 +4,10 @@
     bench/tuning/analyze.py OUT [--configs default,hoag,...] [--detail]
 
 For every run, the returned curve: after each evaluation, the held-out (test) mean log-loss of
-the model the run would return if stopped there (the best by validation loss so far, as every
-tool here returns), except that a converged shine run returns its last evaluation.
+the model the run would return if stopped there: for shine, the evaluation its record names
+(`returned`: the best by validation loss so far among the evaluations that are not provisional);
+for the other tools the best by validation loss so far; a converged shine run returns its last
+evaluation.
 
 For each dataset and seed, `best` is the held-out loss at the exact minimizer of the validation
 loss (what tuning λ perfectly gives), from the run of the `exact` configuration (tight solves and
@@ -70,7 +72,13 @@ class Run:
                 grads = passes = float("nan")
                 lam = r["lambda"]
             val = r["validation_loss"] * scale_val
-            if val is not None and val < best_val:
+            if self.tool == "shine" and "returned" in r:
+                # The evaluation shine would return at this point, as it records it.
+                chosen = records[r["returned"]]
+                returned = chosen["test_loss"]
+                returned_lambda = (chosen["lambda"] if not isinstance(chosen["lambda"], list)
+                                   else chosen["lambda"][0])
+            elif val is not None and val < best_val:
                 best_val = val
                 returned = r["test_loss"] * scale_test
                 returned_lambda = lam

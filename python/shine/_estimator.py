@@ -488,5 +488,6 @@ def _results_table(records):
         "elapsed_seconds": np.array([r["elapsed_seconds"] for r in records], dtype=np.float64),
         "step": np.array([r["step"] for r in records], dtype=object),
         "returned": np.array([r["returned"] for r in records], dtype=np.int64),
+        "provisional": np.array([r["provisional"] for r in records], dtype=bool),
     }
 

@@ -347,6 +347,7 @@ py::dict record_dict(const outer::OuterRecord& r) {
   d["tolerance"] = r.tolerance;
   d["step"] = std::string(outer::to_string(r.step));
   d["returned"] = r.returned;
+  d["provisional"] = r.provisional;
   d["curvature"] = r.curvature;
   d["trust_radius"] = r.trust_radius;
   d["inner"] = inner_summary(r.inner);

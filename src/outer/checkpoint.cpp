@@ -243,6 +243,7 @@ json encode(const OuterRecord& r) {
               {"test_loss", r.test_loss},
               {"test_accuracy", r.test_accuracy},
               {"returned", r.returned},
+              {"provisional", r.provisional},
               {"hypergradient", encode(r.hypergradient)},
               {"hypergradient_norm", r.hypergradient_norm},
               {"tolerance", r.tolerance},
@@ -268,6 +269,8 @@ OuterRecord decode_record(const json& o) {
   r.test_accuracy = get<double>(o, "test_accuracy");
   // Checkpoints written before the field have none: `decode_checkpoint` derives it.
   r.returned = o.contains("returned") ? get<int>(o, "returned") : kReturnedUnknown;
+  // Checkpoints written before the field: no evaluation was provisional.
+  r.provisional = o.contains("provisional") && get<bool>(o, "provisional");
   r.hypergradient = decode_vector(o.at("hypergradient"), "record hypergradient");
   r.hypergradient_norm = get<double>(o, "hypergradient_norm");
   r.tolerance = get<double>(o, "tolerance");

@@ -433,8 +433,15 @@ void Run::commit(OuterRecord record, const Vector& w, double iteration_start) {
   record.lambda = record.theta.array().exp();
   record.elapsed_seconds = elapsed();
   record.iteration_seconds = record.elapsed_seconds - iteration_start;
+  // A provisional evaluation (a solve far looser than the final level) yields to any other; among
+  // evaluations of the same kind the lower validation loss wins.
+  const bool best_provisional =
+      result_.has_result &&
+      result_.records[static_cast<std::size_t>(result_.best_iteration)].provisional;
   if (std::isfinite(record.validation_loss) &&
-      (!result_.has_result || record.validation_loss < result_.validation_loss)) {
+      (!result_.has_result || (best_provisional && !record.provisional) ||
+       (best_provisional == record.provisional &&
+        record.validation_loss < result_.validation_loss))) {
     result_.has_result = true;
     result_.best_iteration = record.iteration;
     result_.theta = record.theta;
@@ -683,6 +690,7 @@ void Run::hypergradient_loop() {
         polishing_ = true;
       }
       record.step = update.outcome;
+      record.provisional = far;
       record.curvature = update.curvature;
       record.trust_radius = update.radius;
       next_theta = std::move(update.theta);

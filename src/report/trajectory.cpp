@@ -132,6 +132,7 @@ Json record_json(const outer::OuterRecord& r, bool hypergradient_method) {
   record["test_loss"] = number(r.test_loss);
   record["test_accuracy"] = number(r.test_accuracy);
   record["returned"] = r.returned >= 0 ? Json(r.returned) : Json(nullptr);
+  record["provisional"] = r.provisional;
   record["hypergradient"] = scalar_or_array(r.hypergradient);
   record["hypergradient_norm"] = number(r.hypergradient_norm);
   record["tolerance"] = number(r.tolerance);

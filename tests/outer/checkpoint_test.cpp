@@ -83,6 +83,7 @@ void expect_same_run(const TuneResult& a, const TuneResult& b) {
     EXPECT_TRUE(x.theta == y.theta) << x.theta.transpose() << " vs " << y.theta.transpose();
     EXPECT_EQ(x.validation_loss, y.validation_loss);
     EXPECT_EQ(x.returned, y.returned);
+    EXPECT_EQ(x.provisional, y.provisional);
     EXPECT_EQ(x.inner.iterations, y.inner.iterations);
     EXPECT_TRUE(x.hypergradient == y.hypergradient);
     EXPECT_EQ(x.step, y.step);

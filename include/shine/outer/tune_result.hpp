@@ -26,11 +26,18 @@ struct OuterRecord {
   /// Share of test samples classified correctly; NaN without a test set.
   double test_accuracy = std::numeric_limits<double>::quiet_NaN();
   /// Index in `TuneResult::records` of the evaluation the run returns if it ends after this one
-  /// (`TuneResult::best_iteration` then): the lowest validation loss so far, except that an
+  /// (`TuneResult::best_iteration` then): the lowest validation loss so far among the evaluations
+  /// that are not `provisional` (among all of them while every one is), except that an
   /// evaluation whose secant step converged (`step` = `StepOutcome::Converged`, which ends the run)
   /// returns itself. −1 while no evaluation had a finite validation loss. (An observer that stops
   /// the run at a converged evaluation makes the run end as stopped, returning the lowest loss.)
   int returned = -1;
+  /// The inner solve ended more than 100 times above the final tolerance level 0.01·λ·‖w‖ (the
+  /// secant rule's loose early solves, in any fold): stopping that early regularizes too, so its
+  /// validation loss does not measure λ alone and can be lower than that of any accurate solve.
+  /// Such an evaluation is returned only while every evaluation so far is provisional. Always
+  /// false with HOAG's step rules and for grid and random search.
+  bool provisional = false;
   /// ∇F(θ) of the summed validation loss (empty for grid and random search).
   Vector hypergradient;
   /// ‖∇F(θ)‖₂ (NaN for grid and random search).
@@ -59,7 +66,8 @@ struct TuneResult {
   std::string message;      ///< One sentence on how it ended.
   bool has_result = false;  ///< False when no θ was evaluated with a finite loss.
   /// Index in `records` of the returned θ: the last evaluation of a converged run (the
-  /// stationary point, most accurately solved), else the one with the lowest validation loss.
+  /// stationary point, most accurately solved), else the one with the lowest validation loss
+  /// among those that are not `OuterRecord::provisional` (among all while every one is).
   int best_iteration = -1;
   Vector theta;   ///< The returned θ (see `best_iteration`).
   Vector lambda;  ///< exp(θ).
