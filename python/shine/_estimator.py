@@ -136,7 +136,7 @@ default="shine"
         Outer evaluations made (inner solves at one lambda each).
     best_index_ : int
         Index in ``cv_results_`` of the lambda returned: the last evaluation of a converged run,
-        else the one with the lowest validation loss.
+        else the one with the lowest validation loss among those that are not provisional.
     best_score_ : float
         Minus the mean validation log-loss at ``lambda_`` (higher is better, as scikit-learn's
         ``neg_log_loss``), of the tuner's model on the validation rows (with ``cv``: of each
@@ -145,8 +145,11 @@ default="shine"
         One entry per outer evaluation: ``lambda``, ``C``, ``log_lambda``, ``validation_loss``,
         ``validation_accuracy``, ``hypergradient_norm`` (NaN for grid and random search),
         ``inner_iterations``, ``data_passes``, ``iteration_seconds``, ``elapsed_seconds``,
-        ``step`` (what the outer step did) and ``returned`` (the index of the evaluation the
-        tuning would return had it ended there; the last entry is the one it returned).
+        ``step`` (what the outer step did), ``returned`` (the index of the evaluation the
+        tuning would return had it ended there; the last entry is the one it returned) and
+        ``provisional`` (True where the inner solve stopped more than 100 times above the final
+        tolerance level: stopping early regularizes too, so such an evaluation is returned only
+        while every evaluation so far is provisional).
     termination_ : str
         How the tuning ended: ``"converged"``, ``"max_iterations"``, ``"time_limit"``, ...
     n_features_in_ : int

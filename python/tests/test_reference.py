@@ -103,6 +103,9 @@ def test_estimator_split_equals_the_command(shine_cli, tmp_path, spamassassin):
     np.testing.assert_array_equal(
         model.cv_results_["returned"], [r["returned"] for r in expected["records"]]
     )
+    np.testing.assert_array_equal(
+        model.cv_results_["provisional"], [r["provisional"] for r in expected["records"]]
+    )
     assert model.cv_results_["lambda"][model.cv_results_["returned"][-1]] == model.lambda_
 
 

@@ -45,6 +45,8 @@ constexpr double kConfirmFactor = 5.0;
 // groups: within 43× of the final level, and 4,600–16,000× after the first capped steps of a9a
 // and w8a, where SHINE's hypergradient came from 7–17 L-BFGS pairs. Five of those seven polishes
 // failed to confirm, and all seven cost 530–1,190 data passes each (docs/hypergradients.md).
+// The same threshold makes an evaluation `provisional` (OuterRecord::provisional): returned only
+// while no evaluation solved closer to the final level exists.
 constexpr double kTrustedAnnouncement = 100.0;
 
 // The accurate hypergradients are computed by a dense direct solve of H q = ∇f (H formed, then
