@@ -73,11 +73,13 @@ class Run:
                 lam = r["lambda"]
             val = r["validation_loss"] * scale_val
             if self.tool == "shine" and "returned" in r:
-                # The evaluation shine would return at this point, as it records it.
-                chosen = records[r["returned"]]
-                returned = chosen["test_loss"]
-                returned_lambda = (chosen["lambda"] if not isinstance(chosen["lambda"], list)
-                                   else chosen["lambda"][0])
+                # The evaluation shine would return at this point, as it records it (null while
+                # no validation loss was finite: nothing returned yet).
+                if r["returned"] is not None:
+                    chosen = records[r["returned"]]
+                    returned = chosen["test_loss"]
+                    returned_lambda = (chosen["lambda"] if not isinstance(chosen["lambda"], list)
+                                       else chosen["lambda"][0])
             elif val is not None and val < best_val:
                 best_val = val
                 returned = r["test_loss"] * scale_test

@@ -274,7 +274,9 @@ TEST(Tuner, AnEvaluationSolvedFarAboveTheFinalLevelIsReturnedOnlyUntilAnAccurate
     const double level = 0.01 * std::exp(record.theta[0]) * log.w[i].norm();
     EXPECT_EQ(record.provisional, record.inner.final_gradient_norm > 100.0 * level);
     provisional += record.provisional ? 1 : 0;
-    const auto at = [&](int k) { return r.records[static_cast<std::size_t>(k)]; };
+    const auto at = [&](int k) -> const OuterRecord& {
+      return r.records[static_cast<std::size_t>(k)];
+    };
     if (best < 0 || (at(best).provisional && !record.provisional) ||
         (at(best).provisional == record.provisional &&
          record.validation_loss < at(best).validation_loss)) {
