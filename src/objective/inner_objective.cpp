@@ -40,29 +40,6 @@ std::array<double, W> sum_over_rows(const SparseMatrix& X, const linalg::RowChun
   });
 }
 
-// Rows per batch of logistic terms (logistic_terms on a block of margins): the block's margins
-// and terms stay in L1.
-constexpr Index kTermsBlock = 256;
-
-// The rows [begin, end) of a chunk in blocks of kTermsBlock: margins(b, len, buffer) gives the
-// margins of rows b … b + len − 1 (in `buffer`, or where they are stored), their terms come from
-// one batch call, then body(i, terms) runs for every row in increasing order (so sums over the
-// rows keep their order).
-template <typename Margins, typename Body>
-void for_each_terms(Index begin, Index end, Margins&& margins, Body&& body) {
-  double buffer[kTermsBlock];
-  double loss[kTermsBlock];
-  double sigma_neg[kTermsBlock];
-  double curvature[kTermsBlock];
-  for (Index b = begin; b < end; b += kTermsBlock) {
-    const Index len = std::min(kTermsBlock, end - b);
-    const double* m = margins(b, len, buffer);
-    logistic_terms(m, len, loss, sigma_neg, curvature);
-    for (Index q = 0; q < len; ++q)
-      body(b + q, LogisticTerms{loss[q], sigma_neg[q], curvature[q]});
-  }
-}
-
 }  // namespace
 
 struct InnerObjective::Chunks {
@@ -173,24 +150,15 @@ void InnerObjective::evaluate(const Vector& w, LogisticState& state) const {
   double* r = state.residual.data();
   const double* c = sample_weights();
   // Pass 1 over X: margins and every per-sample term, fused; partial sums per fixed chunk.
-  const auto sums = linalg::with_unit_values(chunks_->unit_values, [&](auto unit) {
-    return linalg::sum_over_chunks<2>(
-        chunks_->rows, options_.num_threads,
-        [&](Index begin, Index end, std::array<double, 2>& acc) {
-          for_each_terms(
-              begin, end,
-              [&](Index b, Index len, double*) {
-                for (Index i = b; i < b + len; ++i)
-                  z[i] = y[i] * (linalg::row_dot<decltype(unit)::value>(X, i, wp) + bias);
-                return z + b;
-              },
-              [&](Index i, const LogisticTerms& t) {
-                const double ci = c != nullptr ? c[i] : 1.0;
-                acc[0] += ci * t.loss;
-                acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
-              });
-        });
-  });
+  const auto sums =
+      sum_over_rows<2>(X, chunks_->rows, options_.num_threads, chunks_->unit_values, wp,
+                       [&](Index i, double xw, std::array<double, 2>& acc) {
+                         z[i] = y[i] * (xw + bias);
+                         const LogisticTerms t = logistic_terms(z[i]);
+                         const double ci = c != nullptr ? c[i] : 1.0;
+                         acc[0] += ci * t.loss;
+                         acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
+                       });
   state.gradient.resize(dim());
   if (distributed()) {
     const Vector summed = reduced_transpose(state.residual, sums);
@@ -341,23 +309,17 @@ LineValue InnerObjective::line_value(const LogisticState& state, LineProbe& prob
   probe.trial_curvature.resize(n);
   double* ts = probe.trial_sigma_neg.data();
   double* tc = probe.trial_curvature.data();
-  auto sums = linalg::sum_over_chunks<2>(chunks_->rows, options_.num_threads,
-                                         [&](Index begin, Index end, std::array<double, 2>& acc) {
-                                           for_each_terms(
-                                               begin, end,
-                                               [&](Index b, Index len, double* m) {
-                                                 for (Index q = 0; q < len; ++q)
-                                                   m[q] = z[b + q] + alpha * u[b + q];
-                                                 return m;
-                                               },
-                                               [&](Index i, const LogisticTerms& t) {
-                                                 const double ci = c != nullptr ? c[i] : 1.0;
-                                                 ts[i] = t.sigma_neg;
-                                                 tc[i] = t.curvature;
-                                                 acc[0] += ci * t.loss;
-                                                 acc[1] -= ci * u[i] * t.sigma_neg;
-                                               });
-                                         });
+  auto sums = linalg::sum_over_chunks<2>(
+      chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
+        for (Index i = begin; i < end; ++i) {
+          const LogisticTerms t = logistic_terms(z[i] + alpha * u[i]);
+          const double ci = c != nullptr ? c[i] : 1.0;
+          ts[i] = t.sigma_neg;
+          tc[i] = t.curvature;
+          acc[0] += ci * t.loss;
+          acc[1] -= ci * u[i] * t.sigma_neg;
+        }
+      });
   probe.trial_loss = sums[0];
   probe.trial_step = alpha;
   reduce(sums);
@@ -393,26 +355,17 @@ void InnerObjective::move(LogisticState& state, const Vector& d, const LineProbe
   const double* tc = probe.trial_curvature.data();
   auto sums = linalg::sum_over_chunks<2>(
       chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 2>& acc) {
-        if (tried) {
-          for (Index i = begin; i < end; ++i) {
-            z[i] += alpha * u[i];
-            const double ci = c != nullptr ? c[i] : 1.0;
+        for (Index i = begin; i < end; ++i) {
+          z[i] += alpha * u[i];
+          const double ci = c != nullptr ? c[i] : 1.0;
+          if (tried) {
             acc[1] += store_sample_terms(i, ts[i], tc[i], ci, y, p, D, r);
+          } else {
+            const LogisticTerms t = logistic_terms(z[i]);
+            acc[0] += ci * t.loss;
+            acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
           }
-          return;
         }
-        for_each_terms(
-            begin, end,
-            [&](Index b, Index len, double*) {
-              for (Index i = b; i < b + len; ++i)
-                z[i] += alpha * u[i];
-              return z + b;
-            },
-            [&](Index i, const LogisticTerms& t) {
-              const double ci = c != nullptr ? c[i] : 1.0;
-              acc[0] += ci * t.loss;
-              acc[1] += store_sample_terms(i, t.sigma_neg, t.curvature, ci, y, p, D, r);
-            });
       });
   if (tried) sums[0] = probe.trial_loss;
   state.penalty =
@@ -528,20 +481,12 @@ void InnerObjective::gradient_change(const LogisticState& state, const Vector& e
   // u_i = y_i (x_iᵀe + e_b), from the stored margins (w + e is never formed), fused with its sum.
   const auto sums = linalg::sum_over_chunks<1>(
       chunks_->rows, options_.num_threads, [&](Index begin, Index end, std::array<double, 1>& acc) {
-        for_each_terms(
-            begin, end,
-            [&](Index b, Index len, double* m) {
-              for (Index k = 0; k < len; ++k) {
-                const Index i = b + k;
-                m[k] = z[i] + y[i] * (linalg::row_dot(X, i, ep) + e_bias);
-              }
-              return m;
-            },
-            [&](Index i, const LogisticTerms& t) {
-              const double ci = c != nullptr ? c[i] : 1.0;
-              qp[i] = -y[i] * ci * (t.sigma_neg - p[i]);
-              acc[0] += qp[i];
-            });
+        for (Index i = begin; i < end; ++i) {
+          const double u = y[i] * (linalg::row_dot(X, i, ep) + e_bias);
+          const double ci = c != nullptr ? c[i] : 1.0;
+          qp[i] = -y[i] * ci * (logistic_terms(z[i] + u).sigma_neg - p[i]);
+          acc[0] += qp[i];
+        }
       });
   transpose_pass(q, sums[0], e, out);
 }

@@ -1,36 +1,36 @@
 #pragma once
 /// @file
-/// Overflow-safe functions of the logistic loss, one sample at a time or in batches.
+/// Overflow-safe scalar functions of the logistic loss.
 ///
 /// With the margin m = y·xᵀw of a sample, the loss is log(1 + exp(−m)) = softplus(−m). The naive
 /// formulas overflow (exp(800) = inf) or cancel (1 − σ(40) = 0). Every function here is written
-/// around e = exp(−|t|) ∈ [0, 1], which never overflows, so that:
+/// around e = exp(−|t|) ∈ (0, 1], which never overflows, so that:
 ///
-/// - finite input of any size (|t| up to 1e300 and beyond) gives a finite result within 2 ulp of
-///   the exact one, never NaN;
+/// - finite input of any size (|t| up to 1e300 and beyond) gives a finite, correctly rounded
+///   (to a few ulp) result, never NaN;
 /// - ±infinity gives the limit (softplus(+inf) = +inf, softplus(−inf) = 0, σ(±inf) = 1 or 0);
 /// - NaN propagates.
 ///
-/// exp and log1p are the library's own (src/objective/logistic_kernel_body.inc), not the C
-/// library's: four margins at a time in vector registers, and the same bits on every machine,
-/// instruction set and thread count. A batch and the scalar functions give the same bits for the
-/// same margin.
-///
 /// All functions are pure, `noexcept` and thread-safe.
 
-#include "shine/core/types.hpp"
+#include <cmath>
 
 namespace shine::objective {
 
-/// softplus(t) = log(1 + exp(t)), computed as max(t, 0) + log1p(exp(−|t|)) (the `loss` of
-/// `logistic_terms(−t)`, bit for bit). Range [0, +inf]; softplus(t) ≈ t for t ≫ 1 and ≈ exp(t)
-/// for t ≪ −1.
-double softplus(double t) noexcept;
+/// softplus(t) = log(1 + exp(t)), computed as max(t, 0) + log1p(exp(−|t|)).
+/// Range [0, +inf]; softplus(t) ≈ t for t ≫ 1 and ≈ exp(t) for t ≪ −1.
+inline double softplus(double t) noexcept {
+  const double tail = std::log1p(std::exp(-std::abs(t)));
+  return t > 0.0 ? t + tail : tail;
+}
 
 /// The logistic function σ(t) = 1 / (1 + exp(−t)), in [0, 1]. For t < 0 it is evaluated as
 /// exp(t) / (1 + exp(t)), so that σ(−t) = 1 − σ(t) holds without cancellation: use σ(−t), never
-/// 1 − σ(t). The `sigma_neg` of `logistic_terms(−t)`, bit for bit.
-double sigmoid(double t) noexcept;
+/// 1 − σ(t).
+inline double sigmoid(double t) noexcept {
+  const double e = std::exp(-std::abs(t));
+  return t >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
 
 /// log σ(t) = −softplus(−t), in [−inf, 0].
 inline double log_sigmoid(double t) noexcept {
@@ -55,13 +55,14 @@ struct LogisticTerms {
 
 /// Loss, first and second derivative factors of the logistic loss at margin `m`, overflow-safe as
 /// described above (for m = ±inf: loss 0 / +inf, sigma_neg 0 / 1, curvature 0).
-LogisticTerms logistic_terms(double m) noexcept;
-
-/// The same for `n` margins `m[0 … n−1]` at once, into loss[i], sigma_neg[i] and curvature[i]
-/// (each array of n entries; the outputs may not overlap `m`). The same bits as `n` calls of the
-/// scalar function, several times faster: the per-sample loops of the objectives call this on
-/// blocks of margins.
-void logistic_terms(const double* m, Index n, double* loss, double* sigma_neg,
-                    double* curvature) noexcept;
+inline LogisticTerms logistic_terms(double m) noexcept {
+  const double e = std::exp(-std::abs(m));  // in (0, 1], or 0 for |m| = inf
+  const double tail = std::log1p(e);
+  const double inv = 1.0 / (1.0 + e);
+  // σ(m)σ(−m) = e / (1 + e)² for either sign of m.
+  const double curvature = e * inv * inv;
+  if (m >= 0.0) return {tail, e * inv, curvature};
+  return {tail - m, inv, curvature};
+}
 
 }  // namespace shine::objective
