@@ -18,7 +18,7 @@ fitted one. A run reaches 1 % (0.1 %) when its curve is at most best·1.01 (best
 Reported per configuration and dataset, as medians over seeds: time and gradient evaluations to
 1 % and 0.1 %, whole-run time, λ returned, and how many seeds end within 1 % and end
 `converged`. Then shine's work summed over the seeds (data passes, evaluations), which does not
-drift with the machine, and, for configurations run with several thread counts, the per-seed
+drift with the machine, with its inner solves' milliseconds per gradient evaluation, and, for configurations run with several thread counts, the per-seed
 ratio of the one-thread time to the N-thread time (whole run and to 1 %; median and range) and
 how many N-thread runs took the one-thread run's θ path. Standard library only.
 """
@@ -44,6 +44,7 @@ class Run:
         returned = float("nan")
         returned_lambda = float("nan")
         grads = passes = 0
+        inner_seconds = 0.0
         if d.get("format") == "shine-trajectory" or "config" in d:
             self.tool = "shine"
             records = d["records"]
@@ -66,6 +67,7 @@ class Run:
             if self.tool == "shine":
                 grads += r["inner"]["gradient_evaluations"]
                 passes += r["data_passes"]
+                inner_seconds += r["inner"]["seconds"]
                 lam = r["lambda"] if not isinstance(r["lambda"], list) else r["lambda"][0]
             elif self.tool == "sklearn":
                 grads += r["solver_iterations"]
@@ -97,6 +99,9 @@ class Run:
         self.returned_lambda = returned_lambda
         self.passes = passes  # data passes of the whole run (shine; NaN for the other tools)
         self.evaluations = len(records)
+        # Inner-solve milliseconds per gradient evaluation (shine; None for the other tools).
+        self.ms_per_gradient = (1000.0 * inner_seconds / grads
+                                if self.tool == "shine" and grads else None)
         # The θ path (shine): two runs took the same path when these agree.
         self.path = ([json.dumps(r["theta"]) for r in records] if self.tool == "shine" else None)
 
@@ -193,47 +198,48 @@ def main():
                   f"{fmt(median(lam))} | {ok}/{len(cells)} | {conv}/{len(cells)} |")
 
     # The work, which does not drift with the machine: shine's data passes and evaluations,
-    # summed over the seeds.
+    # summed over the seeds; beside it the cost of that work on this machine (the inner solves'
+    # milliseconds per gradient evaluation, median over the seeds).
     shine_configs = [c for c in configs
                      if any(k[2] == c and runs[k].tool == "shine" for k in runs)]
     if shine_configs:
         print()
-        print("| dataset | configuration | seeds | data passes (sum) | evaluations (sum) |")
-        print("|---|---|---|---|---|")
+        print("| dataset | configuration | seeds | data passes (sum) | evaluations (sum) | "
+              "ms per gradient evaluation (median) |")
+        print("|---|---|---|---|---|---|")
         for ds in datasets:
             for cfg in shine_configs:
                 cells = [runs[k] for k in sorted(runs) if k[0] == ds and k[2] == cfg]
                 if cells:
                     print(f"| {ds} | {cfg} | {len(cells)} | {sum(r.passes for r in cells)} | "
-                          f"{sum(r.evaluations for r in cells)} |")
+                          f"{sum(r.evaluations for r in cells)} | "
+                          f"{fmt(median([r.ms_per_gradient for r in cells]), 4)} |")
 
     # Thread scaling: for a configuration run with 1 and N threads, per seed the ratio of the
     # one-thread time to the N-thread time (whole run, and to 1 %), as the median and range over
     # the seeds, and how many N-thread runs took the one-thread run's θ path.
-    bases = sorted({c.rsplit("-t", 1)[0] for c in configs if c.endswith("-t1")})
     rows = []
-    for base in bases:
-        for cfg in configs:
-            name, _, threads = cfg.rpartition("-t")
-            if name != base or threads == "1":
-                continue
-            for ds in datasets:
-                whole, to1, same, n = [], [], 0, 0
-                for seed in sorted({k[1] for k in runs if k[0] == ds}):
-                    one = runs.get((ds, seed, f"{base}-t1"))
-                    many = runs.get((ds, seed, cfg))
-                    if one is None or many is None:
-                        continue
-                    n += 1
-                    if many.total > 0:
-                        whole.append(one.total / many.total)
-                    s_one, _ = one.first(best[(ds, seed)] * 1.01)
-                    s_many, _ = many.first(best[(ds, seed)] * 1.01)
-                    if s_one is not None and s_many:
-                        to1.append(s_one / s_many)
-                    same += one.path is not None and one.path == many.path
-                if n:
-                    rows.append((ds, cfg, n, whole, to1, same))
+    for cfg in configs:
+        base, _, threads = cfg.rpartition("-t")
+        if threads == "1" or f"{base}-t1" not in configs:
+            continue
+        for ds in datasets:
+            whole, to1, same, n = [], [], 0, 0
+            for seed in sorted({k[1] for k in runs if k[0] == ds}):
+                one = runs.get((ds, seed, f"{base}-t1"))
+                many = runs.get((ds, seed, cfg))
+                if one is None or many is None:
+                    continue
+                n += 1
+                if many.total > 0:
+                    whole.append(one.total / many.total)
+                s_one, _ = one.first(best[(ds, seed)] * 1.01)
+                s_many, _ = many.first(best[(ds, seed)] * 1.01)
+                if s_one is not None and s_many:
+                    to1.append(s_one / s_many)
+                same += one.path is not None and one.path == many.path
+            if n:
+                rows.append((ds, cfg, n, whole, to1, same))
     if rows:
         print()
         print("| dataset | configuration | seeds | whole run: one thread / this, median (range) | "
