@@ -69,9 +69,10 @@ class RowChunks {
 };
 
 /// Runs `body(chunk, begin, end)` once for every chunk of `chunks`, in parallel on up to
-/// `num_threads` threads (0 = all cores) with a static schedule: thread t always receives the same
-/// contiguous block of chunks for a given thread count. `body` must only write data owned by its
-/// chunk. Runs on the calling thread when there is one chunk, one thread, or little work
+/// `num_threads` threads (0 = all cores), each thread taking the next chunk as it comes free (a
+/// dynamic schedule: a thread slowed by other work on the machine takes fewer chunks, and which
+/// thread runs a chunk changes from call to call). `body` must only write data owned by its chunk.
+/// Runs on the calling thread when there is one chunk, one thread, or little work
 /// (`chunks.cost()` below about 32 k). An exception escaping `body` terminates the program
 /// (OpenMP rule), so `body` must not throw.
 void for_each_chunk(const RowChunks& chunks, int num_threads,

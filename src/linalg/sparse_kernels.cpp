@@ -19,6 +19,9 @@ namespace {
 // team costs a few microseconds, about what 30 k multiply-adds take.
 constexpr Index kMinParallelCost = 32768;
 
+// Row ranges per thread of the row-parallel products (see for_row_ranges).
+constexpr Index kPiecesPerThread = 8;
+
 void check_size(Index actual, Index expected, const char* what) {
   if (actual != expected) {
     throw std::invalid_argument(std::string("sparse kernel: ") + what + " has " +
@@ -53,8 +56,10 @@ int team_size(int num_threads, Index cost) {
   return resolve_threads(num_threads);
 }
 
-// Runs row_body(begin, end) on contiguous row ranges balanced by work, one per thread. A row's
-// result never depends on the partition, so any team size gives the same output.
+// Runs row_body(begin, end) on contiguous row ranges balanced by work, kPiecesPerThread per
+// thread, handed out as threads come free (on a shared machine a thread that loses its core for a
+// while would otherwise hold the others up at the end of every product). A row's result never
+// depends on the partition, so any team size gives the same output.
 template <typename RowBody>
 void for_row_ranges(const SparseMatrix& A, int num_threads, const RowBody& row_body) {
   const Index rows = A.rows();
@@ -65,12 +70,11 @@ void for_row_ranges(const SparseMatrix& A, int num_threads, const RowBody& row_b
     return;
   }
 #if defined(SHINE_HAVE_OPENMP)
-#pragma omp parallel num_threads(team)
-  {
-    const Index t = omp_get_thread_num();
-    const Index n = omp_get_num_threads();
-    const Index begin = (t == 0) ? 0 : split_row(A, cost * t / n);
-    const Index end = (t + 1 == n) ? rows : split_row(A, cost * (t + 1) / n);
+  const Index pieces = kPiecesPerThread * team;
+#pragma omp parallel for num_threads(team) schedule(dynamic)
+  for (Index k = 0; k < pieces; ++k) {
+    const Index begin = (k == 0) ? 0 : split_row(A, cost * k / pieces);
+    const Index end = (k + 1 == pieces) ? rows : split_row(A, cost * (k + 1) / pieces);
     if (begin < end) row_body(begin, end);
   }
 #else
@@ -154,7 +158,7 @@ void for_each_chunk(const RowChunks& chunks, int num_threads,
     return;
   }
 #if defined(SHINE_HAVE_OPENMP)
-#pragma omp parallel for num_threads(team) schedule(static)
+#pragma omp parallel for num_threads(team) schedule(dynamic)
   for (Index c = 0; c < count; ++c)
     body(c, chunks.begin(c), chunks.end(c));
 #else

@@ -4,8 +4,9 @@
 ///
 /// Every OpenMP construct of the library lives in `src/linalg/sparse_kernels.cpp`; no public
 /// header includes `omp.h`. Each output entry of the products below is the dot product of one
-/// CSR row with a dense vector. Threads own contiguous row ranges balanced by non-zeros, so no two
-/// threads write the same entry, and each row is always summed in the same order: the result is
+/// CSR row with a dense vector. The rows are cut into contiguous ranges balanced by non-zeros, a
+/// few per thread, which the threads take as they come free; no two threads write the same entry,
+/// and each row is always summed in the same order: the result is
 /// **bit-for-bit the same for every thread count**, serial included. Xᵀ·v is such a product too:
 /// it runs over the stored CSR transpose (`data::Dataset::Xt`), never a scatter over X. The
 /// library's other parallel loops (the objectives' sums over rows) run on fixed chunks of rows
