@@ -20,7 +20,7 @@ namespace {
 constexpr Index kMinParallelCost = 32768;
 
 // Row ranges per thread of the row-parallel products (see for_row_ranges).
-constexpr Index kPiecesPerThread = 8;
+constexpr Index kPiecesPerThread = 32;
 
 void check_size(Index actual, Index expected, const char* what) {
   if (actual != expected) {
@@ -70,7 +70,9 @@ void for_row_ranges(const SparseMatrix& A, int num_threads, const RowBody& row_b
     return;
   }
 #if defined(SHINE_HAVE_OPENMP)
-  const Index pieces = kPiecesPerThread * team;
+  // Pieces of about a chunk's work (kDefaultChunkCost), at least one and at most
+  // kPiecesPerThread per thread.
+  const Index pieces = std::clamp<Index>(cost / kDefaultChunkCost, team, kPiecesPerThread * team);
 #pragma omp parallel for num_threads(team) schedule(dynamic)
   for (Index k = 0; k < pieces; ++k) {
     const Index begin = (k == 0) ? 0 : split_row(A, cost * k / pieces);
