@@ -10,6 +10,8 @@
 #include <random>
 #include <vector>
 
+#include "support/binary16_reference.hpp"
+
 namespace shine::inner::kernels {
 namespace {
 
@@ -27,20 +29,8 @@ std::uint64_t bits(double x) {
   return u;
 }
 
-// The binary16 rounding of (float)x by the compiler's own conversion (GCC's _Float16, rounding
-// to nearest even): an implementation independent of the kernels'.
-Half reference_half(float x) {
-  const auto h = static_cast<_Float16>(x);
-  Half out;
-  std::memcpy(&out, &h, sizeof out);
-  return out;
-}
-
-double reference_value(Half h) {
-  _Float16 f;
-  std::memcpy(&f, &h, sizeof f);
-  return static_cast<double>(static_cast<float>(f));
-}
+using test::reference_half;
+using test::reference_value;
 
 // Values over the whole binary16 range and beyond: normal, subnormal, ties, zeros, signs.
 std::vector<double> awkward_values() {

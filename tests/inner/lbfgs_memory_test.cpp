@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "support/binary16_reference.hpp"
 #include "support/fd_check.hpp"
 #include "support/lbfgs_hessian.hpp"
 #include "support/random_problems.hpp"
@@ -496,14 +497,14 @@ TEST(LbfgsMemory, SinglePrecisionStoresTheRoundedPairs) {
 }
 
 // The binary16 rounding of x with the scale 2^k that maps max|x| into [2^14, 2^15), computed
-// with the compiler's own binary16 type (independent of the memory's kernels).
+// independently of the memory's kernels (support/binary16_reference.hpp).
 Vector half_rounding(const Vector& x) {
   const double max_abs = x.cwiseAbs().maxCoeff();
   const double scale = std::ldexp(1.0, std::ilogb(max_abs) - 14);
   Vector out(x.size());
   for (Index j = 0; j < x.size(); ++j) {
-    const auto h = static_cast<_Float16>(static_cast<float>(x[j] / scale));
-    out[j] = scale * static_cast<double>(static_cast<float>(h));
+    const auto h = test::reference_half(static_cast<float>(x[j] / scale));
+    out[j] = scale * test::reference_value(h);
   }
   return out;
 }

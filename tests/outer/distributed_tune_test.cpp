@@ -36,7 +36,10 @@ Outcome outcome_of(const Tuned& tuned) {
 class DistributedTune : public testing::TestWithParam<std::tuple<TuneMethod, int>> {};
 
 TEST_P(DistributedTune, AgreesWithOneProcessAndRepeatsBitForBit) {
-  const auto [method, ranks] = GetParam();
+  // Plain variables, not a structured binding: the lambdas below capture them (Clang 14, which
+  // `make test-tsan` uses, cannot capture a structured binding).
+  const TuneMethod method = std::get<0>(GetParam());
+  const int ranks = std::get<1>(GetParam());
   const data::Dataset whole = test::random_dataset(500, 25, 0.25, 77);
   const data::SplitOptions split_options{.train = 0.7, .validation = 0.2, .test = 0.1, .seed = 3};
   TuneOptions options;
