@@ -81,37 +81,36 @@ def run(cmd, log, timeout):
 
 
 def path_of(record_file):
-    """What must not change between repeats of one shine run: its θ path and its work."""
+    """What must not change between repeats of one shine run (its θ path, work and end), and its
+    elapsed time."""
     data = json.loads(Path(record_file).read_text())
-    return [(r["theta"], r["data_passes"], r["validation_loss"]) for r in data["records"]], \
-        data["termination"], data["elapsed_seconds"]
+    path = [(r["theta"], r["data_passes"], r["validation_loss"]) for r in data["records"]]
+    return (path, data["termination"]), data["elapsed_seconds"]
 
 
 def run_repeated(tag, cmd, json_path, logs, timeout, repeats):
     """Runs a shine job `repeats` times; keeps the fastest run's JSON at json_path."""
-    best = None
+    first = best = best_file = None
     for r in range(repeats):
         trial = logs / f"{tag}.repeat{r}.json"  # not in runs/, which analyze.py reads
-        attempt = [trial if c == str(json_path) else c for c in cmd]
-        attempt = [str(c) for c in attempt]
-        code, seconds = run(attempt, logs / f"{tag}.log", timeout)
+        code, seconds = run([str(trial) if c == str(json_path) else c for c in cmd],
+                            logs / f"{tag}.log", timeout)
         if code != 0 or not trial.exists():
             return code, seconds
-        path, termination, elapsed = path_of(trial)
-        if best is None:
-            best = (elapsed, trial, path, termination)
-            first_path = (path, termination)
+        path, elapsed = path_of(trial)
+        if first is None:
+            first = path
+        elif path != first:
+            sys.exit(f"run.py: repeat {r} of {tag} took another θ path than repeat 0 "
+                     f"(shine runs are meant to be deterministic): see {trial}")
+        if best is None or elapsed < best:
+            if best_file is not None:
+                best_file.unlink()
+            best, best_file = elapsed, trial
         else:
-            if (path, termination) != first_path:
-                sys.exit(f"run.py: repeat {r} of {tag} took another θ path than repeat 0 "
-                         f"(shine runs are meant to be deterministic): see {trial}")
-            if elapsed < best[0]:
-                best[1].unlink()
-                best = (elapsed, trial, path, termination)
-            else:
-                trial.unlink()
-    best[1].replace(json_path)
-    return 0, best[0]
+            trial.unlink()
+    best_file.replace(json_path)
+    return 0, best
 
 
 def main():
@@ -176,7 +175,7 @@ def main():
                     cmd = [args.shine, "tune", train, "--validation", validation, "--test", test,
                            "--threads", str(t), "--seed", str(seed), "-q",
                            "--json", str(out / "runs" / f"{tag}.json")] + configs[name]
-                    jobs.append((tag, cmd, {"shine": True}))
+                    jobs.append((tag, cmd, None))  # None: a shine run (repeated, no env)
             if not args.no_sklearn:
                 tag = f"{dataset}-s{seed}-sklearn-grid20-t1"
                 cmd = [python, str(HERE / "sklearn_grid.py"), "--train", train, "--val", validation,
@@ -195,7 +194,7 @@ def main():
                 json_path = out / "runs" / f"{tag}.json"
                 if json_path.exists():
                     continue
-                if env.get("shine"):
+                if env is None:
                     code, seconds = run_repeated(tag, cmd, json_path, out / "logs", args.timeout,
                                                  max(1, args.repeats))
                     fastest = f" (fastest of {args.repeats}, elapsed)" if args.repeats > 1 else ""
