@@ -20,7 +20,10 @@ Reported per configuration and dataset, as medians over seeds: time and gradient
 `converged`. Then shine's work summed over the seeds (data passes, evaluations), which does not
 drift with the machine, with its inner solves' milliseconds per gradient evaluation, and, for configurations run with several thread counts, the per-seed
 ratio of the one-thread time to the N-thread time (whole run and to 1 %; median and range) and
-how many N-thread runs took the one-thread run's θ path. Standard library only.
+how many N-thread runs took the one-thread run's θ path. Last, every other one-thread
+configuration against `--baseline` (default `default-t1`): per seed, its time to 1 % over the
+baseline's (median and range), on how many seeds the baseline is sooner, and on how many the other
+never gets within 1 %. Standard library only.
 """
 
 import argparse
@@ -130,6 +133,8 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--configs", default="")
     parser.add_argument("--detail", action="store_true", help="one row per seed as well")
+    parser.add_argument("--baseline", default="default-t1",
+                        help="the run the other one-thread configurations are timed against")
     args = parser.parse_args()
 
     runs = {}
@@ -248,6 +253,43 @@ def main():
         span = lambda v: (f"{fmt(median(v))} ({fmt(min(v))}–{fmt(max(v))})" if v else "—")
         for ds, cfg, n, whole, to1, same in rows:
             print(f"| {ds} | {cfg} | {n} | {span(whole)} | {span(to1)} | {same}/{n} |")
+
+    # Against the baseline (`default-t1`): per seed, another one-thread configuration's time to
+    # 1 % over the baseline's (median and range over the seeds where both get there), on how many
+    # seeds the baseline gets there strictly sooner, and on how many the other never does.
+    rows = []
+    for ds in datasets:
+        for cfg in configs:
+            if cfg == args.baseline or not cfg.endswith("-t1") or cfg.startswith("exact-"):
+                continue
+            ratios, sooner, never, n = [], 0, 0, 0
+            for seed in sorted({k[1] for k in runs if k[0] == ds}):
+                ours = runs.get((ds, seed, args.baseline))
+                other = runs.get((ds, seed, cfg))
+                if ours is None or other is None:
+                    continue
+                s_ours, _ = ours.first(best[(ds, seed)] * 1.01)
+                s_other, _ = other.first(best[(ds, seed)] * 1.01)
+                if s_ours is None:
+                    continue
+                n += 1
+                if s_other is None:
+                    never += 1
+                    sooner += 1
+                    continue
+                if s_ours > 0:
+                    ratios.append(s_other / s_ours)
+                sooner += s_ours < s_other
+            if n:
+                rows.append((ds, cfg, n, ratios, sooner, never))
+    if rows:
+        print()
+        print(f"| dataset | configuration | seeds | its time to 1 % / {args.baseline}'s: median "
+              f"(range) | {args.baseline} sooner | never within 1 % |")
+        print("|---|---|---|---|---|---|")
+        span = lambda v: (f"{fmt(median(v))} ({fmt(min(v))}–{fmt(max(v))})" if v else "—")
+        for ds, cfg, n, ratios, sooner, never in rows:
+            print(f"| {ds} | {cfg} | {n} | {span(ratios)} | {sooner}/{n} | {never} |")
 
 
 if __name__ == "__main__":
