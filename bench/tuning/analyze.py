@@ -128,6 +128,11 @@ def fmt(value, digits=3):
     return str(value)
 
 
+def span(values):
+    """Median and range of a list of ratios, or a dash when empty."""
+    return f"{fmt(median(values))} ({fmt(min(values))}–{fmt(max(values))})" if values else "—"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out")
@@ -250,7 +255,6 @@ def main():
         print("| dataset | configuration | seeds | whole run: one thread / this, median (range) | "
               "to 1 %: median (range) | same θ path as one thread |")
         print("|---|---|---|---|---|---|")
-        span = lambda v: (f"{fmt(median(v))} ({fmt(min(v))}–{fmt(max(v))})" if v else "—")
         for ds, cfg, n, whole, to1, same in rows:
             print(f"| {ds} | {cfg} | {n} | {span(whole)} | {span(to1)} | {same}/{n} |")
 
@@ -287,7 +291,6 @@ def main():
         print(f"| dataset | configuration | seeds | its time to 1 % / {args.baseline}'s: median "
               f"(range) | {args.baseline} sooner | never within 1 % |")
         print("|---|---|---|---|---|---|")
-        span = lambda v: (f"{fmt(median(v))} ({fmt(min(v))}–{fmt(max(v))})" if v else "—")
         for ds, cfg, n, ratios, sooner, never in rows:
             print(f"| {ds} | {cfg} | {n} | {span(ratios)} | {sooner}/{n} | {never} |")
 
